@@ -1,0 +1,49 @@
+/* The collector interface: one const struct per source, listed in one static
+ * table (registry.c). A collector emits typed samples into a snap_set; it
+ * never formats exposition text and never runs in an HTTP thread. */
+#ifndef VIRTMETER_COLLECTOR_H
+#define VIRTMETER_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "exporter/snapshot.h"
+
+/* What a collector gets at init: read-only for the collector's lifetime. */
+struct collector_env {
+	const char *procfs;   /* default /proc */
+	const char *sysfs;    /* default /sys */
+	const char *cgroupfs; /* default /sys/fs/cgroup */
+};
+
+struct collector {
+	const char *name;        /* [a-z0-9_]+, used in flags and labels */
+	const char *help;        /* one line for --help and the landing page */
+	bool default_enabled;
+	unsigned interval_ms;    /* default cycle interval */
+	unsigned timeout_ms;     /* a cycle longer than this counts as stuck */
+	/* Every family the collector can emit, NULL-terminated: the source of
+	 * --dump-metrics and of the docs/metrics.md check. */
+	const struct snap_family *const *families;
+	/* Prepares the collector; *state is handed back to collect and fini.
+	 * Returns 0 or a negative errno (the collector is then reported down
+	 * and init is retried on the next cycle). */
+	int (*init)(const struct collector_env *env, void **state);
+	/* One cycle: add samples to out. Returns 0, or a negative errno when
+	 * the cycle failed (out is then discarded and the last good samples
+	 * stay served). */
+	int (*collect)(void *state, struct snap_set *out);
+	/* Releases everything init and collect acquired. */
+	void (*fini)(void *state);
+};
+
+/* The table of collectors compiled into this binary, NULL-terminated. */
+extern const struct collector *const collector_table[];
+
+/* Number of entries in collector_table. */
+size_t collector_count(void);
+
+/* Returns the index of the collector called name, or -ENOENT. */
+int collector_find(const char *name);
+
+#endif

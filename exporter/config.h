@@ -1,0 +1,51 @@
+/* The YAML configuration file (--config.file): what flags express badly.
+ * Parsing is a pure function over a buffer (fuzzed); unknown keys, wrong
+ * types and bad values are errors that name the file, line and column. */
+#ifndef VIRTMETER_CONFIG_H
+#define VIRTMETER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_MAX_COLLECTORS 32
+
+/* Settings of one collector; fields left unset in the file keep -1 / 0. */
+struct config_collector {
+	int enabled;           /* -1 unset, 0 or 1 */
+	unsigned interval_ms;  /* 0 unset */
+	unsigned timeout_ms;   /* 0 unset */
+};
+
+struct config {
+	/* Indexed like the known-collector list given to config_parse. */
+	struct config_collector collectors[CONFIG_MAX_COLLECTORS];
+};
+
+struct config_error {
+	char file[256];
+	unsigned line;   /* 1-based; 0 when not tied to a line */
+	unsigned column; /* 1-based; 0 when not tied to a column */
+	char msg[256];
+};
+
+/* Sets every field of cfg to "unset". */
+void config_defaults(struct config *cfg);
+
+/* Parses YAML text of len bytes (need not be NUL-terminated). known is the
+ * NULL-terminated list of collector names that this binary has; filename is
+ * used in error messages only. Returns 0, or -EINVAL with err filled in. */
+int config_parse(const char *text, size_t len, const char *filename,
+		 const char *const *known, struct config *cfg,
+		 struct config_error *err);
+
+/* Reads and parses a file. Returns 0, -EINVAL (bad content) or a negative
+ * errno from reading, with err filled in either way. */
+int config_load(const char *path, const char *const *known,
+		struct config *cfg, struct config_error *err);
+
+/* Parses a duration such as "5s", "500ms", "1m", "1.5s" or a bare number
+ * of seconds into milliseconds. Returns 0 or -EINVAL (also for 0 and for
+ * more than a day). */
+int config_parse_duration(const char *s, unsigned *ms);
+
+#endif

@@ -1,0 +1,41 @@
+/* Command-line flags in node_exporter's style, and --help. */
+#ifndef VIRTMETER_OPTIONS_H
+#define VIRTMETER_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "log.h"
+
+#define OPT_MAX_LISTEN 16
+#define VIRTMETER_DEFAULT_PORT "10171"
+
+struct options {
+	const char *listen[OPT_MAX_LISTEN];
+	size_t nlisten;
+	const char *telemetry_path;
+	const char *config_file;
+	bool check_config;
+	bool help;
+	bool version;
+	bool dump_metrics;
+	enum log_level log_level;
+	enum log_format log_format;
+	const char *procfs, *sysfs, *cgroupfs;
+	unsigned max_connections;
+	unsigned timeout_s;
+	/* Per registry collector: -1 not given, 0 --no-collector.X, 1 --collector.X */
+	int collector_flag[CONFIG_MAX_COLLECTORS];
+};
+
+/* Parses argv into o (defaults first). Strings point into argv. Returns 0,
+ * or -EINVAL with a one-line message naming the flag in err. */
+int opts_parse(int argc, char **argv, struct options *o, char *err,
+	       size_t errlen);
+
+/* Prints --help to f. */
+void opts_usage(FILE *f);
+
+#endif

@@ -1,0 +1,49 @@
+/* The scheduler: one worker thread per enabled collector, each on its own
+ * interval; a watchdog that marks a collector stuck past its timeout; and the
+ * self-metrics (collector status, build info, process metrics) published
+ * with every cycle. */
+#ifndef VIRTMETER_SCHEDULER_H
+#define VIRTMETER_SCHEDULER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collectors/collector.h"
+
+/* How one collector is to be run. */
+struct sched_entry {
+	const struct collector *c;
+	bool enabled;
+	unsigned interval_ms;
+	unsigned timeout_ms;
+};
+
+/* A copy of one collector's state, for the landing page and the tests. */
+struct sched_status {
+	const char *name;
+	bool enabled;
+	bool up;
+	bool stuck;             /* running for longer than its timeout */
+	double last_duration_s;
+	double last_success_s;  /* Unix time, 0 if never */
+	uint64_t errors;
+	uint64_t cycles;
+};
+
+/* Every family the scheduler itself emits, NULL-terminated. */
+extern const struct snap_family *const sched_families[];
+
+/* Starts the workers for n entries (one per registry collector, in registry
+ * order). Returns 0 or a negative errno. */
+int sched_start(const struct sched_entry *entries, size_t n,
+		const struct collector_env *env);
+
+/* Stops and joins every worker, calling each collector's fini. A worker
+ * stuck in its source past grace_ms is left behind (logged). */
+void sched_stop(unsigned grace_ms);
+
+/* Copies the status of up to max collectors into out; returns the count. */
+size_t sched_status_get(struct sched_status *out, size_t max);
+
+#endif
