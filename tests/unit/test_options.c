@@ -1,0 +1,128 @@
+/* Unit tests of command-line parsing. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "collectors/collector.h"
+#include "exporter/options.h"
+
+static struct options o;
+static char err[512];
+
+/* Parses a NULL-terminated argument list (program name added). */
+static int parse(const char *const *args)
+{
+	char *argv[32] = {"virtmeter"};
+	int argc = 1;
+
+	for (; args[argc - 1]; argc++)
+		argv[argc] = (char *)args[argc - 1];
+	err[0] = '\0';
+	return opts_parse(argc, argv, &o, err, sizeof(err));
+}
+
+static void defaults_listen_on_the_virtmeter_port(void **state)
+{
+	(void)state;
+	assert_int_equal(parse((const char *[]){NULL}), 0);
+	assert_int_equal(o.nlisten, 1);
+	assert_string_equal(o.listen[0], ":" VIRTMETER_DEFAULT_PORT);
+	assert_string_equal(o.telemetry_path, "/metrics");
+	assert_string_equal(o.procfs, "/proc");
+	assert_int_equal(o.log_level, LOG_LVL_INFO);
+	assert_int_equal(o.collector_flag[0], -1);
+}
+
+static void listen_address_repeats_in_both_spellings(void **state)
+{
+	(void)state;
+	assert_int_equal(parse((const char *[]){"--web.listen-address=127.0.0.1:1",
+		"--web.listen-address", "[::1]:2", NULL}), 0);
+	assert_int_equal(o.nlisten, 2);
+	assert_string_equal(o.listen[0], "127.0.0.1:1");
+	assert_string_equal(o.listen[1], "[::1]:2");
+}
+
+static void collector_flags_switch_collectors(void **state)
+{
+	int host = collector_find("host");
+
+	(void)state;
+	assert_true(host >= 0);
+	assert_int_equal(parse((const char *[]){"--no-collector.host", NULL}), 0);
+	assert_int_equal(o.collector_flag[host], 0);
+	assert_int_equal(parse((const char *[]){"--collector.host", NULL}), 0);
+	assert_int_equal(o.collector_flag[host], 1);
+}
+
+static void unknown_collector_is_named_in_the_error(void **state)
+{
+	(void)state;
+	assert_int_equal(parse((const char *[]){"--collector.nosuch", NULL}), -EINVAL);
+	assert_non_null(strstr(err, "nosuch"));
+}
+
+static void unknown_flag_is_named_in_the_error(void **state)
+{
+	(void)state;
+	assert_int_equal(parse((const char *[]){"--web.listen-adress=:1", NULL}), -EINVAL);
+	assert_non_null(strstr(err, "--web.listen-adress"));
+	assert_int_equal(parse((const char *[]){"stray", NULL}), -EINVAL);
+	assert_non_null(strstr(err, "stray"));
+}
+
+static void bad_values_are_rejected_with_the_flag_named(void **state)
+{
+	(void)state;
+	assert_int_equal(parse((const char *[]){"--log.level=loud", NULL}), -EINVAL);
+	assert_non_null(strstr(err, "--log.level"));
+	assert_int_equal(parse((const char *[]){"--log.format=xml", NULL}), -EINVAL);
+	assert_int_equal(parse((const char *[]){"--web.max-connections=0", NULL}), -EINVAL);
+	assert_int_equal(parse((const char *[]){"--web.max-connections=12x", NULL}), -EINVAL);
+	assert_int_equal(parse((const char *[]){"--web.telemetry-path=metrics", NULL}), -EINVAL);
+	assert_int_equal(parse((const char *[]){"--web.telemetry-path=/healthz", NULL}), -EINVAL);
+	assert_int_equal(parse((const char *[]){"--check-config=yes", NULL}), -EINVAL);
+}
+
+static void missing_value_is_reported(void **state)
+{
+	(void)state;
+	assert_int_equal(parse((const char *[]){"--config.file", NULL}), -EINVAL);
+	assert_non_null(strstr(err, "--config.file needs a value"));
+}
+
+static void values_are_stored(void **state)
+{
+	(void)state;
+	assert_int_equal(parse((const char *[]){"--log.level=debug", "--log.format",
+		"json", "--web.max-connections=7", "--web.timeout=3s",
+		"--path.procfs=/tmp/p", "--config.file=/x.yml", "--check-config",
+		"--web.telemetry-path=/m", NULL}), 0);
+	assert_int_equal(o.log_level, LOG_LVL_DEBUG);
+	assert_int_equal(o.log_format, LOG_FMT_JSON);
+	assert_int_equal(o.max_connections, 7);
+	assert_int_equal(o.timeout_s, 3);
+	assert_string_equal(o.procfs, "/tmp/p");
+	assert_string_equal(o.config_file, "/x.yml");
+	assert_true(o.check_config);
+	assert_string_equal(o.telemetry_path, "/m");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults_listen_on_the_virtmeter_port),
+		cmocka_unit_test(listen_address_repeats_in_both_spellings),
+		cmocka_unit_test(collector_flags_switch_collectors),
+		cmocka_unit_test(unknown_collector_is_named_in_the_error),
+		cmocka_unit_test(unknown_flag_is_named_in_the_error),
+		cmocka_unit_test(bad_values_are_rejected_with_the_flag_named),
+		cmocka_unit_test(missing_value_is_reported),
+		cmocka_unit_test(values_are_stored),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
