@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# virtmeter's two set-up commands on Debian 12 (run as root, or with sudo):
+#
+#   ./setup.sh run [FLAGS...]   install build dependencies, build, and run
+#                               virtmeter on this host with its defaults
+#   ./setup.sh test             install build and test dependencies, build
+#                               with warnings as errors, run the whole suite
+#
+# The build lives in ./build (out of tree); nothing is installed system-wide
+# except Debian packages.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build="$here/build"
+
+run_pkgs=(build-essential autoconf automake libtool pkg-config
+	libmicrohttpd-dev libvirt-dev libpfm4-dev libcurl4-openssl-dev
+	libyajl-dev zlib1g-dev libyaml-dev)
+test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps
+	clang libclang-rt-14-dev)
+
+die() { echo "setup.sh: $*" >&2; exit 1; }
+
+# Installs the Debian packages that are missing, with one apt-get call.
+install_pkgs() {
+	local missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || die "missing packages: ${missing[*]}; run as root (sudo ./setup.sh ...) to install them"
+	echo "setup.sh: installing ${missing[*]}" >&2
+	apt-get update -q >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${missing[@]}" >/dev/null
+}
+
+# Configures (once per set of flags) and builds in ./build.
+build_tree() {
+	local flags="$*"
+	if [ ! -x "$here/configure" ] || [ "$here/configure.ac" -nt "$here/configure" ]; then
+		(cd "$here" && autoreconf -fi) >/dev/null 2>&1 ||
+			(cd "$here" && autoreconf -fi)
+	fi
+	mkdir -p "$build"
+	cd "$build"
+	if [ ! -f Makefile ] || [ "$(cat .setup-flags 2>/dev/null)" != "$flags" ]; then
+		"$here/configure" $flags >configure.out 2>&1 || { cat configure.out; die "configure failed"; }
+		echo "$flags" >.setup-flags
+		sed -n '/will be built with/,$p' configure.out >&2
+	fi
+	make -j"$(nproc)" >make.out 2>&1 || { cat make.out; die "build failed"; }
+}
+
+# Prints "N passed, N failed, N skipped" from automake's test-suite.log and
+# fails if anything failed (or, under CI, if anything was skipped).
+summarize() {
+	local log="$build/test-suite.log" pass fail skip
+	[ -f "$log" ] || die "no test-suite.log: the test run did not start"
+	pass=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
+	fail=$(sed -n 's/^# FAIL: *//p' "$log" | head -1)
+	skip=$(sed -n 's/^# SKIP: *//p' "$log" | head -1)
+	local xpass error
+	xpass=$(sed -n 's/^# XPASS: *//p' "$log" | head -1)
+	error=$(sed -n 's/^# ERROR: *//p' "$log" | head -1)
+	fail=$(( ${fail:-0} + ${xpass:-0} + ${error:-0} ))
+	if [ "${skip:-0}" -gt 0 ]; then
+		echo "Skipped:" >&2
+		grep -h '^SKIP:\|# SKIP' "$build"/tests/*/*.log 2>/dev/null | head -20 >&2 || true
+	fi
+	echo "${pass:-0} passed, $fail failed, ${skip:-0} skipped"
+	[ "$fail" -eq 0 ] || return 1
+	if [ "${CI:-}" = true ] && [ "${skip:-0}" -gt 0 ]; then
+		echo "CI: every test is meant to run here; a skip means the set-up is broken" >&2
+		return 1
+	fi
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+run)
+	install_pkgs "${run_pkgs[@]}"
+	build_tree
+	echo "setup.sh: starting virtmeter: http://localhost:10171/metrics (Ctrl-C stops it)" >&2
+	exec "$build/virtmeter" "$@"
+	;;
+test)
+	install_pkgs "${run_pkgs[@]}" "${test_pkgs[@]}"
+	build_tree --enable-werror
+	cd "$build"
+	rc=0
+	make -j2 check >check.out 2>&1 || rc=$?
+	grep -E '^(FAIL|ERROR|XPASS):' check.out >&2 || true
+	if [ $rc -ne 0 ]; then
+		for f in $(grep -lE '^(not ok|FAIL|ERROR)' tests/*/*.log 2>/dev/null); do
+			echo "---- $f" >&2; grep -E -B2 -A8 '^not ok' "$f" | head -60 >&2 || true
+		done
+	fi
+	summarize
+	;;
+*)
+	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+	exit 2
+	;;
+esac
