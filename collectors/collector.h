@@ -9,11 +9,29 @@
 
 #include "exporter/snapshot.h"
 
+/* A setting of one collector given on the command line as
+ * --collector.NAME.KEY=VALUE (or --[no-]collector.NAME.KEY for a boolean). */
+struct collector_setting {
+	const char *collector;
+	const char *key;
+	const char *value;
+};
+
 /* What a collector gets at init: read-only for the collector's lifetime. */
 struct collector_env {
 	const char *procfs;   /* default /proc */
 	const char *sysfs;    /* default /sys */
 	const char *cgroupfs; /* default /sys/fs/cgroup */
+	const struct collector_setting *settings;
+	size_t nsettings;
+};
+
+/* A setting a collector accepts, for the flag parser and --help. */
+struct collector_option {
+	const char *key;  /* NULL ends a table */
+	const char *arg;  /* placeholder for --help, NULL for a boolean */
+	const char *help; /* one line, with the default */
+	const char *def;  /* default value ("true"/"false" for booleans) */
 };
 
 struct collector {
@@ -25,6 +43,9 @@ struct collector {
 	/* Every family the collector can emit, NULL-terminated: the source of
 	 * --dump-metrics and of the docs/metrics.md check. */
 	const struct snap_family *const *families;
+	/* Settings it accepts as --collector.NAME.KEY, NULL-key-terminated;
+	 * may be NULL. */
+	const struct collector_option *options;
 	/* Prepares the collector; *state is handed back to collect and fini.
 	 * Returns 0 or a negative errno (the collector is then reported down
 	 * and init is retried on the next cycle). */
@@ -45,5 +66,16 @@ size_t collector_count(void);
 
 /* Returns the index of the collector called name, or -ENOENT. */
 int collector_find(const char *name);
+
+/* Returns the value of setting key of collector c: the last one given in
+ * env, else the option's default, else NULL. The string lives as long as
+ * env. */
+const char *collector_setting(const struct collector_env *env,
+			      const struct collector *c, const char *key);
+
+/* Returns the option key of collector c, or NULL if c has none by that
+ * name. */
+const struct collector_option *collector_option_find(const struct collector *c,
+						     const char *key);
 
 #endif

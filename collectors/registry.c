@@ -28,3 +28,25 @@ int collector_find(const char *name)
 			return (int)i;
 	return -ENOENT;
 }
+
+const struct collector_option *collector_option_find(const struct collector *c,
+						     const char *key)
+{
+	for (size_t i = 0; c->options && c->options[i].key; i++)
+		if (strcmp(c->options[i].key, key) == 0)
+			return &c->options[i];
+	return NULL;
+}
+
+const char *collector_setting(const struct collector_env *env,
+			      const struct collector *c, const char *key)
+{
+	const struct collector_option *opt = collector_option_find(c, key);
+	const char *v = opt ? opt->def : NULL;
+
+	for (size_t i = 0; env && i < env->nsettings; i++)
+		if (strcmp(env->settings[i].collector, c->name) == 0 &&
+		    strcmp(env->settings[i].key, key) == 0)
+			v = env->settings[i].value;
+	return v;
+}

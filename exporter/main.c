@@ -220,7 +220,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "virtmeter: error: %s\n", err);
 		return 1;
 	}
-	env = (struct collector_env){o.procfs, o.sysfs, o.cgroupfs};
+	env = (struct collector_env){o.procfs, o.sysfs, o.cgroupfs, o.settings,
+				     o.nsettings};
 	n = build_entries(&o, &cfg, entries);
 	if (sched_start(entries, n, &env)) {
 		fprintf(stderr, "virtmeter: error: cannot start the collectors\n");

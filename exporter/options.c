@@ -136,11 +136,58 @@ static int store(struct options *o, const struct opt_def *def,
 	return -EINVAL;
 }
 
-/* Handles --collector.NAME and --no-collector.NAME. Returns 1 if name was
- * one of those, 0 if not, -EINVAL for an unknown collector. */
-static int collector_flag(struct options *o, const char *name, char *err,
-			  size_t errlen)
+/* Stores --collector.NAME.KEY: the option must exist in collector c;
+ * booleans take no value (or =true/=false), others need one. Returns 0 or
+ * -EINVAL with err filled in. */
+static int collector_setting_flag(struct options *o, const struct collector *c,
+				  const char *key, int on, const char *value,
+				  char *err, size_t errlen)
 {
+	const struct collector_option *opt = collector_option_find(c, key);
+	struct collector_setting *s;
+
+	if (!opt) {
+		snprintf(err, errlen, "unknown flag --%scollector.%s.%s: collector "
+			 "'%s' has no setting '%s' (see --help)", on ? "" : "no-",
+			 c->name, key, c->name, key);
+		return -EINVAL;
+	}
+	if (!opt->arg) {
+		if (value && strcmp(value, "true") && strcmp(value, "false")) {
+			snprintf(err, errlen, "--collector.%s.%s: expected true or "
+				 "false, got '%s'", c->name, key, value);
+			return -EINVAL;
+		}
+		value = !on ? "false" : value ? value : "true";
+	} else if (!on || !value || !*value) {
+		snprintf(err, errlen, "--collector.%s.%s needs a value (%s)",
+			 c->name, key, opt->arg);
+		return -EINVAL;
+	}
+	if (o->nsettings == OPT_MAX_SETTINGS) {
+		snprintf(err, errlen, "too many --collector.NAME.KEY flags");
+		return -EINVAL;
+	}
+	s = &o->settings[o->nsettings];
+	snprintf(o->setting_names[o->nsettings][0], 64, "%s", c->name);
+	snprintf(o->setting_names[o->nsettings][1], 64, "%s", key);
+	s->collector = o->setting_names[o->nsettings][0];
+	s->key = o->setting_names[o->nsettings][1];
+	s->value = value;
+	o->nsettings++;
+	return 0;
+}
+
+/* Handles --[no-]collector.NAME and --[no-]collector.NAME.KEY[=VALUE].
+ * value is what followed '=' (NULL if none); a non-boolean setting without
+ * '=' takes the next argument. Returns 1 if name was such a flag, 0 if
+ * not, -EINVAL on error. */
+static int collector_flag(struct options *o, const char *name, const char *value,
+			  int argc, char **argv, int *i, char *err, size_t errlen)
+{
+	char cname[64];
+	const char *dot;
+	size_t cl;
 	int on = 1, idx;
 
 	if (strncmp(name, "no-", 3) == 0) {
@@ -149,15 +196,34 @@ static int collector_flag(struct options *o, const char *name, char *err,
 	}
 	if (strncmp(name, "collector.", 10) != 0)
 		return 0;
-	idx = collector_find(name + 10);
+	name += 10;
+	dot = strchr(name, '.');
+	cl = dot ? (size_t)(dot - name) : strlen(name);
+	snprintf(cname, sizeof(cname), "%.*s", (int)cl, name);
+	idx = collector_find(cname);
 	if (idx < 0) {
-		snprintf(err, errlen, "unknown flag --%s%s: this virtmeter has no "
-			 "collector '%s' (see --help)", on ? "" : "no-", name,
-			 name + 10);
+		snprintf(err, errlen, "unknown flag --%scollector.%s: this "
+			 "virtmeter has no collector '%s' (see --help)",
+			 on ? "" : "no-", name, cname);
 		return -EINVAL;
 	}
-	o->collector_flag[idx] = on;
-	return 1;
+	if (!dot) {
+		if (value) {
+			snprintf(err, errlen, "--collector.%s takes no value", cname);
+			return -EINVAL;
+		}
+		o->collector_flag[idx] = on;
+		return 1;
+	}
+	if (!value && on) {
+		const struct collector_option *opt =
+			collector_option_find(collector_table[idx], dot + 1);
+
+		if (opt && opt->arg && *i + 1 < argc)
+			value = argv[++*i];
+	}
+	return collector_setting_flag(o, collector_table[idx], dot + 1, on,
+				      value, err, errlen) ? -EINVAL : 1;
 }
 
 int opts_parse(int argc, char **argv, struct options *o, char *err,
@@ -191,7 +257,8 @@ int opts_parse(int argc, char **argv, struct options *o, char *err,
 			if (strcmp(opt_defs[d].name, name) == 0)
 				def = &opt_defs[d];
 		if (!def) {
-			rc = eq ? 0 : collector_flag(o, name, err, errlen);
+			rc = collector_flag(o, name, eq ? eq + 1 : NULL, argc, argv,
+					    &i, err, errlen);
 			if (rc < 0)
 				return rc;
 			if (rc == 1)
@@ -249,6 +316,14 @@ void opts_usage(FILE *f)
 		fprintf(f, "  %-28s %s (%s by default, every %gs)\n", c->name,
 			c->help, c->default_enabled ? "on" : "off",
 			c->interval_ms / 1000.0);
+		for (size_t k = 0; c->options && c->options[k].key; k++) {
+			const struct collector_option *opt = &c->options[k];
+			char left[96];
+
+			snprintf(left, sizeof(left), "--collector.%s.%s%s%s", c->name,
+				 opt->key, opt->arg ? "=" : "", opt->arg ? opt->arg : "");
+			fprintf(f, "    %-26s %s\n", left, opt->help);
+		}
 	}
 	fprintf(f, "\nSignals: SIGHUP reloads --config.file (a bad file is "
 		"rejected and the running\nconfiguration kept); SIGTERM and "

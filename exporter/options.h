@@ -6,10 +6,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "collectors/collector.h"
 #include "config.h"
 #include "log.h"
 
 #define OPT_MAX_LISTEN 16
+#define OPT_MAX_SETTINGS 32
 #define VIRTMETER_DEFAULT_PORT "10171"
 
 struct options {
@@ -28,6 +30,10 @@ struct options {
 	unsigned timeout_s;
 	/* Per registry collector: -1 not given, 0 --no-collector.X, 1 --collector.X */
 	int collector_flag[CONFIG_MAX_COLLECTORS];
+	/* --collector.NAME.KEY settings, in command-line order. */
+	struct collector_setting settings[OPT_MAX_SETTINGS];
+	size_t nsettings;
+	char setting_names[OPT_MAX_SETTINGS][2][64]; /* storage for NAME, KEY */
 };
 
 /* Parses argv into o (defaults first). Strings point into argv. Returns 0,
