@@ -33,7 +33,9 @@ void config_defaults(struct config *cfg);
 
 /* Parses YAML text of len bytes (need not be NUL-terminated). known is the
  * NULL-terminated list of collector names that this binary has; filename is
- * used in error messages only. Returns 0, or -EINVAL with err filled in. */
+ * used in error messages only. Returns 0, or -EINVAL (bad content),
+ * -ENOMEM, or -ENOTSUP (built without libyaml) with err filled in; on any
+ * error cfg is left as it was, so a rejected reload keeps the old one. */
 int config_parse(const char *text, size_t len, const char *filename,
 		 const char *const *known, struct config *cfg,
 		 struct config_error *err);
