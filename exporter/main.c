@@ -228,9 +228,8 @@ int main(int argc, char **argv)
 		http_stop();
 		return 1;
 	}
-	for (size_t i = 0; i < o.nlisten; i++)
-		log_info("virtmeter %s serving http://%s%s", version_string(),
-			 o.listen[i], o.telemetry_path);
+	log_info("virtmeter %s started; metrics at path %s", version_string(),
+		 o.telemetry_path);
 	log_enabled(entries, n);
 	serve(&o, &env, &sigs);
 	http_stop();

@@ -3,6 +3,9 @@
 
 #include "build-config.h"
 
+#include <pthread.h>
+#include <string.h>
+
 #include <microhttpd.h>
 
 const struct snap_family version_build_info = {
@@ -18,9 +21,8 @@ const char *version_string(void)
 	return PACKAGE_VERSION;
 }
 
-const char *version_features(void)
-{
-	return ""
+/* Every feature followed by a comma; version_features() drops the last. */
+static const char features_list[] = ""
 #ifdef HAVE_LIBVIRT
 	       "libvirt,"
 #endif
@@ -40,22 +42,24 @@ const char *version_features(void)
 	       "yaml,"
 #endif
 	       "";
+
+static char features[sizeof(features_list)];
+static pthread_once_t features_once = PTHREAD_ONCE_INIT;
+
+static void features_init(void)
+{
+	if (sizeof(features_list) > 1)
+		memcpy(features, features_list, sizeof(features_list) - 2);
+}
+
+const char *version_features(void)
+{
+	pthread_once(&features_once, features_init);
+	return features;
 }
 
 int version_add_build_info(struct snap_set *set)
 {
-	char features[128];
-	const char *f = version_features();
-	size_t n = 0;
-
-	/* Drop the trailing comma of the list. */
-	while (f[n] && n + 1 < sizeof(features)) {
-		features[n] = f[n];
-		n++;
-	}
-	if (n && features[n - 1] == ',')
-		n--;
-	features[n] = '\0';
 	return snap_add(set, &version_build_info, 1, PACKAGE_VERSION,
-			MHD_get_version(), features);
+			MHD_get_version(), version_features());
 }

@@ -1,0 +1,612 @@
+/* The HTTP server: one libmicrohttpd daemon per listen address, each on a
+ * socket that we bind ourselves so that errors name the address at fault.
+ * Serves the telemetry path from the render cache without copying, a
+ * landing page and /healthz, with bounded connections, sizes and idle time. */
+#include "http.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "accept.h"
+#include "buf.h"
+#include "expo.h"
+#include "log.h"
+#include "render.h"
+#include "scheduler.h"
+#include "snapshot.h"
+#include "version.h"
+
+#define HTTP_MAX_LISTEN 16
+#define HTTP_DEFAULT_MAX_CONNECTIONS 64u
+#define HTTP_DEFAULT_TIMEOUT_S 10u
+#define HTTP_MIN_PER_IP 8u
+#define HTTP_THREADS 2u
+#define HTTP_MEMORY_LIMIT ((size_t)32 << 10)
+#define HTTP_BACKLOG 128
+#define HTTP_MAX_COLLECTORS 64
+#define HTTP_LANDING_MAX ((size_t)1 << 20)
+
+#define TEXT_PLAIN "text/plain; charset=utf-8"
+
+/* One listen address: the daemon and our own descriptor of its socket
+ * (MHD gets a duplicate, which it closes when it stops). */
+struct http_listener {
+	struct MHD_Daemon *daemon;
+	int fd;
+};
+
+static struct {
+	struct http_listener l[HTTP_MAX_LISTEN];
+	size_t n;
+	char *telemetry_path;
+} srv;
+
+/* Formats a one-line error message into err (which may be NULL). */
+__attribute__((format(printf, 3, 4))) static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- listen addresses ---------------------------------------------------- */
+
+/* Splits "host:port", "[v6addr]:port" or ":port" into host (empty for all
+ * interfaces) and a numeric port, each copied NUL-terminated. Returns 0 or
+ * -EINVAL. */
+static int split_host_port(const char *addr, char *host, size_t hostlen,
+			   char *port, size_t portlen)
+{
+	const char *colon, *h = addr;
+	size_t nhost;
+
+	if (addr[0] == '[') {
+		const char *end = strchr(addr, ']');
+
+		if (!end || end[1] != ':' || end == addr + 1)
+			return -EINVAL;
+		h = addr + 1;
+		nhost = (size_t)(end - h);
+		colon = end + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon)
+			return -EINVAL;
+		nhost = (size_t)(colon - addr);
+		/* A bare IPv6 address is ambiguous: "::1:80" needs brackets. */
+		if (memchr(addr, ':', nhost))
+			return -EINVAL;
+	}
+	if (nhost >= hostlen)
+		return -EINVAL;
+	colon++;
+	if (colon[0] == '\0' || strlen(colon) >= portlen ||
+	    strspn(colon, "0123456789") != strlen(colon) ||
+	    strtoul(colon, NULL, 10) > 65535)
+		return -EINVAL;
+	memcpy(host, h, nhost);
+	host[nhost] = '\0';
+	memcpy(port, colon, strlen(colon) + 1);
+	return 0;
+}
+
+/* Makes a listening TCP socket bound to sa. IPv6 sockets also take IPv4
+ * clients (IPV6_V6ONLY off), which makes "[::]" and ":port" dual-stack.
+ * Returns the descriptor or a negative errno. */
+static int bind_socket(const struct sockaddr *sa, socklen_t salen)
+{
+	int fd, one = 1, zero = 0, rc = 0;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		rc = -errno;
+	else if (sa->sa_family == AF_INET6 &&
+		 setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+			    sizeof(zero)) < 0)
+		rc = -errno;
+	else if (bind(fd, sa, salen) < 0 || listen(fd, HTTP_BACKLOG) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* Binds every interface: [::] dual-stack, or 0.0.0.0 where the host has no
+ * IPv6. Returns the descriptor or a negative errno. */
+static int bind_any(unsigned short port)
+{
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
+				  .sin6_port = htons(port),
+				  .sin6_addr = IN6ADDR_ANY_INIT};
+	struct sockaddr_in a4 = {.sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_ANY)};
+	int fd = bind_socket((const struct sockaddr *)&a6, sizeof(a6));
+
+	if (fd == -EAFNOSUPPORT || fd == -EPROTONOSUPPORT ||
+	    fd == -EADDRNOTAVAIL)
+		fd = bind_socket((const struct sockaddr *)&a4, sizeof(a4));
+	return fd;
+}
+
+/* Resolves host and binds the first address that works, IPv4 ones first
+ * (as Go programs do for "localhost"). Returns the descriptor or a negative
+ * errno, with err filled in. */
+static int bind_host(const char *addr, const char *host, bool numeric,
+		     const char *port, char *err, size_t errlen)
+{
+	static const int families[] = {AF_INET, AF_INET6};
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *res = NULL;
+	int fd = -1, first_err = 0, grc;
+
+	if (numeric)
+		hints.ai_flags |= AI_NUMERICHOST;
+	grc = getaddrinfo(host, port, &hints, &res);
+	if (grc != 0) {
+		int e = grc == EAI_SYSTEM && errno ? errno : EADDRNOTAVAIL;
+
+		set_err(err, errlen, "listen %s: %s", addr,
+			grc == EAI_SYSTEM ? strerror(e) : gai_strerror(grc));
+		return -e;
+	}
+	for (size_t i = 0; i < 2 && fd < 0; i++) {
+		for (struct addrinfo *ai = res; ai && fd < 0;
+		     ai = ai->ai_next) {
+			if (ai->ai_family != families[i])
+				continue;
+			fd = bind_socket(ai->ai_addr, ai->ai_addrlen);
+			/* The first error is about the best address. */
+			if (fd < 0 && first_err == 0)
+				first_err = fd;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		fd = first_err ? first_err : -EADDRNOTAVAIL;
+		set_err(err, errlen, "listen %s: %s", addr, strerror(-fd));
+	}
+	return fd;
+}
+
+/* Parses addr and returns a listening socket for it, or a negative errno
+ * with err filled in. */
+static int open_listener(const char *addr, char *err, size_t errlen)
+{
+	char host[NI_MAXHOST], port[8];
+	int fd;
+
+	if (split_host_port(addr, host, sizeof(host), port, sizeof(port)) < 0) {
+		set_err(
+		    err, errlen,
+		    "listen \"%s\": expected host:port, [ipv6]:port or :port",
+		    addr);
+		return -EINVAL;
+	}
+	if (host[0] != '\0')
+		return bind_host(addr, host, addr[0] == '[', port, err, errlen);
+	fd = bind_any((unsigned short)strtoul(port, NULL, 10));
+	if (fd < 0)
+		set_err(err, errlen, "listen %s: %s", addr, strerror(-fd));
+	return fd;
+}
+
+/* Logs where fd listens: the port the kernel chose for ":0" shows here. */
+static void log_bound(const char *addr, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
+			sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return;
+	log_info("listening on %s%s%s:%s (--web.listen-address=%s)",
+		  ss.ss_family == AF_INET6 ? "[" : "", host,
+		  ss.ss_family == AF_INET6 ? "]" : "", port, addr);
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+/* Sets Content-Type, queues r with status and drops our reference to r.
+ * A NULL r (out of memory) closes the connection. */
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status,
+			     struct MHD_Response *r, const char *content_type)
+{
+	enum MHD_Result ret = MHD_NO;
+
+	if (!r)
+		return MHD_NO;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    content_type) == MHD_YES)
+		ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* Answers with a static plain-text body. */
+static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,
+				  const char *body)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+
+	return queue(conn, status, r, TEXT_PLAIN);
+}
+
+/* Answers 405 with the methods that we do serve. */
+static enum MHD_Result reply_not_allowed(struct MHD_Connection *conn)
+{
+	static const char body[] = "405 method not allowed\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+
+	if (r && MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+					 "GET, HEAD") != MHD_YES) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	return queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r, TEXT_PLAIN);
+}
+
+/* Free callback of a metrics response: the body lives in the generation's
+ * render cache, so the body is released by dropping the generation. */
+static void release_gen(void *cls)
+{
+	snap_gen_unref(cls);
+}
+
+/* Serves the current generation in the negotiated format, straight from
+ * the render cache: the response holds a generation reference until MHD
+ * has sent the body. */
+static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
+{
+	const char *accept = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	const char *encoding = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	enum expo_format fmt = accept_format(accept);
+	bool gzip = render_can_gzip() && accept_gzip(encoding);
+	struct snap_gen *gen = snap_current();
+	struct MHD_Response *r;
+	const char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = render_get(gen, fmt, gzip, &data, &len);
+	if (rc < 0) {
+		snap_gen_unref(gen);
+		log_error("http: cannot render the metrics: %s", strerror(-rc));
+		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "500 cannot render the metrics\n");
+	}
+	/* MHD refuses a NULL buffer even for an empty body. */
+	r = MHD_create_response_from_buffer_with_free_callback_cls(
+	    len, (void *)(len ? data : ""), release_gen, gen);
+	if (!r) {
+		snap_gen_unref(gen);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
+				    "Accept, Accept-Encoding") != MHD_YES ||
+	    (gzip &&
+	     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
+				     "gzip") != MHD_YES)) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	return queue(conn, MHD_HTTP_OK, r, expo_content_type(fmt));
+}
+
+/* Appends s with the HTML special characters escaped. */
+static void put_html(struct buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '&')
+			buf_puts(b, "&amp;");
+		else if (*s == '<')
+			buf_puts(b, "&lt;");
+		else if (*s == '>')
+			buf_puts(b, "&gt;");
+		else if (*s == '"')
+			buf_puts(b, "&quot;");
+		else if (*s == '\'')
+			buf_puts(b, "&#39;");
+		else
+			buf_putc(b, *s);
+	}
+}
+
+/* A collector's state in words, for the landing page. */
+static const char *collector_state(const struct sched_status *st)
+{
+	if (!st->enabled)
+		return "-";
+	return st->up ? "up" : "down";
+}
+
+/* Appends one table row per collector known to the scheduler. */
+static void put_collector_rows(struct buf *b)
+{
+	struct sched_status st[HTTP_MAX_COLLECTORS];
+	size_t n = sched_status_get(st, HTTP_MAX_COLLECTORS);
+
+	if (n == 0)
+		buf_puts(b, "<tr><td colspan=\"6\">no collector is "
+			    "running</td></tr>\n");
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(b, "<tr><td>");
+		put_html(b, st[i].name);
+		buf_printf(b, "</td><td>%s</td><td>%s</td><td>%s</td>",
+			   st[i].enabled ? "yes" : "no",
+			   collector_state(&st[i]), st[i].stuck ? "yes" : "no");
+		if (st[i].cycles > 0)
+			buf_printf(b, "<td>%.3f s</td>", st[i].last_duration_s);
+		else
+			buf_puts(b, "<td>never ran</td>");
+		buf_printf(b, "<td>%" PRIu64 "</td></tr>\n", st[i].errors);
+	}
+}
+
+/* Writes the landing page into b. */
+static void put_landing(struct buf *b)
+{
+	buf_puts(
+	    b,
+	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<title>virtmeter</title>\n<style>body{font-family:sans-serif;"
+	    "margin:2em}table{border-collapse:collapse}th,td{border:1px "
+	    "solid #ccc;padding:.2em .6em;text-align:left}</style>"
+	    "</head>\n<body>\n<h1>virtmeter</h1>\n<p>Prometheus exporter "
+	    "of what virtualization costs: VMs, containers, performance "
+	    "counters and power.</p>\n<p>Version ");
+	put_html(b, version_string());
+	buf_puts(b, " (features: ");
+	put_html(b, version_features());
+	buf_puts(b, ")</p>\n<p><a href=\"");
+	put_html(b, srv.telemetry_path);
+	buf_puts(b,
+		 "\">Metrics</a> &middot; <a href=\"/healthz\">Health</a></p>\n"
+		 "<h2>Collectors</h2>\n<table>\n<tr><th>collector</th>"
+		 "<th>enabled</th><th>state</th><th>stuck</th>"
+		 "<th>last duration</th><th>errors</th></tr>\n");
+	put_collector_rows(b);
+	buf_puts(b, "</table>\n</body></html>\n");
+}
+
+/* Serves the landing page, built afresh for each request (it is small and
+ * rarely asked for). */
+static enum MHD_Result serve_landing(struct MHD_Connection *conn)
+{
+	struct MHD_Response *r;
+	struct buf b;
+	char *page;
+	size_t len;
+
+	buf_init(&b, HTTP_LANDING_MAX);
+	put_landing(&b);
+	page = buf_steal(&b, &len);
+	buf_free(&b);
+	if (!page)
+		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "500 out of memory\n");
+	r = MHD_create_response_from_buffer(len, page, MHD_RESPMEM_MUST_FREE);
+	if (!r)
+		free(page);
+	return queue(conn, MHD_HTTP_OK, r, "text/html; charset=utf-8");
+}
+
+/* Whether the request announces a body (which a GET or HEAD may, oddly). */
+static bool has_body(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+	return te || (cl && strspn(cl, "0") != strlen(cl));
+}
+
+/* The access handler. MHD calls it once when the headers are in, then
+ * once per piece of body, then once more when the request is complete.
+ * A GET or HEAD without a body is answered on that last call, which keeps
+ * the connection alive. Anything else is answered on the first call: MHD
+ * then discards the body unread and closes the connection after the
+ * response, so no body is ever read or buffered. url is the path without
+ * the query string. */
+static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
+				      const char *url, const char *method,
+				      const char *version,
+				      const char *upload_data,
+				      size_t *upload_data_size, void **con_cls)
+{
+	static int headers_seen;
+
+	(void)cls;
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return reply_not_allowed(conn);
+	if (!*con_cls && !has_body(conn)) {
+		*con_cls = &headers_seen;
+		return MHD_YES;
+	}
+	if (strcmp(url, srv.telemetry_path) == 0)
+		return serve_metrics(conn);
+	if (strcmp(url, "/") == 0)
+		return serve_landing(conn);
+	if (strcmp(url, "/healthz") == 0)
+		return reply_text(conn, MHD_HTTP_OK, "ok\n");
+	return reply_text(conn, MHD_HTTP_NOT_FOUND, "404 page not found\n");
+}
+
+/* ---- daemons ------------------------------------------------------------- */
+
+/* MHD's own messages (client errors, mostly) are for debugging only. */
+__attribute__((format(printf, 2, 0))) static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_debug("http: %s", msg);
+}
+
+/* Starts one daemon on the listening socket fd, which MHD closes when the
+ * daemon stops. Returns the daemon or NULL. */
+static struct MHD_Daemon *start_daemon(const struct http_settings *s, int fd)
+{
+	unsigned max = s->max_connections ? s->max_connections
+					  : HTTP_DEFAULT_MAX_CONNECTIONS;
+	unsigned timeout = s->timeout_s ? s->timeout_s : HTTP_DEFAULT_TIMEOUT_S;
+	unsigned per_ip = max / 2 > HTTP_MIN_PER_IP ? max / 2 : HTTP_MIN_PER_IP;
+	/* MHD splits the connection limit between its threads. */
+	unsigned threads = max < HTTP_THREADS ? 1 : HTTP_THREADS;
+	unsigned flags = MHD_USE_ERROR_LOG | MHD_USE_INTERNAL_POLLING_THREAD;
+
+	if (per_ip > max)
+		per_ip = max;
+	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
+		     ? MHD_USE_EPOLL
+		     : MHD_USE_POLL;
+	return MHD_start_daemon(flags, 0, NULL, NULL, handle_request, NULL,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+				MHD_OPTION_THREAD_POOL_SIZE, threads,
+				MHD_OPTION_CONNECTION_LIMIT, max,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+				MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				HTTP_MEMORY_LIMIT, MHD_OPTION_END);
+}
+
+/* Whether fd is still open on the same socket as ref. After a failed
+ * MHD_start_daemon we cannot know whether MHD closed the descriptor that
+ * it was given (versions differ), and it may even have been reused. */
+static bool same_socket(int fd, int ref)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && fstat(ref, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Binds addr and starts its daemon into l. Returns 0 or a negative errno
+ * with err filled in; nothing is left open on failure. */
+static int start_listener(const struct http_settings *s, const char *addr,
+			  struct http_listener *l, char *err, size_t errlen)
+{
+	int fd, mhd_fd = -1, rc = 0;
+
+	fd = open_listener(addr, err, errlen);
+	if (fd < 0)
+		return fd;
+	mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (mhd_fd < 0) {
+		rc = -errno;
+		set_err(err, errlen, "listen %s: %s", addr, strerror(-rc));
+		goto out;
+	}
+	errno = 0; /* MHD does not always set errno when it fails */
+	l->daemon = start_daemon(s, mhd_fd);
+	if (!l->daemon) {
+		rc = errno > 0 ? -errno : -EIO;
+		set_err(err, errlen,
+			"listen %s: cannot start the HTTP server: %s", addr,
+			strerror(-rc));
+		if (same_socket(mhd_fd, fd))
+			close(mhd_fd);
+		goto out;
+	}
+	log_bound(addr, fd);
+	l->fd = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int http_start(const struct http_settings *s, char *err, size_t errlen)
+{
+	const char *path = s->telemetry_path ? s->telemetry_path : "/metrics";
+	int rc = 0;
+
+	if (srv.n > 0) {
+		set_err(err, errlen, "the HTTP server is already running");
+		return -EALREADY;
+	}
+	if (s->nlisten == 0 || s->nlisten > HTTP_MAX_LISTEN) {
+		set_err(err, errlen,
+			"listen: between 1 and %d addresses expected",
+			HTTP_MAX_LISTEN);
+		return -EINVAL;
+	}
+	if (path[0] != '/') {
+		set_err(err, errlen, "telemetry path \"%s\": must start with /",
+			path);
+		return -EINVAL;
+	}
+	srv.telemetry_path = strdup(path);
+	if (!srv.telemetry_path) {
+		set_err(err, errlen, "http: out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->nlisten; i++) {
+		rc = start_listener(s, s->listen[i], &srv.l[i], err, errlen);
+		if (rc < 0)
+			goto out;
+		srv.n++;
+	}
+out:
+	if (rc < 0)
+		http_stop();
+	return rc;
+}
+
+void http_stop(void)
+{
+	for (size_t i = 0; i < srv.n; i++) {
+		/* Stops the threads, closes every connection and MHD's copy of
+		 * the socket; ours goes next, which ends the listening. */
+		MHD_stop_daemon(srv.l[i].daemon);
+		close(srv.l[i].fd);
+		srv.l[i].daemon = NULL;
+		srv.l[i].fd = -1;
+	}
+	srv.n = 0;
+	free(srv.telemetry_path);
+	srv.telemetry_path = NULL;
+}
