@@ -73,6 +73,17 @@ int collector_find(const char *name);
 const char *collector_setting(const struct collector_env *env,
 			      const struct collector *c, const char *key);
 
+/* Records why the current cycle of the calling collector is failing, in
+ * words that name the file, device or privilege at fault. The scheduler
+ * puts it in its one log line when the collector starts failing (and never
+ * repeats it while the failure lasts). Call it just before returning a
+ * negative errno from init or collect; it only affects the calling thread. */
+void collector_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Returns and clears the calling thread's message from collector_error()
+ * ("" if none). For the scheduler. */
+const char *collector_take_error(void);
+
 /* Returns the option key of collector c, or NULL if c has none by that
  * name. */
 const struct collector_option *collector_option_find(const struct collector *c,

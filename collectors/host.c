@@ -144,10 +144,6 @@ struct host_state {
 	size_t cap;
 };
 
-/* A failing init is retried every cycle: log its cause once, not each time.
- * Only the host collector's worker calls init, so no lock is needed. */
-static struct log_once host_init_log;
-
 /* Opens root/rel read-only into *fd. Returns 0 or a negative errno; path
  * receives the full name for the caller's log line. */
 static int open_under(const char *root, const char *rel, char *path,
@@ -192,8 +188,7 @@ static int host_init(const struct collector_env *env, void **state)
 	st->stat_fd = st->meminfo_fd = st->online_fd = -1;
 	if (hz <= 0) {
 		err = -EINVAL;
-		log_fail_once(&host_init_log,
-			      "host: sysconf(_SC_CLK_TCK) returned %ld", hz);
+		collector_error("sysconf(_SC_CLK_TCK) returned %ld", hz);
 		goto out;
 	}
 	st->ticks_per_second = (double)hz;
@@ -202,8 +197,7 @@ static int host_init(const struct collector_env *env, void **state)
 		err = open_under(env->procfs, "meminfo", path, sizeof(path),
 				 &st->meminfo_fd);
 	if (err < 0) {
-		log_fail_once(&host_init_log, "host: cannot open %s: %s", path,
-			      strerror(-err));
+		collector_error("cannot open %s: %s", path, strerror(-err));
 		goto out;
 	}
 	/* Optional: without it, the cpuN lines of /proc/stat are counted. */
@@ -213,8 +207,6 @@ static int host_init(const struct collector_env *env, void **state)
 		log_debug("host: no %s (%s), counting cpuN lines of stat", path,
 			  strerror(-err));
 	err = 0;
-	log_recover(&host_init_log, "host: %s/stat and %s/meminfo are open",
-		    env->procfs, env->procfs);
 	*state = st;
 	st = NULL;
 out:

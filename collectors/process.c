@@ -10,7 +10,6 @@
 
 #include "collectors/collector.h"
 #include "collectors/procfs.h"
-#include "exporter/log.h"
 
 /* These are facts about this very process, so they always come from the
  * real /proc, never from env->procfs (which may point at a fixture tree or
@@ -78,8 +77,6 @@ struct process_state {
 	uint64_t btime; /* host boot time, read once */
 	char buf[4096]; /* /proc/self/stat: one line of 52 numbers */
 };
-
-static struct log_once process_init_log;
 
 /* Reads btime from /proc/stat once. Returns 0 or a negative errno. */
 static int read_btime(uint64_t *btime)
@@ -157,14 +154,11 @@ static int process_init(const struct collector_env *env, void **state)
 		err = -errno;
 		goto out;
 	}
-	log_recover(&process_init_log, "process: %s is readable",
-		    SELF_PROCFS "/self");
 	*state = st;
 	st = NULL;
 out:
 	if (err < 0)
-		log_fail_once(&process_init_log, "process: cannot use %s: %s",
-			      what, strerror(-err));
+		collector_error("cannot use %s: %s", what, strerror(-err));
 	process_fini(st);
 	return err;
 }

@@ -3,6 +3,8 @@
 #include "collectors/collector.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "build-config.h"
@@ -49,4 +51,24 @@ const char *collector_setting(const struct collector_env *env,
 		    strcmp(env->settings[i].key, key) == 0)
 			v = env->settings[i].value;
 	return v;
+}
+
+/* The failing cycle's message, per worker thread. */
+static _Thread_local char cycle_error[512];
+static _Thread_local char taken_error[512];
+
+void collector_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cycle_error, sizeof(cycle_error), fmt, ap);
+	va_end(ap);
+}
+
+const char *collector_take_error(void)
+{
+	memcpy(taken_error, cycle_error, sizeof(taken_error));
+	cycle_error[0] = '\0';
+	return taken_error;
 }

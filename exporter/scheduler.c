@@ -166,6 +166,7 @@ static void run_cycle(struct worker *w)
 	const struct collector *c = w->e.c;
 	struct snap_set *set = NULL;
 	double start = now_mono(), dur;
+	const char *detail;
 	int rc;
 
 	pthread_mutex_lock(&sched_lock);
@@ -173,6 +174,7 @@ static void run_cycle(struct worker *w)
 	w->run_start = start;
 	pthread_mutex_unlock(&sched_lock);
 
+	collector_take_error();
 	if (!w->inited) {
 		rc = c->init(w->run->env, &w->state);
 		if (rc)
@@ -199,10 +201,12 @@ done:
 		w->last_success = now_real();
 	pthread_mutex_unlock(&sched_lock);
 
+	detail = collector_take_error();
 	if (rc)
-		log_fail_once(&w->health, "collector %s failed: %s (%s); "
+		log_fail_once(&w->health, "collector %s failed in %s: %s; "
 			      "serving its last good samples", c->name,
-			      strerror(-rc), w->inited ? "collect" : "init");
+			      w->inited ? "collect" : "init",
+			      *detail ? detail : strerror(-rc));
 	else
 		log_recover(&w->health, "collector %s recovered", c->name);
 	publish(w->run, w->slot, rc ? NULL : set);
