@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR disable=SC2119
+# A real Prometheus server scrapes virtmeter every second and can query what
+# it got: the target is up with no scrape error, virtmeter_build_info and
+# the host CPU counters are there with their labels, Prometheus ingested
+# every sample of the exposition and logged no ingestion error (duplicate
+# or out-of-order samples).
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+[ -x "$VIRTMETER" ] || tap_skip_all "virtmeter binary not built ($VIRTMETER)"
+command -v prometheus >/dev/null 2>&1 || tap_skip_all "prometheus not installed (Debian package prometheus)"
+command -v curl >/dev/null 2>&1 || tap_skip_all "curl not installed"
+
+tap_diag "$(prometheus --version 2>&1 | head -n1)"
+version=$("$VIRTMETER" --version | awk '{ print $2; exit }')
+
+start_virtmeter || tap_abort "virtmeter starts and serves /healthz"
+tap_ok "virtmeter starts and serves /healthz"
+
+# ---- Prometheus ---------------------------------------------------------------------
+cat >"$TEST_TMP/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: virtmeter
+    static_configs:
+      - targets: ['127.0.0.1:$VM_PORT']
+EOF
+PROM_PID=""
+PROM_URL=""
+PROM_LOG=$TEST_TMP/prometheus.log
+for ((attempt = 0; attempt < 3; attempt++)); do
+	free_port || break
+	PROM_URL=http://127.0.0.1:$FREE_PORT
+	prometheus --config.file="$TEST_TMP/prometheus.yml" --storage.tsdb.path="$TEST_TMP/data" \
+		--web.listen-address="127.0.0.1:$FREE_PORT" >"$PROM_LOG" 2>&1 &
+	PROM_PID=$!
+	lib_track_pid "$PROM_PID"
+	ready=""
+	for ((i = 0; i < 150; i++)); do
+		kill -0 "$PROM_PID" 2>/dev/null || break
+		if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$PROM_URL/-/ready")" = 200 ]; then
+			ready=1
+			break
+		fi
+		sleep 0.1
+	done
+	[ -n "$ready" ] && break
+	kill_pid "$PROM_PID"
+	PROM_PID=""
+	grep -qi 'address already in use' "$PROM_LOG" || break
+done
+if [ -z "$PROM_PID" ]; then
+	tap_diag "prometheus log:"
+	tap_diag_file "$PROM_LOG"
+	tap_abort "Prometheus starts on loopback and becomes ready"
+fi
+tap_ok "Prometheus starts on loopback and becomes ready"
+
+# query NAME PROMQL: instant query; the JSON answer in $TEST_TMP/NAME.json.
+query() {
+	curl -sS --max-time 5 -G "$PROM_URL/api/v1/query" --data-urlencode "query=$2" \
+		-o "$TEST_TMP/$1.json" 2>/dev/null
+}
+# has_result NAME PROMQL: the query succeeds with a non-empty result.
+has_result() {
+	query "$1" "$2" && grep -q '"status":"success"' "$TEST_TMP/$1.json" &&
+		grep -q '"result":\[{' "$TEST_TMP/$1.json"
+}
+
+deadline=$((SECONDS + 30))
+for q in virtmeter_build_info virtmeter_host_cpu_seconds_total; do
+	found=""
+	while [ $SECONDS -le $deadline ]; do
+		if has_result q "$q"; then
+			found=1
+			break
+		fi
+		sleep 0.5
+	done
+	if [ -n "$found" ]; then
+		tap_ok "Prometheus has $q from its scrapes"
+	else
+		tap_fail "Prometheus has $q from its scrapes (within 30 s)" "last answer: $(head -c 400 "$TEST_TMP/q.json" 2>/dev/null)"
+	fi
+done
+
+query bi virtmeter_build_info
+tap_like "$(cat "$TEST_TMP/bi.json")" "\"version\":\"$version\"" "virtmeter_build_info in Prometheus has version=\"$version\""
+tap_like "$(cat "$TEST_TMP/bi.json")" '"libmicrohttpd":"[0-9]' "virtmeter_build_info in Prometheus has the libmicrohttpd label"
+tap_like "$(cat "$TEST_TMP/bi.json")" '"value":\[[0-9.]+,"1"\]' "virtmeter_build_info in Prometheus is 1"
+query cpu 'virtmeter_host_cpu_seconds_total{mode="idle"}'
+tap_like "$(cat "$TEST_TMP/cpu.json")" '"result":\[\{"metric":\{"__name__":"virtmeter_host_cpu_seconds_total"' \
+	"Prometheus stores virtmeter_host_cpu_seconds_total{mode=\"idle\"} under its _total name"
+query up 'up{job="virtmeter"}'
+tap_like "$(cat "$TEST_TMP/up.json")" '"value":\[[0-9.]+,"1"\]' "up{job=\"virtmeter\"} is 1"
+query cu 'virtmeter_collector_up{collector="host"}'
+tap_like "$(cat "$TEST_TMP/cu.json")" '"value":\[[0-9.]+,"1"\]' "virtmeter_collector_up{collector=\"host\"} is 1 in Prometheus"
+
+# ---- the target ----------------------------------------------------------------------
+curl -sS --max-time 5 "$PROM_URL/api/v1/targets?state=active" -o "$TEST_TMP/targets.json" 2>/dev/null
+targets=$(cat "$TEST_TMP/targets.json")
+tap_like "$targets" "\"scrapeUrl\":\"http://127.0.0.1:$VM_PORT/metrics\"" "/api/v1/targets lists virtmeter's /metrics"
+tap_like "$targets" '"health":"up"' "/api/v1/targets shows the target healthy (\"up\")"
+tap_like "$targets" '"lastError":""' "/api/v1/targets shows no lastError"
+tap_unlike "$targets" '"health":"(down|unknown)"' "/api/v1/targets shows no unhealthy target"
+grep -q '"lastError":"[^"]' "$TEST_TMP/targets.json" &&
+	tap_diag "targets: $(head -c 600 "$TEST_TMP/targets.json")"
+
+# Prometheus ingested every sample of the exposition.
+scrape mine openmetrics >/dev/null
+mine=$(grep -cv '^#' "$TEST_TMP/mine.b")
+query sss 'scrape_samples_scraped{job="virtmeter"}'
+theirs=$(grep -o '"value":\[[0-9.]*,"[0-9]*"\]' "$TEST_TMP/sss.json" | sed 's/.*,"\([0-9]*\)"\]/\1/')
+tap_is "$theirs" "$mine" "scrape_samples_scraped equals the samples in virtmeter's exposition"
+query spa 'scrape_series_added{job="virtmeter"}'
+tap_like "$(cat "$TEST_TMP/spa.json")" '"result":\[\{' "Prometheus reports scrape_series_added for virtmeter"
+
+# Metadata: Prometheus understood the TYPE lines.
+curl -sS --max-time 5 -G "$PROM_URL/api/v1/targets/metadata" \
+	--data-urlencode 'match_target={job="virtmeter"}' -o "$TEST_TMP/meta.json" 2>/dev/null
+tap_like "$(cat "$TEST_TMP/meta.json")" '"metric":"virtmeter_host_cpu_seconds(_total)?","type":"counter"' \
+	"Prometheus's metadata has virtmeter_host_cpu_seconds as a counter"
+tap_like "$(cat "$TEST_TMP/meta.json")" '"metric":"virtmeter_host_cpu_seconds(_total)?","type":"counter","help":"[^"]*","unit":"seconds"' \
+	"Prometheus's metadata has the unit seconds (so it negotiated OpenMetrics, which alone carries units)"
+tap_like "$(cat "$TEST_TMP/meta.json")" '"metric":"virtmeter_host_memory_total_bytes","type":"gauge"' \
+	"Prometheus's metadata has virtmeter_host_memory_total_bytes as a gauge"
+
+sleep 1.5 # one more scrape, so that an ingestion error would be logged
+errors=$(grep -Ei 'Error on ingesting|duplicate sample|out of order|append failed|scrape.*err' "$PROM_LOG")
+tap_is "$errors" "" "Prometheus logs no ingestion or scrape error for virtmeter"
+
+kill_pid "$PROM_PID"
+stop_virtmeter
+tap_is "$VM_STATUS" 0 "SIGTERM ends virtmeter with status 0 after Prometheus scraped it"
+tap_done
