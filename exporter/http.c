@@ -1,7 +1,8 @@
 /* The HTTP server: one libmicrohttpd daemon per listen address, each on a
  * socket that we bind ourselves so that errors name the address at fault.
  * Serves the telemetry path from the render cache without copying, a
- * landing page and /healthz, with bounded connections, sizes and idle time. */
+ * landing page and /healthz, with bounded connections, sizes, idle time
+ * and time to send a request head (http_deadline.c). */
 #include "http.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "accept.h"
 #include "buf.h"
 #include "expo.h"
+#include "http_deadline.h"
 #include "log.h"
 #include "render.h"
 #include "scheduler.h"
@@ -438,7 +440,7 @@ static bool has_body(struct MHD_Connection *conn)
  * the connection alive. Anything else is answered on the first call: MHD
  * then discards the body unread and closes the connection after the
  * response, so no body is ever read or buffered. url is the path without
- * the query string. */
+ * the query string. The first call also ends the request-head deadline. */
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 				      const char *url, const char *method,
 				      const char *version,
@@ -451,6 +453,8 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
+	if (!*con_cls)
+		http_deadline_head_in(conn);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply_not_allowed(conn);
@@ -484,13 +488,21 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", msg);
 }
 
+/* The --web.timeout in effect, in seconds. */
+static unsigned timeout_of(const struct http_settings *s)
+{
+	return s->timeout_s ? s->timeout_s : HTTP_DEFAULT_TIMEOUT_S;
+}
+
 /* Starts one daemon on the listening socket fd, which MHD closes when the
- * daemon stops. Returns the daemon or NULL. */
+ * daemon stops. MHD closes a connection idle for the timeout; the deadline
+ * callbacks close one that has not sent a request head within it. Returns
+ * the daemon or NULL. */
 static struct MHD_Daemon *start_daemon(const struct http_settings *s, int fd)
 {
 	unsigned max = s->max_connections ? s->max_connections
 					  : HTTP_DEFAULT_MAX_CONNECTIONS;
-	unsigned timeout = s->timeout_s ? s->timeout_s : HTTP_DEFAULT_TIMEOUT_S;
+	unsigned timeout = timeout_of(s);
 	unsigned per_ip = max / 2 > HTTP_MIN_PER_IP ? max / 2 : HTTP_MIN_PER_IP;
 	/* MHD splits the connection limit between its threads. */
 	unsigned threads = max < HTTP_THREADS ? 1 : HTTP_THREADS;
@@ -501,15 +513,17 @@ static struct MHD_Daemon *start_daemon(const struct http_settings *s, int fd)
 	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
 		     ? MHD_USE_EPOLL
 		     : MHD_USE_POLL;
-	return MHD_start_daemon(flags, 0, NULL, NULL, handle_request, NULL,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-				MHD_OPTION_THREAD_POOL_SIZE, threads,
-				MHD_OPTION_CONNECTION_LIMIT, max,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
-				MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				HTTP_MEMORY_LIMIT, MHD_OPTION_END);
+	return MHD_start_daemon(
+	    flags, 0, NULL, NULL, handle_request, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
+	    (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_CONNECTION_LIMIT, max,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_deadline_notify, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_deadline_completed, NULL,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_MEMORY_LIMIT,
+	    MHD_OPTION_END);
 }
 
 /* Whether fd is still open on the same socket as ref. After a failed
@@ -584,6 +598,13 @@ int http_start(const struct http_settings *s, char *err, size_t errlen)
 		set_err(err, errlen, "http: out of memory");
 		return -ENOMEM;
 	}
+	rc = http_deadline_start(timeout_of(s));
+	if (rc < 0) {
+		set_err(err, errlen,
+			"http: cannot start the deadline thread: %s",
+			strerror(-rc));
+		goto out;
+	}
 	for (size_t i = 0; i < s->nlisten; i++) {
 		rc = start_listener(s, s->listen[i], &srv.l[i], err, errlen);
 		if (rc < 0)
@@ -607,6 +628,8 @@ void http_stop(void)
 		srv.l[i].fd = -1;
 	}
 	srv.n = 0;
+	/* Last, since the daemons' callbacks use it until they stop. */
+	http_deadline_stop();
 	free(srv.telemetry_path);
 	srv.telemetry_path = NULL;
 }

@@ -1,6 +1,6 @@
 /* The HTTP server (libmicrohttpd): /metrics from the render cache, a landing
- * page, /healthz; GET and HEAD only; bounded connections, request sizes and
- * idle time. */
+ * page, /healthz; GET and HEAD only; bounded connections, request sizes, idle
+ * time and time to send a request head. */
 #ifndef VIRTMETER_HTTP_H
 #define VIRTMETER_HTTP_H
 
@@ -11,7 +11,7 @@ struct http_settings {
 	size_t nlisten;
 	const char *telemetry_path; /* e.g. "/metrics" */
 	unsigned max_connections;   /* whole server, per listen address */
-	unsigned timeout_s;         /* idle connection timeout */
+	unsigned timeout_s; /* idle timeout, and time to send a request head */
 };
 
 /* Binds every listen address and starts serving. Returns 0, or a negative

@@ -32,7 +32,9 @@ static const struct opt_def opt_defs[] = {
 	{"web.max-connections", OPT_UINT, OFF(max_connections), "N",
 	 "Concurrent HTTP connections allowed per listen address (default 64)"},
 	{"web.timeout", OPT_DURATION_S, OFF(timeout_s), "DURATION",
-	 "Close a connection idle for this long, e.g. 10s (default 10s)"},
+	 "Close a connection idle for this long, or that has not sent a "
+	 "complete request head this long after connecting or after its "
+	 "previous request, e.g. 10s (default 10s)"},
 	{"config.file", OPT_STRING, OFF(config_file), "FILE",
 	 "YAML configuration file (optional; see docs/config.md)"},
 	{"check-config", OPT_BOOL, OFF(check_config), NULL,

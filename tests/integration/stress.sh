@@ -2,12 +2,17 @@
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 # Under load and abuse, scrapes keep working: 8 concurrent scrape loops
 # (200 scrapes in all, text, OpenMetrics and gzip) run while 20 slowloris
-# connections trickle a header every second and never finish their request.
-# Every scrape must answer 200 with a non-empty, clean body. Once the
-# trickle stops, --web.timeout closes the slow connections; connections
-# that never send anything are closed after the timeout (not before). With
-# --web.max-connections=N, N held connections keep a further request from
-# being served, and it is served once one is released.
+# connections trickle a header every second and never finish their request
+# (reconnecting whenever the server closes them). Every scrape must answer
+# 200 with a non-empty, clean body. --web.timeout bounds both idle time and
+# the time to send a request head: connections that never send anything,
+# and connections that trickle headers forever, are closed after the
+# timeout (not before), while a keep-alive client may make requests on one
+# connection for longer than the timeout. 30 trickling connections from
+# one address, enough to fill its per-address limit, keep a scrape out for
+# no longer than the timeout, and closing them logs nothing at the default
+# level. With --web.max-connections=N, N held connections keep a further
+# request from being served, and it is served once one is released.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -47,14 +52,71 @@ elapsed() {
 	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'
 }
 
+# between X LO HI: whether LO <= X <= HI (decimals).
+# shellcheck disable=SC2317 # called through tap_check
+between() {
+	awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'
+}
+
+# open_slow: opens a connection and sends the start of a request that never
+# ends; sets CONN to its fd.
+open_slow() {
+	open_conn || return 1
+	printf 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n' 1>&"$CONN" 2>/dev/null
+}
+
+# trickle FD N: sends one more header line on FD; fails if the server has
+# closed the connection (the write fails, or reading reaches end of file).
+trickle() {
+	printf 'X-Slow-%d: %d\r\n' "$2" "$2" 1>&"$1" 2>/dev/null && ! is_closed "$1"
+}
+
+# trickle_until_closed FD MAX: trickles a header on FD every 0.5 s, at most
+# MAX times, until the server closes the connection. Sets TRICKLED to the
+# seconds from the call to the close, or to "open".
+trickle_until_closed() {
+	local i t0=$EPOCHREALTIME
+	TRICKLED=open
+	for ((i = 0; i < $2; i++)); do
+		sleep 0.5
+		if ! trickle "$1" "$i"; then
+			TRICKLED=$(elapsed "$t0")
+			return 0
+		fi
+	done
+	return 1
+}
+
+# get_on FD PATH: one keep-alive GET on the open connection FD; reads the
+# whole response (2 s at most per line) and prints its status code, or
+# "none" if the connection failed or closed.
+get_on() {
+	local fd=$1 line code="" len=0 _body
+	printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' "$2" 1>&"$fd" 2>/dev/null ||
+		{ echo none; return 0; }
+	IFS= read -r -t 2 -u "$fd" line || { echo none; return 0; }
+	code=$(printf '%s' "$line" | awk '{ print $2 }')
+	while IFS= read -r -t 2 -u "$fd" line; do
+		line=${line%$'\r'}
+		[ -z "$line" ] && break
+		case ${line,,} in
+		content-length:*) len=${line#*:} len=${len// /} ;;
+		esac
+	done
+	if [ "$len" -gt 0 ] && ! IFS= read -r -N "$len" -t 2 -u "$fd" _body; then
+		echo none
+		return 0
+	fi
+	echo "${code:-none}"
+}
+
 start_virtmeter "--web.timeout=${TIMEOUT}s" || tap_abort "virtmeter starts with --web.timeout=${TIMEOUT}s"
 tap_ok "virtmeter starts with --web.timeout=${TIMEOUT}s"
 
 # ---- 20 slowloris connections ---------------------------------------------------------
 SLOW=()
 for ((i = 0; i < NSLOW; i++)); do
-	open_conn || break
-	printf 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n' 1>&"$CONN" 2>/dev/null
+	open_slow || break
 	SLOW+=("$CONN")
 done
 tap_is "${#SLOW[@]}" "$NSLOW" "$NSLOW slowloris connections are open"
@@ -81,23 +143,23 @@ for ((l = 0; l < NLOOPS; l++)); do
 	lib_track_pid "$!"
 done
 
-# Trickle one header a second on every slow connection while the loops run.
+# Trickle one header a second on every slow connection while the loops run;
+# like a real attacker, reopen each connection that the server closes.
 closed_during=0
-declare -A CLOSED=()
 start=$SECONDS
 for ((t = 1; t <= PHASE_MAX; t++)); do
 	running=0
 	for p in "${LOOP_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && running=1; done
 	[ $running -eq 0 ] && break
 	sleep 1
-	for fd in "${SLOW[@]}"; do
-		[ -n "${CLOSED[$fd]:-}" ] && continue
-		if ! printf 'X-Slow-%d: %d\r\n' "$t" "$t" 1>&"$fd" 2>/dev/null; then
-			CLOSED[$fd]=1
-			closed_during=$((closed_during + 1))
-		fi
+	for ((i = 0; i < ${#SLOW[@]}; i++)); do
+		trickle "${SLOW[$i]}" "$t" && continue
+		closed_during=$((closed_during + 1))
+		lib_close_fd "${SLOW[$i]}"
+		open_slow && SLOW[i]=$CONN
 	done
 done
+phase=$((SECONDS - start))
 for p in "${LOOP_PIDS[@]}"; do
 	if kill -0 "$p" 2>/dev/null; then
 		tap_diag "scrape loop $p still running after ${PHASE_MAX}s: killed"
@@ -107,7 +169,13 @@ for p in "${LOOP_PIDS[@]}"; do
 		lib_untrack_pid "$p"
 	fi
 done
-tap_diag "scrape phase: $((SECONDS - start)) s; slow connections closed by the server meanwhile: $closed_during"
+tap_diag "scrape phase: $phase s; slow connections closed by the server meanwhile: $closed_during"
+if [ "$phase" -ge $((TIMEOUT + 3)) ]; then
+	tap_check "trickling slowloris connections are closed while they trickle ($closed_during closed in $phase s, $NSLOW open at a time)" \
+		test "$closed_during" -ge "$NSLOW"
+else
+	tap_skip "trickling slowloris connections are closed while they trickle" "the scrape phase took only $phase s"
+fi
 
 cat "$TEST_TMP"/loop*.res >"$TEST_TMP/all.res" 2>/dev/null
 tap_is "$(wc -l <"$TEST_TMP/all.res" | tr -d ' ')" $((NLOOPS * PER_LOOP)) \
@@ -137,9 +205,9 @@ for ((i = 0; i < limit * 4; i++)); do
 	sleep 0.25
 done
 if [ ${#open[@]} -eq 0 ]; then
-	tap_ok "the server closes all $NSLOW slow connections once idle ($(elapsed "$t0") s; --web.timeout=${TIMEOUT}s)"
+	tap_ok "the server closes all $NSLOW slow connections once they stop trickling ($(elapsed "$t0") s; --web.timeout=${TIMEOUT}s)"
 else
-	tap_fail "the server closes all $NSLOW slow connections once idle" \
+	tap_fail "the server closes all $NSLOW slow connections once they stop trickling" \
 		"${#open[@]} still open ${limit} s after their last byte"
 fi
 for fd in "${SLOW[@]}"; do lib_close_fd "$fd"; done
@@ -171,28 +239,87 @@ tap_is "${#GONE[@]}" "${#IDLE[@]}" "connections that send nothing are closed wit
 tap_is "${early# }" "" "connections that send nothing are not closed before 1 s (the timeout is ${TIMEOUT}s)"
 for fd in "${IDLE[@]}"; do lib_close_fd "$fd"; done
 
-# What a connection that keeps trickling gets: for the record only, since
-# --web.timeout is an idle timeout and such a connection is never idle.
+# ---- a connection that trickles headers forever ----------------------------------------------
+# MHD's idle timeout never fires for it; the request-head deadline does.
 if open_conn; then
 	fd=$CONN
-	printf 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n' 1>&"$fd" 2>/dev/null
-	t0=$EPOCHREALTIME
-	fate="still open after $((3 * TIMEOUT)) s of one header every 0.5 s"
-	for ((i = 0; i < 6 * TIMEOUT; i++)); do
-		sleep 0.5
-		if ! printf 'X-T: %d\r\n' "$i" 1>&"$fd" 2>/dev/null || is_closed "$fd"; then
-			fate="closed by the server after $(elapsed "$t0") s"
-			break
-		fi
-	done
-	tap_diag "a connection trickling headers: $fate"
+	printf 'GET /metrics HTTP/1.1\r\n' 1>&"$fd" 2>/dev/null
+	trickle_until_closed "$fd" $((6 * TIMEOUT))
+	tap_check "a connection sending a header every 0.5 s but never the blank line is closed ${TIMEOUT}-$((TIMEOUT + 2)) s after connecting (closed after: $TRICKLED s)" \
+		between "$TRICKLED" $((TIMEOUT - 1)).5 $((TIMEOUT + 2))
 	lib_close_fd "$fd"
+else
+	tap_fail "a connection sending a header every 0.5 s but never the blank line is closed" "cannot connect"
+fi
+
+# ---- keep-alive ----------------------------------------------------------------------------------
+out=$(curl -sS -v --max-time 10 -o /dev/null -o /dev/null -w '%{http_code} ' \
+	"$VM_URL/healthz" "$VM_URL/metrics" 2>"$TEST_TMP/ka.err")
+tap_is "$out" "200 200 " "a keep-alive client gets two answers in one curl invocation"
+tap_check "curl reuses the connection for its second request" \
+	grep -qi 're-using existing connection' "$TEST_TMP/ka.err"
+
+# Requests 1.2 s apart on one connection, 3.6 s in all: the deadline starts
+# afresh after each request, so a long-lived keep-alive connection stays.
+if open_conn; then
+	fd=$CONN
+	codes=$(get_on "$fd" /healthz)
+	for ((i = 0; i < 3; i++)); do
+		sleep 1.2
+		codes="$codes $(get_on "$fd" /healthz)"
+	done
+	tap_is "$codes" "200 200 200 200" "one keep-alive connection serves 4 requests 1.2 s apart, longer than --web.timeout=${TIMEOUT}s in all"
+	# Then its next request head is due within the timeout too.
+	printf 'GET /healthz HTTP/1.1\r\n' 1>&"$fd" 2>/dev/null
+	trickle_until_closed "$fd" $((6 * TIMEOUT))
+	tap_check "a keep-alive connection that then trickles its next request head is closed ${TIMEOUT}-$((TIMEOUT + 2)) s after its previous request (closed after: $TRICKLED s)" \
+		between "$TRICKLED" $((TIMEOUT - 1)).5 $((TIMEOUT + 2))
+	lib_close_fd "$fd"
+else
+	tap_fail "one keep-alive connection serves 4 requests" "cannot connect"
 fi
 
 tap_is "$(fetch hz "$VM_URL/healthz")" 200 "after the slowloris, /healthz answers 200"
 tap_is "$(scrape after text)" 200 "after the slowloris, /metrics answers 200"
 stop_virtmeter
 tap_is "$VM_STATUS" 0 "SIGTERM after the slowloris ends virtmeter with status 0"
+
+# ---- 30 trickling connections from one address ---------------------------------------------------
+# --web.max-connections=30 allows 15 connections per client address, so
+# the trickling connections fill 127.0.0.1's share and a scrape from it is
+# refused until the request-head deadline closes them.
+NTRICKLE=30
+if start_virtmeter "--web.timeout=${TIMEOUT}s" --web.max-connections=30; then
+	TR=()
+	for ((i = 0; i < NTRICKLE; i++)); do
+		open_slow && TR+=("$CONN")
+	done
+	t0=$EPOCHREALTIME
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$VM_URL/metrics")
+	tap_check "with ${#TR[@]} trickling connections from 127.0.0.1, a scrape from it is refused at first (got $code)" \
+		test "$code" != 200
+	ok_after=""
+	for ((t = 0; t < 4 * (TIMEOUT + 3); t++)); do
+		sleep 0.25
+		for fd in "${TR[@]}"; do trickle "$fd" "$t"; done
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$VM_URL/metrics")
+		if [ "$code" = 200 ]; then
+			ok_after=$(elapsed "$t0")
+			break
+		fi
+	done
+	nopen=0
+	for fd in "${TR[@]}"; do trickle "$fd" 0 && nopen=$((nopen + 1)); done
+	tap_check "while they trickle on, a scrape succeeds within $((TIMEOUT + 2)) s (after ${ok_after:-never} s; $nopen still open)" \
+		between "${ok_after:-99}" 0 $((TIMEOUT + 2))
+	for fd in "${TR[@]}"; do lib_close_fd "$fd"; done
+	stop_virtmeter
+	tap_is "$VM_STATUS" 0 "SIGTERM after the trickling connections ends virtmeter with status 0"
+	tap_is "$(grep -c 'request head' "$VM_LOG")" 0 \
+		"closing them logged nothing at the default log level"
+else
+	tap_fail "virtmeter starts with --web.timeout=${TIMEOUT}s --web.max-connections=30"
+fi
 
 # ---- --web.max-connections ----------------------------------------------------------------------
 MAXC=4
