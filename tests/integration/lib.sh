@@ -619,7 +619,10 @@ lint_scrape() {
 # are written exactly SERIES (e.g. 'virtmeter_collector_up{collector="host"}');
 # empty if absent.
 series_value() {
-	awk -v s="$2" 'index($0, s " ") == 1 { print substr($0, length(s) + 2); exit }' "$1" |
+	# Through the environment, not awk -v, which would eat the backslashes
+	# of escaped label values.
+	SERIES="$2" awk 'BEGIN { s = ENVIRON["SERIES"] }
+		index($0, s " ") == 1 { print substr($0, length(s) + 2); exit }' "$1" |
 		cut -d' ' -f1
 }
 
