@@ -14,10 +14,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 build="$here/build"
 
 run_pkgs=(build-essential autoconf automake libtool pkg-config
-	libmicrohttpd-dev libvirt-dev libpfm4-dev libcurl4-openssl-dev
-	libyajl-dev zlib1g-dev libyaml-dev)
+	libmicrohttpd-dev libvirt-dev libxml2-dev libpfm4-dev
+	libcurl4-openssl-dev libyajl-dev zlib1g-dev libyaml-dev)
+# The libvirt tests run a real libvirtd with a TCG qemu guest built from
+# Debian's kernel package and busybox (tests/libvirt/).
 test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps
-	clang libclang-rt-14-dev)
+	clang libclang-rt-14-dev
+	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
 

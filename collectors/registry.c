@@ -11,10 +11,16 @@
 
 extern const struct collector host_collector;
 extern const struct collector process_collector;
+#ifdef HAVE_LIBVIRT
+extern const struct collector libvirt_collector;
+#endif
 
 const struct collector *const collector_table[] = {
 	&host_collector,
 	&process_collector,
+#ifdef HAVE_LIBVIRT
+	&libvirt_collector,
+#endif
 	NULL,
 };
 

@@ -9,7 +9,8 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-TARGETS="accept config procfs"
+# The targets this build has (Makefile.am exports FUZZ_TARGETS).
+TARGETS=${FUZZ_TARGETS:-accept config procfs}
 SECS=${FUZZ_SECONDS:-15}
 case $SECS in '' | *[!0-9]*) SECS=15 ;; esac
 

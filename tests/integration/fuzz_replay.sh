@@ -7,7 +7,8 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-TARGETS="accept config procfs"
+# The targets this build has (Makefile.am exports FUZZ_TARGETS).
+TARGETS=${FUZZ_TARGETS:-accept config procfs}
 
 for t in $TARGETS; do
 	bin=$top_builddir/tests/fuzz/replay_$t
