@@ -290,6 +290,9 @@ static int lv_domain(struct lv_state *st, virDomainStatsRecordPtr rec,
 	if (err < 0)
 		return err;
 	find_cgroup(st, vm, name);
+	err = lv_map_cgroup(out, name, vm->cgroup);
+	if (err < 0)
+		return err;
 	w = (struct workload){.kind = WL_VM,
 			      .id = uuid,
 			      .name = name,

@@ -41,6 +41,10 @@ FAM(fam_info, "virtmeter_vm_info", G, NULL,
     "Constant 1 per libvirt domain: its UUID, hypervisor type (kvm, "
     "qemu, ...) and OS type (hvm, ...).",
     "vm", "uuid", "hypervisor", "os_type");
+FAM(fam_cgroup, "virtmeter_vm_cgroup_info", G, NULL,
+    "Constant 1 per running domain whose host-side cgroup was found: the "
+    "cgroup's path relative to the hierarchy root, as in /proc/PID/cgroup.",
+    "vm", "cgroup");
 FAM(fam_state, "virtmeter_vm_state", G, NULL,
     "libvirt state of the domain: 1 running, 2 blocked, 3 paused, 4 "
     "shutting down, 5 shut off, 6 crashed, 7 suspended by the guest.",
@@ -167,6 +171,7 @@ FAM(fam_os_ephemeral, "virtmeter_vm_openstack_flavor_ephemeral_bytes", G,
 const struct snap_family *const lv_families[] = {
     &lv_fam_up,
     &fam_info,
+    &fam_cgroup,
     &fam_state,
     &fam_cpu,
     &fam_cpu_user,
@@ -590,6 +595,13 @@ static void add_size(struct snap_set *out, const struct snap_family *fam,
 {
 	if (v != LV_NOVA_UNSET)
 		snap_add(out, fam, (double)v * scale, vm);
+}
+
+int lv_map_cgroup(struct snap_set *out, const char *vm, const char *cgroup)
+{
+	if (!cgroup)
+		return 0;
+	return snap_add(out, &fam_cgroup, 1, vm, cgroup);
 }
 
 int lv_map_info(struct snap_set *out, const char *vm, const char *uuid,

@@ -62,6 +62,10 @@ int lv_map_stats(const virTypedParameter *params, int n, const char *vm,
  * Otherwise updates *emu. */
 double lv_emu_update(struct lv_emu *emu, double cpu, double vcpus);
 
+/* Adds virtmeter_vm_cgroup_info for a domain whose cgroup (relative path)
+ * is known; nothing when cgroup is NULL. Returns 0 or the set's error. */
+int lv_map_cgroup(struct snap_set *out, const char *vm, const char *cgroup);
+
 /* Adds virtmeter_vm_info for the VM and, when openstack is set and meta
  * carries Nova's metadata, virtmeter_vm_openstack_info and the flavor
  * gauges. meta may be NULL (labels then empty). Returns 0 or -ENOMEM. */
