@@ -59,6 +59,8 @@ void config_defaults(struct config *cfg)
 		cfg->collectors[i].interval_ms = 0;
 		cfg->collectors[i].timeout_ms = 0;
 	}
+	cfg->cgroup.include.n = 0;
+	cfg->cgroup.exclude.n = 0;
 }
 
 /* The number must be digits with at most one '.', checked by hand before
@@ -242,7 +244,7 @@ struct map_walk {
 
 /* Typed leaf settings of a mapping, found by offset in the struct that the
  * walk's arg points to. */
-enum field_type { FIELD_BOOL, FIELD_DURATION };
+enum field_type { FIELD_BOOL, FIELD_DURATION, FIELD_PATTERNS };
 
 struct field {
 	const char *name; /* first: this table is a key_table */
@@ -264,11 +266,14 @@ struct section {
 
 static int parse_collectors(struct parse_ctx *c, const char *path,
 			    const yaml_event_t *value);
+static int parse_cgroup(struct parse_ctx *c, const char *path,
+			const yaml_event_t *value);
 
-/* The top level of the file. Later sections (meters, cgroups, idle power)
- * are one line here and one handler each. */
+/* The top level of the file. Later sections (meters, idle power) are one
+ * line here and one handler each. */
 static const struct section sections[] = {
 	{.name = "collectors", .parse = parse_collectors},
+	{.name = "cgroup", .parse = parse_cgroup},
 };
 
 static const struct field collector_fields[] = {
@@ -278,6 +283,13 @@ static const struct field collector_fields[] = {
 	 .offset = offsetof(struct config_collector, interval_ms)},
 	{.name = "timeout", .type = FIELD_DURATION,
 	 .offset = offsetof(struct config_collector, timeout_ms)},
+};
+
+static const struct field cgroup_fields[] = {
+	{.name = "include", .type = FIELD_PATTERNS,
+	 .offset = offsetof(struct config_cgroup, include)},
+	{.name = "exclude", .type = FIELD_PATTERNS,
+	 .offset = offsetof(struct config_cgroup, exclude)},
 };
 
 static int fail_at(struct parse_ctx *c, const yaml_mark_t *m, const char *fmt,
@@ -424,7 +436,8 @@ static int check_features(struct parse_ctx *c, const yaml_event_t *ev)
 	case YAML_ALIAS_EVENT:
 		anchor = ev->data.alias.anchor;
 		return fail_at(c, &ev->start_mark,
-			       "aliases (*%s) are not supported: write the value out",
+			       "aliases (*%s) are not supported: write the value out "
+			       "(or quote it, if it is a glob pattern)",
 			       show((const char *)anchor, strlen((const char *)anchor),
 				    tmp, sizeof(tmp)));
 	case YAML_SCALAR_EVENT:
@@ -640,6 +653,69 @@ static int set_duration(struct parse_ctx *c, const char *path,
 		       path, describe(value, tmp, sizeof(tmp)));
 }
 
+/* Adds one list item, the scalar ev, to out. */
+static int add_pattern(struct parse_ctx *c, const char *path,
+		       const yaml_event_t *ev, struct config_patterns *out)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	char tmp[64];
+
+	if (is_null(ev) || len == 0)
+		return fail_at(c, &ev->start_mark,
+			       "%s: empty pattern (remove the line, or write '*' to match all)",
+			       path);
+	if (strlen(v) != len)
+		return fail_at(c, &ev->start_mark, "%s: a pattern cannot hold a NUL byte",
+			       path);
+	if (len >= CONFIG_PATTERN_MAX)
+		return fail_at(c, &ev->start_mark,
+			       "%s: pattern %s is longer than %d bytes", path,
+			       describe(ev, tmp, sizeof(tmp)), CONFIG_PATTERN_MAX - 1);
+	if (out->n >= CONFIG_MAX_PATTERNS)
+		return fail_at(c, &ev->start_mark, "%s: more than %d patterns", path,
+			       CONFIG_MAX_PATTERNS);
+	memcpy(out->pattern[out->n], v, len + 1);
+	out->n++;
+	return 0;
+}
+
+/* Sets a FIELD_PATTERNS: a list of glob patterns (null is an empty list).
+ * Consumes the list up to its end event. */
+static int set_patterns(struct parse_ctx *c, const char *path,
+			const yaml_event_t *value, struct config_patterns *out)
+{
+	yaml_event_t ev;
+	char tmp[64];
+	int rc;
+
+	out->n = 0;
+	if (is_null(value))
+		return 0;
+	if (value->type != YAML_SEQUENCE_START_EVENT)
+		return fail_at(c, &value->start_mark,
+			       "%s: expected a list of glob patterns like [\"web*\"], got %s",
+			       path, describe(value, tmp, sizeof(tmp)));
+	for (;;) {
+		rc = next_event(c, &ev);
+		if (rc)
+			return rc;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		if (ev.type == YAML_SCALAR_EVENT)
+			rc = add_pattern(c, path, &ev, out);
+		else
+			rc = fail_at(c, &ev.start_mark,
+				     "%s: expected a glob pattern, got %s", path,
+				     describe(&ev, tmp, sizeof(tmp)));
+		yaml_event_delete(&ev);
+		if (rc)
+			return rc;
+	}
+}
+
 /* on_value for a table of struct field: arg is a struct field_target. */
 static int on_field(struct parse_ctx *c, size_t idx, const char *path,
 		    const yaml_event_t *value, void *arg)
@@ -654,6 +730,9 @@ static int on_field(struct parse_ctx *c, size_t idx, const char *path,
 	case FIELD_DURATION:
 		return set_duration(c, path, value,
 				    (unsigned *)(void *)(base + f->offset));
+	case FIELD_PATTERNS:
+		return set_patterns(c, path, value,
+				    (struct config_patterns *)(void *)(base + f->offset));
 	}
 	return -EINVAL;
 }
@@ -690,6 +769,27 @@ static int parse_collectors(struct parse_ctx *c, const char *path,
 			 .count = c->nknown,
 			 .noun = "collector"},
 		.on_value = on_collector,
+	};
+
+	return walk_map(c, value, &w);
+}
+
+/* cgroup: include and exclude patterns for the containers reported. */
+static int parse_cgroup(struct parse_ctx *c, const char *path,
+			const yaml_event_t *value)
+{
+	struct field_target target = {
+		.fields = cgroup_fields,
+		.base = &c->cfg->cgroup,
+	};
+	const struct map_walk w = {
+		.path = path,
+		.keys = {.base = cgroup_fields,
+			 .stride = sizeof(cgroup_fields[0]),
+			 .count = sizeof(cgroup_fields) / sizeof(cgroup_fields[0]),
+			 .noun = "key"},
+		.on_value = on_field,
+		.arg = &target,
 	};
 
 	return walk_map(c, value, &w);

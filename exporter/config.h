@@ -16,9 +16,27 @@ struct config_collector {
 	unsigned timeout_ms;   /* 0 unset */
 };
 
+/* A list of glob patterns (fnmatch syntax), kept in the struct so that a
+ * config is copied by value and needs no freeing. */
+#define CONFIG_MAX_PATTERNS 32
+#define CONFIG_PATTERN_MAX 256 /* bytes, with the terminating NUL */
+
+struct config_patterns {
+	size_t n;
+	char pattern[CONFIG_MAX_PATTERNS][CONFIG_PATTERN_MAX];
+};
+
+/* The cgroup: section: which containers the cgroup collector reports,
+ * matched against each container's name and id. Empty lists mean all. */
+struct config_cgroup {
+	struct config_patterns include;
+	struct config_patterns exclude;
+};
+
 struct config {
 	/* Indexed like the known-collector list given to config_parse. */
 	struct config_collector collectors[CONFIG_MAX_COLLECTORS];
+	struct config_cgroup cgroup;
 };
 
 struct config_error {

@@ -82,6 +82,8 @@ static void assert_all_unset(const struct config *cfg)
 		assert_int_equal(cfg->collectors[i].interval_ms, 0);
 		assert_int_equal(cfg->collectors[i].timeout_ms, 0);
 	}
+	assert_int_equal(cfg->cgroup.include.n, 0);
+	assert_int_equal(cfg->cgroup.exclude.n, 0);
 }
 
 static void full_config_sets_each_collector(void **state)
@@ -151,7 +153,7 @@ static void empty_sections_leave_everything_unset(void **state)
 static void unknown_top_level_key_is_refused_at_its_line(void **state)
 {
 	assert_fails("collectors:\n  host:\n    enabled: true\ncolectors:\n", 4, 1,
-		     "unknown key 'colectors' at the top level (known: collectors)");
+		     "unknown key 'colectors' at the top level (known: collectors, cgroup)");
 }
 
 static void unknown_collector_lists_the_known_ones(void **state)
@@ -270,6 +272,61 @@ static void input_over_one_mib_is_refused(void **state)
 	free(text);
 }
 
+static void cgroup_patterns_are_kept_in_order(void **state)
+{
+	struct config cfg;
+	struct config_error err;
+	const char *text = "cgroup:\n"
+			   "  include:\n"
+			   "    - web*\n"
+			   "    - \"3f1a2b*\"\n"
+			   "  exclude: ['*-canary', 'k8s_POD_*']\n";
+
+	assert_int_equal(parse(text, &cfg, &err), 0);
+	assert_int_equal(cfg.cgroup.include.n, 2);
+	assert_string_equal(cfg.cgroup.include.pattern[0], "web*");
+	assert_string_equal(cfg.cgroup.include.pattern[1], "3f1a2b*");
+	assert_int_equal(cfg.cgroup.exclude.n, 2);
+	assert_string_equal(cfg.cgroup.exclude.pattern[0], "*-canary");
+	assert_string_equal(cfg.cgroup.exclude.pattern[1], "k8s_POD_*");
+	assert_int_equal(cfg.collectors[HOST].enabled, -1);
+	/* No value and an empty list both mean "no patterns". */
+	assert_int_equal(parse("cgroup:\n  include:\n  exclude: []\n", &cfg, &err), 0);
+	assert_int_equal(cfg.cgroup.include.n, 0);
+	assert_int_equal(cfg.cgroup.exclude.n, 0);
+}
+
+static void bad_cgroup_patterns_are_refused_at_their_line(void **state)
+{
+	char text[1024];
+	int n;
+
+	assert_fails("cgroup:\n  includes: [a]\n", 2, 3,
+		     "unknown key 'includes' in cgroup (known: include, exclude)");
+	assert_fails("cgroup:\n  include: web*\n", 2, 12,
+		     "cgroup.include: expected a list of glob patterns like [\"web*\"], got 'web*'");
+	assert_fails("cgroup:\n  exclude:\n    - a\n    - {b: c}\n", 4, 7,
+		     "cgroup.exclude: expected a glob pattern, got a mapping");
+	assert_fails("cgroup:\n  exclude:\n    - a\n    -\n", 4, 6,
+		     "cgroup.exclude: empty pattern");
+	assert_fails("cgroup:\n  include: [\"a\\0b\"]\n", 2, 13,
+		     "cgroup.include: a pattern cannot hold a NUL byte");
+	assert_fails("cgroup: [a]\n", 1, 9, "cgroup: expected a mapping of keys");
+	assert_fails("cgroup:\n  exclude:\n    - *-canary\n", 3, 7,
+		     "aliases (*-canary) are not supported: write the value out "
+		     "(or quote it, if it is a glob pattern)");
+	n = snprintf(text, sizeof(text), "cgroup:\n  include:\n    - ");
+	memset(text + n, 'x', 256);
+	memcpy(text + n + 256, "\n", 2);
+	assert_fails(text, 3, 7, "cgroup.include: pattern 'xxxxxxxx");
+	assert_fails(text, 3, 7, "is longer than 255 bytes");
+	n = snprintf(text, sizeof(text), "cgroup:\n  exclude: [");
+	for (int i = 0; i < 33; i++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "p%d, ", i);
+	snprintf(text + n, sizeof(text) - (size_t)n, "]\n");
+	assert_fails(text, 2, 163, "cgroup.exclude: more than 32 patterns");
+}
+
 static void failed_parse_leaves_config_untouched(void **state)
 {
 	struct config cfg;
@@ -366,6 +423,8 @@ int main(void)
 		cmocka_unit_test(aliases_anchors_and_tags_are_refused),
 		cmocka_unit_test(second_document_is_refused),
 		cmocka_unit_test(input_over_one_mib_is_refused),
+		cmocka_unit_test(cgroup_patterns_are_kept_in_order),
+		cmocka_unit_test(bad_cgroup_patterns_are_refused_at_their_line),
 		cmocka_unit_test(failed_parse_leaves_config_untouched),
 		cmocka_unit_test(load_of_missing_file_names_the_path),
 		cmocka_unit_test(load_reads_and_parses_a_file),
