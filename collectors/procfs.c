@@ -4,117 +4,44 @@
  * a NUL, so the fuzz target can feed them raw bytes. */
 #include "collectors/procfs.h"
 
+#include "collectors/scan.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* A window [p, end) of the input; every read checks p < end. */
-struct cursor {
-	const char *p;
-	const char *end;
-};
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static void skip_blanks(struct cursor *c)
-{
-	while (c->p < c->end && is_blank(*c->p))
-		c->p++;
-}
-
 /* Whether the cursor stands at the end of a field: a blank or the end. */
-static bool at_field_end(const struct cursor *c)
+static bool at_field_end(const struct scan *c)
 {
-	return c->p == c->end || is_blank(*c->p) || *c->p == '\n';
-}
-
-/* Reads a decimal number. Returns 0, -EINVAL if there is no digit, or
- * -ERANGE if the number does not fit in 64 bits. */
-static int parse_u64(struct cursor *c, uint64_t *out)
-{
-	const char *start = c->p;
-	uint64_t v = 0;
-
-	while (c->p < c->end && is_digit(*c->p)) {
-		unsigned d = (unsigned)(*c->p - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-		c->p++;
-	}
-	if (c->p == start)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	return c->p == c->end || scan_is_blank(*c->p) || *c->p == '\n';
 }
 
 /* Reads a number that must end at a field end. */
-static int parse_field_u64(struct cursor *c, uint64_t *out)
+static int parse_field_u64(struct scan *c, uint64_t *out)
 {
-	int err = parse_u64(c, out);
+	int err = scan_digits(c, out);
 
 	if (err == 0 && !at_field_end(c))
 		err = -EINVAL;
 	return err;
 }
 
-/* Moves *rest past the next line and sets line to it (without its '\n').
- * Returns false when no input is left. */
-static bool next_line(struct cursor *rest, struct cursor *line)
-{
-	const char *nl;
-
-	if (rest->p >= rest->end)
-		return false;
-	nl = memchr(rest->p, '\n', (size_t)(rest->end - rest->p));
-	line->p = rest->p;
-	line->end = nl ? nl : rest->end;
-	rest->p = nl ? nl + 1 : rest->end;
-	return true;
-}
-
-/* Sets word to the run of non-blank bytes at the start of line and moves
- * line past it. */
-static void next_word(struct cursor *line, struct cursor *word)
-{
-	word->p = line->p;
-	while (line->p < line->end && !is_blank(*line->p))
-		line->p++;
-	word->end = line->p;
-}
-
-static bool word_is(const struct cursor *w, const char *s)
-{
-	size_t n = strlen(s);
-
-	return (size_t)(w->end - w->p) == n && memcmp(w->p, s, n) == 0;
-}
-
 /* Whether the word is "cpuN" for a decimal N. */
-static bool word_is_cpu_n(const struct cursor *w)
+static bool word_is_cpu_n(const struct scan *w)
 {
 	const char *q;
 
 	if (w->end - w->p < 4 || memcmp(w->p, "cpu", 3) != 0)
 		return false;
 	for (q = w->p + 3; q < w->end; q++)
-		if (!is_digit(*q))
+		if (!scan_is_digit(*q))
 			return false;
 	return true;
 }
 
 /* Parses the values of the aggregate "cpu" line (after the word). */
-static int parse_cpu_line(struct cursor *line, struct procfs_stat *st)
+static int parse_cpu_line(struct scan *line, struct procfs_stat *st)
 {
 	unsigned n = 0;
 
@@ -122,7 +49,7 @@ static int parse_cpu_line(struct cursor *line, struct procfs_stat *st)
 		uint64_t v;
 		int err;
 
-		skip_blanks(line);
+		scan_skip_blanks(line);
 		if (line->p == line->end)
 			break;
 		err = parse_field_u64(line, &v);
@@ -141,15 +68,15 @@ static int parse_cpu_line(struct cursor *line, struct procfs_stat *st)
 }
 
 /* Parses the value of the "btime" line (after the word). */
-static int parse_btime_line(struct cursor *line, struct procfs_stat *st)
+static int parse_btime_line(struct scan *line, struct procfs_stat *st)
 {
 	int err;
 
-	skip_blanks(line);
+	scan_skip_blanks(line);
 	err = parse_field_u64(line, &st->btime);
 	if (err < 0)
 		return err;
-	skip_blanks(line);
+	scan_skip_blanks(line);
 	if (line->p != line->end)
 		return -EINVAL;
 	st->have_btime = true;
@@ -158,16 +85,16 @@ static int parse_btime_line(struct cursor *line, struct procfs_stat *st)
 
 int procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *out)
 {
-	struct cursor rest = {buf, buf + len};
-	struct cursor line, word;
+	struct scan rest = {buf, buf + len};
+	struct scan line, word;
 	struct procfs_stat st;
 	bool have_cpu = false;
 	int err;
 
 	memset(&st, 0, sizeof(st));
-	while (next_line(&rest, &line)) {
-		next_word(&line, &word);
-		if (word_is(&word, "cpu")) {
+	while (scan_next_line(&rest, &line)) {
+		scan_next_word(&line, &word);
+		if (scan_word_is(&word, "cpu")) {
 			if (have_cpu)
 				return -EINVAL;
 			err = parse_cpu_line(&line, &st);
@@ -176,7 +103,7 @@ int procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *out)
 			have_cpu = true;
 		} else if (word_is_cpu_n(&word)) {
 			st.ncpus++;
-		} else if (word_is(&word, "btime")) {
+		} else if (scan_word_is(&word, "btime")) {
 			err = parse_btime_line(&line, &st);
 			if (err < 0)
 				return err;
@@ -200,20 +127,20 @@ static const char *const mem_names[PROCFS_MEM_NFIELDS] = {
 
 /* Parses "   1234 kB" (the rest of a meminfo line after the ':') into
  * bytes. */
-static int parse_kb_value(struct cursor *line, uint64_t *bytes)
+static int parse_kb_value(struct scan *line, uint64_t *bytes)
 {
 	uint64_t kb;
 	int err;
 
-	skip_blanks(line);
+	scan_skip_blanks(line);
 	err = parse_field_u64(line, &kb);
 	if (err < 0)
 		return err;
-	skip_blanks(line);
+	scan_skip_blanks(line);
 	if (line->end - line->p < 2 || memcmp(line->p, "kB", 2) != 0)
 		return -EINVAL;
 	line->p += 2;
-	skip_blanks(line);
+	scan_skip_blanks(line);
 	if (line->p != line->end)
 		return -EINVAL;
 	if (kb > UINT64_MAX / 1024)
@@ -225,14 +152,14 @@ static int parse_kb_value(struct cursor *line, uint64_t *bytes)
 int procfs_parse_meminfo(const char *buf, size_t len,
 			 struct procfs_meminfo *out)
 {
-	struct cursor rest = {buf, buf + len};
-	struct cursor line, key;
+	struct scan rest = {buf, buf + len};
+	struct scan line, key;
 	struct procfs_meminfo mi;
 	const char *colon;
 	int err;
 
 	memset(&mi, 0, sizeof(mi));
-	while (next_line(&rest, &line)) {
+	while (scan_next_line(&rest, &line)) {
 		if (line.p == line.end)
 			continue;
 		colon = memchr(line.p, ':', (size_t)(line.end - line.p));
@@ -242,7 +169,7 @@ int procfs_parse_meminfo(const char *buf, size_t len,
 		key.end = colon;
 		line.p = colon + 1;
 		for (int f = 0; f < PROCFS_MEM_NFIELDS; f++) {
-			if (!word_is(&key, mem_names[f]))
+			if (!scan_word_is(&key, mem_names[f]))
 				continue;
 			err = parse_kb_value(&line, &mi.bytes[f]);
 			if (err < 0)
@@ -288,14 +215,14 @@ static uint64_t *pid_stat_slot(struct procfs_pid_stat *out, int f)
 int procfs_parse_pid_stat(const char *buf, size_t len,
 			  struct procfs_pid_stat *out)
 {
-	struct cursor c = {buf, buf + len};
-	struct cursor word;
+	struct scan c = {buf, buf + len};
+	struct scan word;
 	struct procfs_pid_stat ps;
 	const char *rparen;
 	uint64_t pid;
 	int err;
 
-	err = parse_u64(&c, &pid);
+	err = scan_digits(&c, &pid);
 	if (err < 0)
 		return err;
 	if (c.end - c.p < 2 || memcmp(c.p, " (", 2) != 0)
@@ -325,7 +252,7 @@ int procfs_parse_pid_stat(const char *buf, size_t len,
 				return err;
 			continue;
 		}
-		next_word(&c, &word);
+		scan_next_word(&c, &word);
 		if (word.p == word.end)
 			return -EINVAL;
 	}
@@ -335,21 +262,21 @@ int procfs_parse_pid_stat(const char *buf, size_t len,
 
 int procfs_parse_cpu_list(const char *buf, size_t len, unsigned *count)
 {
-	struct cursor c = {buf, buf + len};
+	struct scan c = {buf, buf + len};
 	uint64_t total = 0, first, last, prev_end = 0;
 	bool have_prev = false;
 	int err;
 
-	while (c.end > c.p && (is_blank(c.end[-1]) || c.end[-1] == '\n'))
+	while (c.end > c.p && (scan_is_blank(c.end[-1]) || c.end[-1] == '\n'))
 		c.end--;
 	while (c.p < c.end) {
-		err = parse_u64(&c, &first);
+		err = scan_digits(&c, &first);
 		if (err < 0)
 			return err;
 		last = first;
 		if (c.p < c.end && *c.p == '-') {
 			c.p++;
-			err = parse_u64(&c, &last);
+			err = scan_digits(&c, &last);
 			if (err < 0)
 				return err;
 		}

@@ -3,119 +3,46 @@
  * fuzz target can feed them raw bytes. */
 #include "collectors/cgroup/parse.h"
 
+#include "collectors/scan.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 
-/* A window [p, end) of the input; every read checks p < end. */
-struct cursor {
-	const char *p;
-	const char *end;
-};
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static void skip_blanks(struct cursor *c)
-{
-	while (c->p < c->end && is_blank(*c->p))
-		c->p++;
-}
-
-/* Reads a run of decimal digits. Returns 0, -EINVAL if there is no digit,
- * or -ERANGE if the number does not fit in 64 bits. */
-static int parse_digits(struct cursor *c, uint64_t *out)
-{
-	const char *start = c->p;
-	uint64_t v = 0;
-
-	while (c->p < c->end && is_digit(*c->p)) {
-		unsigned d = (unsigned)(*c->p - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-		c->p++;
-	}
-	if (c->p == start)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* Reads a decimal number that must end at a blank or the cursor's end.
  * Returns 0, -EINVAL or -ERANGE. */
-static int parse_u64(struct cursor *c, uint64_t *out)
+static int parse_u64(struct scan *c, uint64_t *out)
 {
 	uint64_t v;
-	int err = parse_digits(c, &v);
+	int err = scan_digits(c, &v);
 
 	if (err < 0)
 		return err;
-	if (c->p < c->end && !is_blank(*c->p))
+	if (c->p < c->end && !scan_is_blank(*c->p))
 		return -EINVAL;
 	*out = v;
 	return 0;
 }
 
 /* Checks that only blanks are left on the line. */
-static int expect_eol(struct cursor *line)
+static int expect_eol(struct scan *line)
 {
-	skip_blanks(line);
+	scan_skip_blanks(line);
 	return line->p == line->end ? 0 : -EINVAL;
-}
-
-/* Moves *rest past the next line and sets line to it (without its '\n').
- * Returns false when no input is left. */
-static bool next_line(struct cursor *rest, struct cursor *line)
-{
-	const char *nl;
-
-	if (rest->p >= rest->end)
-		return false;
-	nl = memchr(rest->p, '\n', (size_t)(rest->end - rest->p));
-	line->p = rest->p;
-	line->end = nl ? nl : rest->end;
-	rest->p = nl ? nl + 1 : rest->end;
-	return true;
-}
-
-/* Sets word to the run of non-blank bytes at the start of line and moves
- * line past it. */
-static void next_word(struct cursor *line, struct cursor *word)
-{
-	word->p = line->p;
-	while (line->p < line->end && !is_blank(*line->p))
-		line->p++;
-	word->end = line->p;
-}
-
-static bool word_is(const struct cursor *w, const char *s)
-{
-	size_t n = strlen(s);
-
-	return (size_t)(w->end - w->p) == n && memcmp(w->p, s, n) == 0;
 }
 
 /* Reads the next NAME=VALUE field of line into name and value. Returns 1
  * for a field, 0 at the end of the line, -EINVAL for a field without '='. */
-static int next_field(struct cursor *line, struct cursor *name,
-		      struct cursor *value)
+static int next_field(struct scan *line, struct scan *name,
+		      struct scan *value)
 {
-	struct cursor w;
+	struct scan w;
 	const char *eq;
 
-	skip_blanks(line);
+	scan_skip_blanks(line);
 	if (line->p == line->end)
 		return 0;
-	next_word(line, &w);
+	scan_next_word(line, &w);
 	eq = memchr(w.p, '=', (size_t)(w.end - w.p));
 	if (!eq)
 		return -EINVAL;
@@ -127,13 +54,13 @@ static int next_field(struct cursor *line, struct cursor *name,
 }
 
 /* The index of word in names[0..n), or n when it is not there. */
-static size_t find_name(const struct cursor *word, const char *const *names,
+static size_t find_name(const struct scan *word, const char *const *names,
 			size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (word_is(word, names[i]))
+		if (scan_word_is(word, names[i]))
 			break;
 	return i;
 }
@@ -141,8 +68,8 @@ static size_t find_name(const struct cursor *word, const char *const *names,
 int cg_parse_kv(const char *buf, size_t len, const char *const *keys,
 		size_t nkeys, uint64_t *values, uint64_t *present)
 {
-	struct cursor rest = {buf, buf + len};
-	struct cursor line, word;
+	struct scan rest = {buf, buf + len};
+	struct scan line, word;
 	uint64_t vals[CG_KV_MAX] = {0};
 	uint64_t seen = 0;
 	size_t k;
@@ -150,8 +77,8 @@ int cg_parse_kv(const char *buf, size_t len, const char *const *keys,
 
 	if (nkeys > CG_KV_MAX)
 		return -EINVAL;
-	while (next_line(&rest, &line)) {
-		next_word(&line, &word);
+	while (scan_next_line(&rest, &line)) {
+		scan_next_word(&line, &word);
 		if (word.p == word.end)
 			continue;
 		k = find_name(&word, keys, nkeys);
@@ -159,7 +86,7 @@ int cg_parse_kv(const char *buf, size_t len, const char *const *keys,
 			continue;
 		if (seen & CG_BIT(k))
 			return -EINVAL;
-		skip_blanks(&line);
+		scan_skip_blanks(&line);
 		err = parse_u64(&line, &vals[k]);
 		if (err == 0)
 			err = expect_eol(&line);
@@ -322,15 +249,15 @@ int cg_parse_memory_events(const char *buf, size_t len,
 
 int cg_parse_u64_or_max(const char *buf, size_t len, struct cg_value *out)
 {
-	struct cursor c = {buf, buf + len};
-	struct cursor word;
+	struct scan c = {buf, buf + len};
+	struct scan word;
 	struct cg_value v;
 	int err;
 
 	if (c.p < c.end && c.end[-1] == '\n')
 		c.end--;
-	next_word(&c, &word);
-	if (word_is(&word, "max")) {
+	scan_next_word(&c, &word);
+	if (scan_word_is(&word, "max")) {
 		v.value = UINT64_MAX;
 	} else {
 		c.p = word.p;
@@ -347,18 +274,18 @@ int cg_parse_u64_or_max(const char *buf, size_t len, struct cg_value *out)
 
 /* Reads "MAJ:MIN" (the whole of word) into *major and *minor. Returns 0,
  * -EINVAL or -ERANGE. */
-static int parse_devno(struct cursor word, uint32_t *major, uint32_t *minor)
+static int parse_devno(struct scan word, uint32_t *major, uint32_t *minor)
 {
 	uint64_t ma, mi;
 	int err;
 
-	err = parse_digits(&word, &ma);
+	err = scan_digits(&word, &ma);
 	if (err < 0)
 		return err;
 	if (word.p == word.end || *word.p != ':')
 		return -EINVAL;
 	word.p++;
-	err = parse_digits(&word, &mi);
+	err = scan_digits(&word, &mi);
 	if (err < 0)
 		return err;
 	if (word.p != word.end)
@@ -443,9 +370,9 @@ static int io_store(struct cg_io_dev *dev, unsigned i, uint64_t v,
 static const char *const io_v2_names[] = {"rbytes", "wbytes", "rios", "wios"};
 
 /* Parses one io.stat line (device, then fields) into t. */
-static int io_v2_line(struct cursor *line, struct dev_table *t)
+static int io_v2_line(struct scan *line, struct dev_table *t)
 {
-	struct cursor word, name, value;
+	struct scan word, name, value;
 	struct cg_io_dev *dev;
 	uint32_t major, minor;
 	unsigned seen = 0;
@@ -453,7 +380,7 @@ static int io_v2_line(struct cursor *line, struct dev_table *t)
 	size_t i;
 	int err;
 
-	next_word(line, &word);
+	scan_next_word(line, &word);
 	err = parse_devno(word, &major, &minor);
 	if (err == 0)
 		err = dev_lookup(t, major, minor, &dev);
@@ -477,13 +404,13 @@ static int io_v2_line(struct cursor *line, struct dev_table *t)
 int cg_parse_io_stat_v2(const char *buf, size_t len, struct cg_io_dev *out,
 			size_t max)
 {
-	struct cursor rest = {buf, buf + len};
-	struct cursor line;
+	struct scan rest = {buf, buf + len};
+	struct scan line;
 	struct dev_table t = {.out = out, .max = out ? max : 0};
 	int err;
 
-	while (next_line(&rest, &line)) {
-		skip_blanks(&line);
+	while (scan_next_line(&rest, &line)) {
+		scan_skip_blanks(&line);
 		if (line.p == line.end)
 			continue;
 		err = io_v2_line(&line, &t);
@@ -494,11 +421,11 @@ int cg_parse_io_stat_v2(const char *buf, size_t len, struct cg_io_dev *out,
 }
 
 /* Parses one "MAJ:MIN OP N" line of a v1 blkio file into t. */
-static int blkio_v1_line(struct cursor *line, struct cursor *devword,
+static int blkio_v1_line(struct scan *line, struct scan *devword,
 			 enum cg_blkio_unit unit, struct dev_table *t)
 {
 	const unsigned first = unit == CG_BLKIO_BYTES ? 0 : 2;
-	struct cursor op;
+	struct scan op;
 	struct cg_io_dev *dev;
 	uint32_t major, minor;
 	unsigned seen = 0;
@@ -508,9 +435,9 @@ static int blkio_v1_line(struct cursor *line, struct cursor *devword,
 	err = parse_devno(*devword, &major, &minor);
 	if (err < 0)
 		return err;
-	skip_blanks(line);
-	next_word(line, &op);
-	skip_blanks(line);
+	scan_skip_blanks(line);
+	scan_next_word(line, &op);
+	scan_skip_blanks(line);
 	err = parse_u64(line, &v);
 	if (err == 0)
 		err = expect_eol(line);
@@ -518,9 +445,9 @@ static int blkio_v1_line(struct cursor *line, struct cursor *devword,
 		err = dev_lookup(t, major, minor, &dev);
 	if (err < 0)
 		return err;
-	if (word_is(&op, "Read"))
+	if (scan_word_is(&op, "Read"))
 		return io_store(dev, first, v, &seen);
-	if (word_is(&op, "Write"))
+	if (scan_word_is(&op, "Write"))
 		return io_store(dev, first + 1, v, &seen);
 	return 0;
 }
@@ -528,8 +455,8 @@ static int blkio_v1_line(struct cursor *line, struct cursor *devword,
 int cg_parse_blkio_v1(const char *buf, size_t len, enum cg_blkio_unit unit,
 		      struct cg_io_dev *out, size_t max)
 {
-	struct cursor rest = {buf, buf + len};
-	struct cursor line, word;
+	struct scan rest = {buf, buf + len};
+	struct scan line, word;
 	struct dev_table t = {.out = out, .max = out ? max : 0};
 	bool have_total = false;
 	uint64_t v;
@@ -537,16 +464,16 @@ int cg_parse_blkio_v1(const char *buf, size_t len, enum cg_blkio_unit unit,
 
 	if (unit != CG_BLKIO_BYTES && unit != CG_BLKIO_IOS)
 		return -EINVAL;
-	while (next_line(&rest, &line)) {
-		skip_blanks(&line);
+	while (scan_next_line(&rest, &line)) {
+		scan_skip_blanks(&line);
 		if (line.p == line.end)
 			continue;
 		/* Nothing may follow the file's last line, "Total N". */
 		if (have_total)
 			return -EINVAL;
-		next_word(&line, &word);
-		if (word_is(&word, "Total")) {
-			skip_blanks(&line);
+		scan_next_word(&line, &word);
+		if (scan_word_is(&word, "Total")) {
+			scan_skip_blanks(&line);
 			err = parse_u64(&line, &v);
 			if (err == 0)
 				err = expect_eol(&line);
@@ -561,9 +488,9 @@ int cg_parse_blkio_v1(const char *buf, size_t len, enum cg_blkio_unit unit,
 }
 
 /* Reads the total= field of a PSI line (after its first word). */
-static int psi_total(struct cursor *line, uint64_t *total)
+static int psi_total(struct scan *line, uint64_t *total)
 {
-	struct cursor name, value;
+	struct scan name, value;
 	bool have = false;
 	int err;
 
@@ -571,7 +498,7 @@ static int psi_total(struct cursor *line, uint64_t *total)
 		err = next_field(line, &name, &value);
 		if (err <= 0)
 			break;
-		if (!word_is(&name, "total"))
+		if (!scan_word_is(&name, "total"))
 			continue;
 		if (have)
 			return -EINVAL;
@@ -587,17 +514,17 @@ static int psi_total(struct cursor *line, uint64_t *total)
 
 int cg_parse_pressure(const char *buf, size_t len, struct cg_pressure *out)
 {
-	struct cursor rest = {buf, buf + len};
-	struct cursor line, word;
+	struct scan rest = {buf, buf + len};
+	struct scan line, word;
 	uint64_t totals[2] = {0, 0};
 	bool seen[2] = {false, false};
 	int i, err;
 
-	while (next_line(&rest, &line)) {
-		next_word(&line, &word);
-		if (word_is(&word, "some"))
+	while (scan_next_line(&rest, &line)) {
+		scan_next_word(&line, &word);
+		if (scan_word_is(&word, "some"))
 			i = 0;
-		else if (word_is(&word, "full"))
+		else if (scan_word_is(&word, "full"))
 			i = 1;
 		else
 			continue;
