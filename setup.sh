@@ -20,7 +20,7 @@ run_pkgs=(build-essential autoconf automake libtool pkg-config
 # Debian's kernel package and busybox (tests/libvirt/).
 test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps
 	clang libclang-rt-14-dev
-	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils)
+	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils lxc)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
 

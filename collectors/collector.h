@@ -9,6 +9,8 @@
 
 #include "exporter/snapshot.h"
 
+struct config;
+
 /* A setting of one collector given on the command line as
  * --collector.NAME.KEY=VALUE (or --[no-]collector.NAME.KEY for a boolean). */
 struct collector_setting {
@@ -24,6 +26,10 @@ struct collector_env {
 	const char *cgroupfs; /* default /sys/fs/cgroup */
 	const struct collector_setting *settings;
 	size_t nsettings;
+	/* The configuration file's settings (defaults without a file); NULL
+	 * in tests that need none. Replaced only while collectors are
+	 * stopped. */
+	const struct config *cfg;
 };
 
 /* A setting a collector accepts, for the flag parser and --help. */

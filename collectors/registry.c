@@ -11,6 +11,7 @@
 
 extern const struct collector host_collector;
 extern const struct collector process_collector;
+extern const struct collector cgroup_collector;
 #ifdef HAVE_LIBVIRT
 extern const struct collector libvirt_collector;
 #endif
@@ -18,6 +19,7 @@ extern const struct collector libvirt_collector;
 const struct collector *const collector_table[] = {
 	&host_collector,
 	&process_collector,
+	&cgroup_collector,
 #ifdef HAVE_LIBVIRT
 	&libvirt_collector,
 #endif

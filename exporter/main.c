@@ -109,8 +109,10 @@ static void log_enabled(const struct sched_entry *e, size_t n)
 }
 
 /* Re-reads the config file; a bad file is rejected and the running
- * configuration kept. */
-static void reload(const struct options *o, const struct collector_env *env)
+ * configuration kept. live is the configuration env->cfg points at: it is
+ * replaced while the collectors are stopped. */
+static void reload(const struct options *o, const struct collector_env *env,
+		   struct config *live)
 {
 	struct sched_entry e[CONFIG_MAX_COLLECTORS];
 	struct config cfg;
@@ -128,6 +130,7 @@ static void reload(const struct options *o, const struct collector_env *env)
 	}
 	n = build_entries(o, &cfg, e);
 	sched_stop(STOP_GRACE_MS);
+	*live = cfg;
 	if (sched_start(e, n, env)) {
 		log_error("reload: could not restart the collectors");
 		return;
@@ -138,7 +141,7 @@ static void reload(const struct options *o, const struct collector_env *env)
 
 /* Waits for signals until SIGTERM or SIGINT. */
 static void serve(const struct options *o, const struct collector_env *env,
-		  const sigset_t *sigs)
+		  struct config *cfg, const sigset_t *sigs)
 {
 	for (;;) {
 		int sig = 0;
@@ -146,7 +149,7 @@ static void serve(const struct options *o, const struct collector_env *env,
 		if (sigwait(sigs, &sig))
 			continue;
 		if (sig == SIGHUP) {
-			reload(o, env);
+			reload(o, env, cfg);
 			continue;
 		}
 		log_info("received %s, shutting down", strsignal(sig));
@@ -220,8 +223,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "virtmeter: error: %s\n", err);
 		return 1;
 	}
-	env = (struct collector_env){o.procfs, o.sysfs, o.cgroupfs, o.settings,
-				     o.nsettings};
+	env = (struct collector_env){o.procfs, o.sysfs,	   o.cgroupfs,
+				     o.settings, o.nsettings, &cfg};
 	n = build_entries(&o, &cfg, entries);
 	if (sched_start(entries, n, &env)) {
 		fprintf(stderr, "virtmeter: error: cannot start the collectors\n");
@@ -231,7 +234,7 @@ int main(int argc, char **argv)
 	log_info("virtmeter %s started; metrics at path %s", version_string(),
 		 o.telemetry_path);
 	log_enabled(entries, n);
-	serve(&o, &env, &sigs);
+	serve(&o, &env, &cfg, &sigs);
 	http_stop();
 	sched_stop(STOP_GRACE_MS);
 	snap_shutdown();

@@ -1,0 +1,553 @@
+/* The cgroup collector: per-container CPU, memory, I/O, pids and pressure
+ * figures read from the containers' cgroups (v1, v2 or hybrid), and the same
+ * figures for each VM that the libvirt collector publishes, read from the
+ * VM's cgroup on the host side. Publishes the containers it finds to the
+ * workload table. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collectors/cgroup/cgroup_read.h"
+#include "collectors/cgroup/discover.h"
+#include "collectors/cgroup/layout.h"
+#include "collectors/cgroup/names.h"
+#include "collectors/collector.h"
+#include "exporter/config.h"
+#include "exporter/log.h"
+#include "exporter/workload.h"
+
+/* X(ENUM, suffix, type, unit, extra label or NULL, help) for every family
+ * that containers and VMs share. */
+#define CG_FAMILIES(X)                                                       \
+	X(CPU, "cpu_seconds", SNAP_COUNTER, "seconds", "mode",              \
+	  "CPU time by mode (user, system)")                                \
+	X(THR_S, "cpu_throttled_seconds", SNAP_COUNTER, "seconds", NULL,    \
+	  "Time throttled by the CFS bandwidth limit")                      \
+	X(THR_P, "cpu_throttled_periods", SNAP_COUNTER, NULL, NULL,         \
+	  "CFS enforcement periods in which it was throttled")              \
+	X(PERIODS, "cpu_periods", SNAP_COUNTER, NULL, NULL,                 \
+	  "CFS enforcement periods elapsed while runnable")                 \
+	X(MEM, "memory_usage_bytes", SNAP_GAUGE, "bytes", NULL,             \
+	  "Memory charged, page cache included")                            \
+	X(WS, "memory_working_set_bytes", SNAP_GAUGE, "bytes", NULL,        \
+	  "Memory usage minus inactive file pages")                         \
+	X(RSS, "memory_rss_bytes", SNAP_GAUGE, "bytes", NULL,               \
+	  "Anonymous memory")                                               \
+	X(CACHE, "memory_cache_bytes", SNAP_GAUGE, "bytes", NULL,           \
+	  "Page cache memory")                                              \
+	X(SWAP, "memory_swap_bytes", SNAP_GAUGE, "bytes", NULL,             \
+	  "Swap used")                                                      \
+	X(LIMIT, "memory_limit_bytes", SNAP_GAUGE, "bytes", NULL,           \
+	  "Memory limit (no sample when unlimited)")                        \
+	X(OOM, "oom_events", SNAP_COUNTER, NULL, NULL,                      \
+	  "Processes killed by the OOM killer")                             \
+	X(IO_RB, "io_read_bytes", SNAP_COUNTER, "bytes", "device",          \
+	  "Bytes read from block device MAJ:MIN")                           \
+	X(IO_WB, "io_write_bytes", SNAP_COUNTER, "bytes", "device",         \
+	  "Bytes written to block device MAJ:MIN")                          \
+	X(IO_RO, "io_read_operations", SNAP_COUNTER, NULL, "device",        \
+	  "Read operations on block device MAJ:MIN")                        \
+	X(IO_WO, "io_write_operations", SNAP_COUNTER, NULL, "device",       \
+	  "Write operations on block device MAJ:MIN")                       \
+	X(PIDS, "pids", SNAP_GAUGE, NULL, NULL, "Number of tasks")          \
+	X(PSI_CPU_W, "pressure_cpu_waiting_seconds", SNAP_COUNTER,          \
+	  "seconds", NULL, "Time some task waited for CPU (PSI some)")      \
+	X(PSI_CPU_S, "pressure_cpu_stalled_seconds", SNAP_COUNTER,          \
+	  "seconds", NULL, "Time all tasks stalled on CPU (PSI full)")      \
+	X(PSI_MEM_W, "pressure_memory_waiting_seconds", SNAP_COUNTER,       \
+	  "seconds", NULL, "Time some task waited for memory (PSI some)")   \
+	X(PSI_MEM_S, "pressure_memory_stalled_seconds", SNAP_COUNTER,       \
+	  "seconds", NULL, "Time all tasks stalled on memory (PSI full)")   \
+	X(PSI_IO_W, "pressure_io_waiting_seconds", SNAP_COUNTER, "seconds", \
+	  NULL, "Time some task waited for I/O (PSI some)")                 \
+	X(PSI_IO_S, "pressure_io_stalled_seconds", SNAP_COUNTER, "seconds", \
+	  NULL, "Time all tasks stalled on I/O (PSI full)")
+
+#define CG_ENUM(e, s, t, u, x, h) F_##e,
+enum { CG_FAMILIES(CG_ENUM) F_N };
+
+#define CG_DECL(e, s, t, u, x, h)                                           \
+	static const struct snap_family ct_##e = {                          \
+	    .name = "virtmeter_container_" s,                               \
+	    .help = h ", per container, from its cgroup.",                  \
+	    .type = t,                                                      \
+	    .unit = u,                                                      \
+	    .labels = {"container", "id", "runtime", x, NULL},              \
+	};                                                                  \
+	static const struct snap_family vm_##e = {                          \
+	    .name = "virtmeter_vm_cgroup_" s,                               \
+	    .help = h ", per VM, from its cgroup on the host.",             \
+	    .type = t,                                                      \
+	    .unit = u,                                                      \
+	    .labels = {"vm", x, NULL},                                      \
+	};
+CG_FAMILIES(CG_DECL)
+
+static const struct snap_family ct_info = {
+    .name = "virtmeter_container_info",
+    .help = "Always 1 for each container found, with its runtime, image "
+	    "and Kubernetes pod and namespace.",
+    .type = SNAP_GAUGE,
+    .labels = {"container", "id", "runtime", "image", "pod", "namespace",
+	       NULL},
+};
+
+#define CG_CT_REF(e, s, t, u, x, h) [F_##e] = &ct_##e,
+#define CG_VM_REF(e, s, t, u, x, h) [F_##e] = &vm_##e,
+static const struct snap_family *const ct_fams[F_N] = {CG_FAMILIES(CG_CT_REF)};
+static const struct snap_family *const vm_fams[F_N] = {CG_FAMILIES(CG_VM_REF)};
+
+#define CG_LIST(e, s, t, u, x, h) &ct_##e, &vm_##e,
+static const struct snap_family *const cgroup_families[] = {
+    &ct_info, CG_FAMILIES(CG_LIST) NULL,
+};
+
+/* One cgroup followed across cycles: a container or a VM. */
+struct cg_track {
+	char *rel;  /* cgroup path relative to the hierarchies' roots */
+	char *id;   /* container id or VM UUID */
+	char *name; /* container or VM name */
+	char *image, *pod, *ns; /* containers only; "" if unknown */
+	enum cg_runtime runtime;
+	struct cgr_files files;
+	bool moved; /* handed over to the next cycle's array */
+};
+
+struct cg_tracks {
+	struct cg_track *v;
+	size_t n;
+};
+
+struct cg_state {
+	struct cg_layout layout;
+	const char *include[CONFIG_MAX_PATTERNS];
+	const char *exclude[CONFIG_MAX_PATTERNS];
+	struct cg_filter filter;
+	double hz;
+	struct cg_tracks ct; /* containers, sorted by rel */
+	struct cg_tracks vm; /* VMs */
+	char *buf;
+	size_t cap;
+};
+
+/* Closes and frees one tracked cgroup. */
+static void track_free(struct cg_track *t)
+{
+	cgr_close(&t->files);
+	free(t->rel);
+	free(t->id);
+	free(t->name);
+	free(t->image);
+	free(t->pod);
+	free(t->ns);
+	memset(t, 0, sizeof(*t));
+}
+
+static void tracks_free(struct cg_tracks *ts)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		track_free(&ts->v[i]);
+	free(ts->v);
+	ts->v = NULL;
+	ts->n = 0;
+}
+
+static void cgroup_fini(void *state)
+{
+	struct cg_state *st = state;
+
+	if (!st)
+		return;
+	tracks_free(&st->ct);
+	tracks_free(&st->vm);
+	wl_publish(WL_SRC_CGROUP, NULL);
+	free(st->buf);
+	free(st);
+}
+
+/* Points the state's filter at the config's patterns (the config outlives
+ * the collector: main replaces it only while collectors are stopped). */
+static void setup_filter(struct cg_state *st, const struct config *cfg)
+{
+	const struct config_patterns *inc, *exc;
+
+	if (!cfg)
+		return;
+	inc = &cfg->cgroup.include;
+	exc = &cfg->cgroup.exclude;
+	for (size_t i = 0; i < inc->n && i < CONFIG_MAX_PATTERNS; i++)
+		st->include[i] = inc->pattern[i];
+	for (size_t i = 0; i < exc->n && i < CONFIG_MAX_PATTERNS; i++)
+		st->exclude[i] = exc->pattern[i];
+	st->filter = (struct cg_filter){st->include, inc->n, st->exclude,
+					exc->n};
+}
+
+static int cgroup_init(const struct collector_env *env, void **state)
+{
+	struct cg_state *st = calloc(1, sizeof(*st));
+	long hz = sysconf(_SC_CLK_TCK);
+	int err;
+
+	if (!st)
+		return -ENOMEM;
+	st->hz = hz > 0 ? (double)hz : 100.0;
+	err = cg_layout_detect(env->cgroupfs, &st->layout);
+	if (err < 0) {
+		collector_error("no cgroup hierarchy found under %s: %s",
+				env->cgroupfs, strerror(-err));
+		free(st);
+		return err;
+	}
+	setup_filter(st, env->cfg);
+	log_debug("cgroup: %s layout under %s",
+		  cg_mode_name(st->layout.mode), env->cgroupfs);
+	*state = st;
+	return 0;
+}
+
+/* Copies s, or "" for NULL; NULL without memory. */
+static char *dup_or_empty(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+/* Fills t from container c (whose names were resolved). Returns 0 or
+ * -ENOMEM (t is then freed). */
+static int track_from_container(struct cg_track *t,
+				const struct cg_container *c)
+{
+	memset(t, 0, sizeof(*t));
+	cgr_files_init(&t->files);
+	t->runtime = c->runtime;
+	t->rel = dup_or_empty(c->rel_path);
+	t->id = dup_or_empty(c->id);
+	t->name = dup_or_empty(c->name);
+	t->image = dup_or_empty(c->image);
+	t->pod = dup_or_empty(c->pod);
+	t->ns = dup_or_empty(c->namespace);
+	if (!t->rel || !t->id || !t->name || !t->image || !t->pod || !t->ns) {
+		track_free(t);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int track_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cg_track *)a)->rel,
+		      ((const struct cg_track *)b)->rel);
+}
+
+/* Returns the tracked container at rel in ts (sorted), or NULL. */
+static struct cg_track *track_find(struct cg_tracks *ts, const char *rel)
+{
+	struct cg_track key = {.rel = (char *)rel};
+
+	if (ts->n == 0)
+		return NULL;
+	return bsearch(&key, ts->v, ts->n, sizeof(*ts->v), track_cmp);
+}
+
+/* Replaces the tracked containers with those of list: known ones keep
+ * their descriptors and names, new ones get their names resolved once, and
+ * vanished ones are closed. Returns 0, or -ENOMEM (then the old set is
+ * kept, or the new one lacks the containers that could not be copied). */
+static int update_containers(struct cg_state *st, struct cg_list *list)
+{
+	struct cg_tracks next = {calloc(list->n ? list->n : 1, sizeof(*next.v)),
+				 0};
+	struct cg_track *old;
+	int err = 0;
+
+	if (!next.v)
+		return -ENOMEM;
+	for (size_t i = 0; i < list->n; i++) {
+		struct cg_container *c = &list->items[i];
+
+		old = track_find(&st->ct, c->rel_path);
+		if (old && !old->moved && strcmp(old->id, c->id) == 0) {
+			next.v[next.n++] = *old;
+			old->moved = true; /* skipped by the sweep below */
+			continue;
+		}
+		/* Names cost a state-file read: only for new containers. */
+		cg_names_resolve(NULL, c);
+		/* Without memory the container waits for the next cycle. */
+		if (track_from_container(&next.v[next.n], c) < 0)
+			err = -ENOMEM;
+		else
+			next.n++;
+	}
+	for (size_t i = 0; i < st->ct.n; i++)
+		if (!st->ct.v[i].moved)
+			track_free(&st->ct.v[i]);
+	free(st->ct.v);
+	qsort(next.v, next.n, sizeof(*next.v), track_cmp);
+	st->ct = next;
+	return err;
+}
+
+/* Adds the per-device I/O samples of s with label values lbl[0..nl) and
+ * the device (lbl has room for it) to out. */
+static void emit_io(struct snap_set *out,
+		    const struct snap_family *const *fams, const char **lbl,
+		    size_t nl, const struct cgr_stats *s)
+{
+	char dev[32];
+
+	for (size_t d = 0; d < s->nio; d++) {
+		const struct cg_io_dev *io = &s->io[d];
+
+		snprintf(dev, sizeof(dev), "%u:%u", io->major, io->minor);
+		lbl[nl] = dev;
+		if (io->present & CG_IO_RBYTES)
+			snap_add_array(out, fams[F_IO_RB], (double)io->rbytes,
+				       lbl, nl + 1);
+		if (io->present & CG_IO_WBYTES)
+			snap_add_array(out, fams[F_IO_WB], (double)io->wbytes,
+				       lbl, nl + 1);
+		if (io->present & CG_IO_RIOS)
+			snap_add_array(out, fams[F_IO_RO], (double)io->rios,
+				       lbl, nl + 1);
+		if (io->present & CG_IO_WIOS)
+			snap_add_array(out, fams[F_IO_WO], (double)io->wios,
+				       lbl, nl + 1);
+	}
+}
+
+/* Adds the samples of s with label values lbl[0..nl) to out, from the
+ * family table fams (lbl has room for one more label). */
+static void emit(struct snap_set *out, const struct snap_family *const *fams,
+		 const char **lbl, size_t nl, const struct cgr_stats *s)
+{
+	static const unsigned psi_bit[3] = {CGR_HAVE_PSI_CPU, CGR_HAVE_PSI_MEM,
+					    CGR_HAVE_PSI_IO};
+	const struct {
+		unsigned bit;
+		int fam;
+		double v;
+	} plain[] = {
+	    {CGR_HAVE_THROTTLE, F_THR_S, s->throttled_s},
+	    {CGR_HAVE_THROTTLE, F_THR_P, s->throttled_periods},
+	    {CGR_HAVE_THROTTLE, F_PERIODS, s->periods},
+	    {CGR_HAVE_MEM, F_MEM, s->mem_usage},
+	    {CGR_HAVE_MEM_STAT, F_WS, s->working_set},
+	    {CGR_HAVE_MEM_STAT, F_RSS, s->rss},
+	    {CGR_HAVE_MEM_STAT, F_CACHE, s->cache},
+	    {CGR_HAVE_SWAP, F_SWAP, s->swap},
+	    {CGR_HAVE_LIMIT, F_LIMIT, s->limit},
+	    {CGR_HAVE_OOM, F_OOM, s->oom_kills},
+	    {CGR_HAVE_PIDS, F_PIDS, s->pids},
+	};
+
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		if (s->present & plain[i].bit)
+			snap_add_array(out, fams[plain[i].fam], plain[i].v,
+				       lbl, nl);
+	for (int p = 0; p < 3; p++) {
+		if (!(s->present & psi_bit[p]))
+			continue;
+		snap_add_array(out, fams[F_PSI_CPU_W + 2 * p],
+			       (double)s->psi[p].some_total_us / 1e6, lbl, nl);
+		if (s->psi[p].has_full)
+			snap_add_array(out, fams[F_PSI_CPU_S + 2 * p],
+				       (double)s->psi[p].full_total_us / 1e6,
+				       lbl, nl);
+	}
+	if (s->present & CGR_HAVE_CPU) {
+		lbl[nl] = "user";
+		snap_add_array(out, fams[F_CPU], s->user_s, lbl, nl + 1);
+		lbl[nl] = "system";
+		snap_add_array(out, fams[F_CPU], s->system_s, lbl, nl + 1);
+	}
+	emit_io(out, fams, lbl, nl, s);
+}
+
+/* Opens (if needed) and reads t's cgroup into s. Returns 0, or -ENOENT
+ * when the cgroup is gone or going (skipped this cycle), or -ENOMEM. */
+static int read_track(struct cg_state *st, struct cg_track *t,
+		      struct cgr_stats *s)
+{
+	int err;
+
+	if (!t->files.open) {
+		err = cgr_open(&st->layout, t->rel, &t->files);
+		if (err < 0)
+			return err == -ENOMEM ? err : -ENOENT;
+	}
+	return cgr_read(&t->files, st->hz, &st->buf, &st->cap, s);
+}
+
+/* Emits every tracked container and adds it to the workload list wl. */
+static int collect_containers(struct cg_state *st, struct snap_set *out,
+			      struct wl_list *wl)
+{
+	struct cgr_stats *s = malloc(sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->ct.n; i++) {
+		struct cg_track *t = &st->ct.v[i];
+		const char *rt = cg_runtime_name(t->runtime);
+		const char *lbl[SNAP_MAX_LABELS] = {t->name, t->id, rt};
+		struct workload w = {.kind = WL_CONTAINER, .id = t->id,
+				     .name = t->name, .runtime = rt,
+				     .cgroup = t->rel};
+		int err = read_track(st, t, s);
+
+		if (err == -ENOMEM) {
+			free(s);
+			return err;
+		}
+		if (err < 0)
+			continue;
+		snap_add(out, &ct_info, 1, t->name, t->id, rt, t->image, t->pod,
+			 t->ns);
+		emit(out, ct_fams, lbl, 3, s);
+		wl_list_add(wl, &w);
+	}
+	free(s);
+	return 0;
+}
+
+/* Returns the tracked VM with id and cgroup rel, or NULL. */
+static struct cg_track *vm_find(struct cg_tracks *ts, const char *id,
+				const char *rel)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		if (!ts->v[i].moved && strcmp(ts->v[i].id, id) == 0 &&
+		    strcmp(ts->v[i].rel, rel) == 0)
+			return &ts->v[i];
+	return NULL;
+}
+
+/* Replaces the tracked VMs with the VMs of the workload table that have a
+ * cgroup, keeping the descriptors of known ones. Returns 0 or -ENOMEM
+ * (VMs that could not be copied are left out). */
+static int update_vms(struct cg_state *st, const struct wl_list *vms)
+{
+	size_t n = vms ? vms->n : 0;
+	struct cg_tracks next = {calloc(n ? n : 1, sizeof(*next.v)), 0};
+	int err = 0;
+
+	if (!next.v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct workload *w = &vms->items[i];
+		struct cg_track *old, *t = &next.v[next.n];
+
+		if (w->kind != WL_VM || !w->cgroup || !cg_rel_path_valid(w->cgroup))
+			continue;
+		old = vm_find(&st->vm, w->id, w->cgroup);
+		if (old) {
+			*t = *old;
+			old->moved = true;
+		} else {
+			memset(t, 0, sizeof(*t));
+			cgr_files_init(&t->files);
+			t->rel = strdup(w->cgroup);
+			t->id = strdup(w->id);
+		}
+		/* A VM may be renamed while its cgroup stays. */
+		free(t->name);
+		t->name = strdup(w->name);
+		if (!t->rel || !t->id || !t->name) {
+			/* Without memory the VM waits for the next cycle. */
+			track_free(t);
+			err = -ENOMEM;
+			continue;
+		}
+		next.n++;
+	}
+	for (size_t i = 0; i < st->vm.n; i++)
+		if (!st->vm.v[i].moved)
+			track_free(&st->vm.v[i]);
+	free(st->vm.v);
+	st->vm = next;
+	return err;
+}
+
+/* Emits the host-side cgroup figures of each VM of the workload table. */
+static int collect_vms(struct cg_state *st, struct snap_set *out)
+{
+	struct wl_table *tab = wl_current();
+	struct cgr_stats *s;
+	int err;
+
+	if (!tab)
+		return -ENOMEM;
+	err = update_vms(st, tab->lists[WL_SRC_LIBVIRT]);
+	wl_table_unref(tab);
+	if (err < 0)
+		return err;
+	s = malloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->vm.n; i++) {
+		struct cg_track *t = &st->vm.v[i];
+		const char *lbl[SNAP_MAX_LABELS] = {t->name};
+
+		err = read_track(st, t, s);
+		if (err == -ENOMEM)
+			break;
+		if (err == 0)
+			emit(out, vm_fams, lbl, 1, s);
+		err = 0;
+	}
+	free(s);
+	return err;
+}
+
+static int cgroup_collect(void *state, struct snap_set *out)
+{
+	struct cg_state *st = state;
+	struct cg_list list;
+	struct wl_list *wl = NULL;
+	int err;
+
+	err = cg_discover(&st->layout, NULL, &list);
+	if (err < 0) {
+		collector_error("cannot walk the cgroup hierarchy: %s",
+				strerror(-err));
+		goto out;
+	}
+	if (list.truncated)
+		log_debug("cgroup: discovery bound reached, some containers "
+			  "left out");
+	cg_list_filter(&list, &st->filter);
+	err = update_containers(st, &list);
+	if (err < 0)
+		goto out;
+	wl = wl_list_new();
+	if (!wl) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = collect_containers(st, out, wl);
+	if (err == 0)
+		err = collect_vms(st, out);
+	if (err == 0 && wl->err == 0)
+		err = wl_publish(WL_SRC_CGROUP, wl);
+	if (err == 0)
+		err = out->err;
+out:
+	wl_list_unref(wl);
+	cg_discover_free(&list);
+	return err;
+}
+
+const struct collector cgroup_collector = {
+    .name = "cgroup",
+    .help = "per-container and per-VM CPU, memory, I/O, pids and pressure "
+	    "from the cgroup filesystem",
+    .default_enabled = true,
+    .interval_ms = 5000,
+    .timeout_ms = 10000,
+    .families = cgroup_families,
+    .init = cgroup_init,
+    .collect = cgroup_collect,
+    .fini = cgroup_fini,
+};

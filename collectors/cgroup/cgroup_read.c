@@ -1,0 +1,390 @@
+/* Reading one cgroup's figures for the cgroup collector: the choice of
+ * hierarchy per figure, descriptors kept open between cycles, and the
+ * conversion of the kernel's units to seconds and bytes. */
+#include "collectors/cgroup/cgroup_read.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collectors/procfs.h"
+#include "exporter/log.h"
+
+/* memory.stat of v1 is the longest file read here, a few kilobytes. */
+#define CGR_READ_MAX (1u << 20)
+
+#define USEC 1e6
+#define NSEC 1e9
+
+void cgr_files_init(struct cgr_files *f)
+{
+	for (int i = 0; i < CGR_NFILES; i++)
+		f->fd[i] = -1;
+	f->memory_v1 = false;
+	f->open = false;
+}
+
+void cgr_close(struct cgr_files *f)
+{
+	for (int i = 0; i < CGR_NFILES; i++) {
+		if (f->fd[i] >= 0)
+			close(f->fd[i]);
+		f->fd[i] = -1;
+	}
+	f->open = false;
+}
+
+/* Opens name in cgroup rel of hierarchy h into *fd, leaving it -1 when the
+ * file cannot be opened (absent, or the cgroup going away). */
+static void open_one(const struct cg_layout *l, enum cg_hier h,
+		     const char *rel, const char *name, int *fd)
+{
+	char dir[CG_LAYOUT_PATH_MAX + CG_REL_PATH_MAX];
+	char path[sizeof(dir) + 64];
+	int n;
+
+	*fd = -1;
+	if (cg_layout_path(l, h, rel, dir, sizeof(dir)) < 0)
+		return;
+	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return;
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		*fd = -1;
+}
+
+/* Whether controller c (a CG_HIER_* bit) is to be read from the cgroup2
+ * tree for a cgroup found in the hierarchies of mask. */
+static bool use_v2(const struct cg_layout *l, unsigned mask, enum cg_hier c)
+{
+	return (mask & (1u << CG_HIER_UNIFIED)) &&
+	       (l->v2_controllers & (1u << c));
+}
+
+/* Opens the memory files, from cgroup2 or v1. */
+static void open_memory(const struct cg_layout *l, unsigned mask,
+			const char *rel, struct cgr_files *f)
+{
+	if (use_v2(l, mask, CG_HIER_MEMORY)) {
+		open_one(l, CG_HIER_UNIFIED, rel, "memory.current",
+			 &f->fd[CGR_MEM_USAGE]);
+		open_one(l, CG_HIER_UNIFIED, rel, "memory.stat",
+			 &f->fd[CGR_MEM_STAT]);
+		open_one(l, CG_HIER_UNIFIED, rel, "memory.max",
+			 &f->fd[CGR_MEM_LIMIT]);
+		open_one(l, CG_HIER_UNIFIED, rel, "memory.swap.current",
+			 &f->fd[CGR_MEM_SWAP]);
+		open_one(l, CG_HIER_UNIFIED, rel, "memory.events",
+			 &f->fd[CGR_MEM_EVENTS]);
+	} else if (mask & (1u << CG_HIER_MEMORY)) {
+		f->memory_v1 = true;
+		open_one(l, CG_HIER_MEMORY, rel, "memory.usage_in_bytes",
+			 &f->fd[CGR_MEM_USAGE]);
+		open_one(l, CG_HIER_MEMORY, rel, "memory.stat",
+			 &f->fd[CGR_MEM_STAT]);
+		open_one(l, CG_HIER_MEMORY, rel, "memory.limit_in_bytes",
+			 &f->fd[CGR_MEM_LIMIT]);
+		open_one(l, CG_HIER_MEMORY, rel, "memory.memsw.usage_in_bytes",
+			 &f->fd[CGR_MEM_SWAP]);
+		open_one(l, CG_HIER_MEMORY, rel, "memory.oom_control",
+			 &f->fd[CGR_MEM_EVENTS]);
+	}
+}
+
+/* Opens the CPU, I/O, pids and PSI files. */
+static void open_others(const struct cg_layout *l, unsigned mask,
+			const char *rel, struct cgr_files *f)
+{
+	const unsigned unified = 1u << CG_HIER_UNIFIED;
+
+	/* A VM on a hybrid host has no cpuacct cgroup: its CPU time is in the
+	 * cgroup2 tree's cpu.stat, which every cgroup2 directory has. */
+	if (mask & (1u << CG_HIER_CPUACCT))
+		open_one(l, CG_HIER_CPUACCT, rel, "cpuacct.stat",
+			 &f->fd[CGR_CPUACCT_STAT]);
+	else if (mask & unified)
+		open_one(l, CG_HIER_UNIFIED, rel, "cpu.stat",
+			 &f->fd[CGR_CPU_STAT_V2]);
+	if (mask & (1u << CG_HIER_CPU))
+		open_one(l, CG_HIER_CPU, rel, "cpu.stat",
+			 &f->fd[CGR_CPU_STAT_V1]);
+	if (use_v2(l, mask, CG_HIER_BLKIO)) {
+		open_one(l, CG_HIER_UNIFIED, rel, "io.stat",
+			 &f->fd[CGR_IO_STAT]);
+	} else if (mask & (1u << CG_HIER_BLKIO)) {
+		open_one(l, CG_HIER_BLKIO, rel,
+			 "blkio.throttle.io_service_bytes",
+			 &f->fd[CGR_BLKIO_BYTES]);
+		open_one(l, CG_HIER_BLKIO, rel, "blkio.throttle.io_serviced",
+			 &f->fd[CGR_BLKIO_IOS]);
+	}
+	if (use_v2(l, mask, CG_HIER_PIDS))
+		open_one(l, CG_HIER_UNIFIED, rel, "pids.current",
+			 &f->fd[CGR_PIDS]);
+	else if (mask & (1u << CG_HIER_PIDS))
+		open_one(l, CG_HIER_PIDS, rel, "pids.current",
+			 &f->fd[CGR_PIDS]);
+	if (mask & unified) {
+		open_one(l, CG_HIER_UNIFIED, rel, "cpu.pressure",
+			 &f->fd[CGR_PSI_CPU]);
+		open_one(l, CG_HIER_UNIFIED, rel, "memory.pressure",
+			 &f->fd[CGR_PSI_MEM]);
+		open_one(l, CG_HIER_UNIFIED, rel, "io.pressure",
+			 &f->fd[CGR_PSI_IO]);
+	}
+}
+
+int cgr_open(const struct cg_layout *l, const char *rel, struct cgr_files *f)
+{
+	unsigned mask = 0;
+	int err;
+
+	cgr_files_init(f);
+	err = cg_layout_locate(l, rel, &mask);
+	if (err < 0)
+		return err;
+	if (mask == 0)
+		return -ENOENT;
+	open_memory(l, mask, rel, f);
+	open_others(l, mask, rel, f);
+	for (int i = 0; i < CGR_NFILES; i++)
+		if (f->fd[i] >= 0) {
+			f->open = true;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* Reads file i of f into *buf. Returns the length; 0 when the file is not
+ * open or unreadable for a reason other than vanishing (its figures are
+ * then left out); -ENOENT when it vanished; -ENOMEM. */
+static ssize_t read_one(struct cgr_files *f, int i, char **buf, size_t *cap)
+{
+	ssize_t n;
+
+	if (f->fd[i] < 0)
+		return 0;
+	n = procfs_read_fd_grow(f->fd[i], buf, cap, CGR_READ_MAX);
+	if (n == -ENODEV || n == -ENOENT || n == -ESTALE)
+		return -ENOENT;
+	if (n == -ENOMEM)
+		return n;
+	if (n < 0) {
+		log_debug("cgroup: read error on a cgroup file: %s",
+			  strerror((int)-n));
+		return 0;
+	}
+	return n;
+}
+
+/* Figures of cpuacct.stat, cpu.stat (both versions). */
+static void parse_cpu(int i, const char *b, size_t n, double hz,
+		      struct cgr_stats *s)
+{
+	struct cg_cpu_stat_v2 v2;
+	struct cg_cpu_stat_v1 v1;
+	struct cg_cpuacct_stat acct;
+	const uint64_t thr = CG_BIT(CG_CPU_V2_NR_PERIODS) |
+			     CG_BIT(CG_CPU_V2_NR_THROTTLED) |
+			     CG_BIT(CG_CPU_V2_THROTTLED_USEC);
+
+	if (i == CGR_CPUACCT_STAT && cg_parse_cpuacct_stat_v1(b, n, &acct) == 0) {
+		s->user_s = (double)acct.val[CG_CPUACCT_USER] / hz;
+		s->system_s = (double)acct.val[CG_CPUACCT_SYSTEM] / hz;
+		s->present |= CGR_HAVE_CPU;
+	} else if (i == CGR_CPU_STAT_V2 && cg_parse_cpu_stat_v2(b, n, &v2) == 0) {
+		s->user_s = (double)v2.val[CG_CPU_V2_USER_USEC] / USEC;
+		s->system_s = (double)v2.val[CG_CPU_V2_SYSTEM_USEC] / USEC;
+		s->present |= CGR_HAVE_CPU;
+		if ((v2.present & thr) == thr) {
+			s->periods = (double)v2.val[CG_CPU_V2_NR_PERIODS];
+			s->throttled_periods =
+			    (double)v2.val[CG_CPU_V2_NR_THROTTLED];
+			s->throttled_s =
+			    (double)v2.val[CG_CPU_V2_THROTTLED_USEC] / USEC;
+			s->present |= CGR_HAVE_THROTTLE;
+		}
+	} else if (i == CGR_CPU_STAT_V1 && cg_parse_cpu_stat_v1(b, n, &v1) == 0) {
+		s->periods = (double)v1.val[CG_CPU_V1_NR_PERIODS];
+		s->throttled_periods = (double)v1.val[CG_CPU_V1_NR_THROTTLED];
+		s->throttled_s = (double)v1.val[CG_CPU_V1_THROTTLED_TIME] / NSEC;
+		s->present |= CGR_HAVE_THROTTLE;
+	}
+}
+
+/* The first of keys a and b that memory.stat had, else 0. */
+static uint64_t mem_pick(const struct cg_memory_stat *m, int a, int b)
+{
+	if (m->present & CG_BIT(a))
+		return m->val[a];
+	return m->present & CG_BIT(b) ? m->val[b] : 0;
+}
+
+/* Figures of memory.stat, given usage for the working set. */
+static void parse_mem_stat(const char *b, size_t n, bool v1,
+			   struct cgr_stats *s)
+{
+	struct cg_memory_stat m;
+	uint64_t inactive;
+
+	if (cg_parse_memory_stat(b, n, &m) < 0)
+		return;
+	if (v1) {
+		s->rss = (double)mem_pick(&m, CG_MEM_TOTAL_RSS, CG_MEM_RSS);
+		s->cache = (double)mem_pick(&m, CG_MEM_TOTAL_CACHE, CG_MEM_CACHE);
+		inactive = mem_pick(&m, CG_MEM_TOTAL_INACTIVE_FILE,
+				    CG_MEM_INACTIVE_FILE);
+	} else {
+		s->rss = (double)m.val[CG_MEM_ANON];
+		s->cache = (double)m.val[CG_MEM_FILE];
+		inactive = m.val[CG_MEM_INACTIVE_FILE];
+	}
+	s->working_set = (double)inactive; /* subtracted in cgr_read */
+	s->present |= CGR_HAVE_MEM_STAT;
+}
+
+/* Figures of the single-value and event files. */
+static void parse_value(int i, const char *b, size_t n, struct cgr_stats *s)
+{
+	struct cg_value v;
+	struct cg_memory_events ev;
+
+	if (i == CGR_MEM_EVENTS) {
+		if (cg_parse_memory_events(b, n, &ev) == 0 &&
+		    (ev.present & CG_BIT(CG_MEMEV_OOM_KILL))) {
+			s->oom_kills = (double)ev.val[CG_MEMEV_OOM_KILL];
+			s->present |= CGR_HAVE_OOM;
+		}
+		return;
+	}
+	if (cg_parse_u64_or_max(b, n, &v) < 0)
+		return;
+	if (i == CGR_MEM_USAGE) {
+		s->mem_usage = (double)v.value;
+		s->present |= CGR_HAVE_MEM;
+	} else if (i == CGR_MEM_LIMIT && !v.unlimited) {
+		s->limit = (double)v.value;
+		s->present |= CGR_HAVE_LIMIT;
+	} else if (i == CGR_MEM_SWAP && !v.unlimited) {
+		s->swap = (double)v.value; /* v1: memsw, fixed in cgr_read */
+		s->present |= CGR_HAVE_SWAP;
+	} else if (i == CGR_PIDS) {
+		s->pids = (double)v.value;
+		s->present |= CGR_HAVE_PIDS;
+	}
+}
+
+/* Merges the v1 operation counts in ios[0..nios) into s->io. */
+static void merge_ios(struct cgr_stats *s, const struct cg_io_dev *ios,
+		      size_t nios)
+{
+	for (size_t k = 0; k < nios; k++) {
+		size_t j = 0;
+
+		while (j < s->nio && (s->io[j].major != ios[k].major ||
+				      s->io[j].minor != ios[k].minor))
+			j++;
+		if (j == s->nio) {
+			if (s->nio == CGR_MAX_DEVS)
+				continue;
+			s->io[s->nio++] = ios[k];
+			continue;
+		}
+		s->io[j].rios = ios[k].rios;
+		s->io[j].wios = ios[k].wios;
+		s->io[j].present |= ios[k].present;
+	}
+}
+
+/* Figures of io.stat and the v1 blkio files. */
+static void parse_io(int i, const char *b, size_t n, struct cgr_stats *s)
+{
+	struct cg_io_dev ios[CGR_MAX_DEVS];
+	int r;
+
+	if (i == CGR_IO_STAT) {
+		r = cg_parse_io_stat_v2(b, n, s->io, CGR_MAX_DEVS);
+		s->nio = r < 0 ? 0 : (size_t)r;
+	} else if (i == CGR_BLKIO_BYTES) {
+		r = cg_parse_blkio_v1(b, n, CG_BLKIO_BYTES, s->io,
+				      CGR_MAX_DEVS);
+		s->nio = r < 0 ? 0 : (size_t)r;
+	} else {
+		r = cg_parse_blkio_v1(b, n, CG_BLKIO_IOS, ios, CGR_MAX_DEVS);
+		if (r > 0)
+			merge_ios(s, ios, (size_t)r > CGR_MAX_DEVS ?
+						CGR_MAX_DEVS : (size_t)r);
+	}
+	if (s->nio > CGR_MAX_DEVS)
+		s->nio = CGR_MAX_DEVS;
+}
+
+/* Parses the text of file i into s. */
+static void parse_file(const struct cgr_files *f, int i, const char *b,
+		       size_t n, double hz, struct cgr_stats *s)
+{
+	switch (i) {
+	case CGR_CPU_STAT_V2:
+	case CGR_CPU_STAT_V1:
+	case CGR_CPUACCT_STAT:
+		parse_cpu(i, b, n, hz, s);
+		break;
+	case CGR_MEM_STAT:
+		parse_mem_stat(b, n, f->memory_v1, s);
+		break;
+	case CGR_IO_STAT:
+	case CGR_BLKIO_BYTES:
+	case CGR_BLKIO_IOS:
+		parse_io(i, b, n, s);
+		break;
+	case CGR_PSI_CPU:
+	case CGR_PSI_MEM:
+	case CGR_PSI_IO:
+		if (cg_parse_pressure(b, n, &s->psi[i - CGR_PSI_CPU]) == 0)
+			s->present |= CGR_HAVE_PSI_CPU << (i - CGR_PSI_CPU);
+		break;
+	default:
+		parse_value(i, b, n, s);
+	}
+}
+
+/* Derives working set and v1 swap, which combine several files. */
+static void derive(const struct cgr_files *f, struct cgr_stats *s)
+{
+	double inactive = s->working_set;
+
+	s->working_set = 0;
+	if (!(s->present & CGR_HAVE_MEM)) {
+		s->present &= ~(unsigned)(CGR_HAVE_MEM_STAT | CGR_HAVE_SWAP);
+		return;
+	}
+	if (s->present & CGR_HAVE_MEM_STAT)
+		s->working_set = s->mem_usage > inactive
+				     ? s->mem_usage - inactive : 0;
+	if (f->memory_v1 && (s->present & CGR_HAVE_SWAP))
+		s->swap = s->swap > s->mem_usage ? s->swap - s->mem_usage : 0;
+}
+
+int cgr_read(struct cgr_files *f, double ticks_per_s, char **buf,
+	     size_t *cap, struct cgr_stats *out)
+{
+	ssize_t n;
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < CGR_NFILES; i++) {
+		n = read_one(f, i, buf, cap);
+		if (n == -ENOENT) {
+			cgr_close(f);
+			return -ENOENT;
+		}
+		if (n < 0)
+			return (int)n;
+		if (n > 0)
+			parse_file(f, i, *buf, (size_t)n, ticks_per_s, out);
+	}
+	derive(f, out);
+	return 0;
+}

@@ -1,0 +1,387 @@
+/* The cgroup collector run end to end (init, collect, fini) against the
+ * fixture trees of a cgroup2, a v1 and a hybrid host: exact figures per
+ * container, the host-side view of a published VM, and the release of a
+ * vanished container's descriptors. Fixtures are found through top_srcdir,
+ * which make check exports. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "collectors/collector.h"
+#include "exporter/config.h"
+#include "exporter/snapshot.h"
+#include "exporter/workload.h"
+
+extern const struct collector cgroup_collector;
+
+#define V2_DOCKER "f31f384749f9115acf01fcf82f5a966b59dcc0a4cbd7c9740888c0bf32aa2bbb"
+#define V1_DOCKER "aed4cebcaf364cb3d8e610e862b1e5ecdeae9c59aaab8913729ae5647465b7bc"
+#define VM_CGROUP "/machine/qemu-1-vm.libvirt-qemu"
+
+/* Absolute path of a fixture tree, or skips the test without top_srcdir. */
+static const char *fixture(const char *tree)
+{
+	static char path[4096];
+	const char *src = getenv("top_srcdir");
+
+	if (!src)
+		skip();
+	snprintf(path, sizeof(path), "%s/tests/fixtures/cgroup/%s", src, tree);
+	return path;
+}
+
+/* Runs one cycle of a collector initialised on root; returns the set. */
+static struct snap_set *cycle(void *state)
+{
+	struct snap_set *set = snap_set_new();
+
+	assert_non_null(set);
+	assert_int_equal(cgroup_collector.collect(state, set), 0);
+	return set;
+}
+
+static void *start(const char *root)
+{
+	struct collector_env env = {.procfs = "/proc", .sysfs = "/sys",
+				    .cgroupfs = root};
+	void *state = NULL;
+
+	assert_int_equal(cgroup_collector.init(&env, &state), 0);
+	return state;
+}
+
+/* Whether sample s of family entry e has every (label, value) pair of the
+ * NULL-terminated list ap. */
+static bool labels_match(const struct snap_set *set,
+			 const struct snap_fam_entry *e,
+			 const struct snap_sample *s, va_list ap)
+{
+	const char *name;
+
+	while ((name = va_arg(ap, const char *))) {
+		const char *want = va_arg(ap, const char *);
+		const char *v = snap_sample_labels(set, s);
+		size_t i = 0;
+
+		while (e->desc->labels[i] && strcmp(e->desc->labels[i], name)) {
+			v += strlen(v) + 1;
+			i++;
+		}
+		if (!e->desc->labels[i] || strcmp(v, want) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Counts the samples of family fam with the (label, value) pairs of ap
+ * and returns the value of the last one, NAN if none. */
+static double value_v(const struct snap_set *set, const char *fam,
+		      int *count, va_list ap)
+{
+	double v = NAN;
+
+	*count = 0;
+	for (size_t f = 0; f < set->nfams; f++) {
+		const struct snap_fam_entry *e = &set->fams[f];
+
+		if (strcmp(e->desc->name, fam) != 0)
+			continue;
+		for (uint32_t i = e->first; i != UINT32_MAX;
+		     i = set->samples[i].next) {
+			va_list aq;
+
+			va_copy(aq, ap);
+			if (labels_match(set, e, &set->samples[i], aq)) {
+				v = set->samples[i].value;
+				(*count)++;
+			}
+			va_end(aq);
+		}
+	}
+	return v;
+}
+
+/* Counts the samples of fam with the NULL-terminated (label, value)
+ * pairs that follow. */
+static int count(const struct snap_set *set, const char *fam, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fam);
+	value_v(set, fam, &n, ap);
+	va_end(ap);
+	return n;
+}
+
+/* The value of the one sample of fam with the pairs that follow; fails
+ * unless there is exactly one. */
+static double one(const struct snap_set *set, const char *fam, ...)
+{
+	va_list ap;
+	double v;
+	int n;
+
+	va_start(ap, fam);
+	v = value_v(set, fam, &n, ap);
+	va_end(ap);
+	if (n != 1)
+		fail_msg("%s: %d matching samples, expected 1", fam, n);
+	return v;
+}
+
+#define ONE(set, fam, ...) one((set), (fam), __VA_ARGS__, NULL)
+
+#define NEAR(a, b) assert_true(fabs((a) - (b)) < 1e-9)
+
+static double hz(void)
+{
+	return (double)sysconf(_SC_CLK_TCK);
+}
+
+static void cgroup2_docker_figures_are_exact(void **unused)
+{
+	void *st = start(fixture("v2-systemd"));
+	struct snap_set *s = cycle(st);
+	const char *c = "virtmeter_container_";
+	char f[128];
+
+	(void)unused;
+#define F(x) (snprintf(f, sizeof(f), "%s%s", c, x), f)
+	NEAR(ONE(s, F("cpu_seconds"), "id", V2_DOCKER, "mode", "user"),
+	     0.864196);
+	NEAR(ONE(s, F("cpu_seconds"), "id", V2_DOCKER, "mode", "system"),
+	     0.370371);
+	NEAR(ONE(s, F("cpu_throttled_seconds"), "id", V2_DOCKER), 0.045);
+	NEAR(ONE(s, F("cpu_throttled_periods"), "id", V2_DOCKER), 3);
+	NEAR(ONE(s, F("cpu_periods"), "id", V2_DOCKER), 120);
+	NEAR(ONE(s, F("memory_usage_bytes"), "id", V2_DOCKER), 15755784);
+	NEAR(ONE(s, F("memory_working_set_bytes"), "id", V2_DOCKER),
+	     15755784 - 1572864);
+	NEAR(ONE(s, F("memory_rss_bytes"), "id", V2_DOCKER), 8388608);
+	NEAR(ONE(s, F("memory_cache_bytes"), "id", V2_DOCKER), 3145728);
+	NEAR(ONE(s, F("memory_limit_bytes"), "id", V2_DOCKER), 536870912);
+	NEAR(ONE(s, F("io_read_bytes"), "id", V2_DOCKER, "device", "8:0"),
+	     409600);
+	NEAR(ONE(s, F("io_write_operations"), "id", V2_DOCKER, "device",
+		 "253:0"),
+	     0);
+	NEAR(ONE(s, F("pids"), "id", V2_DOCKER), 7);
+	NEAR(ONE(s, F("pressure_cpu_waiting_seconds"), "id", V2_DOCKER), 0.001);
+	NEAR(ONE(s, F("pressure_memory_stalled_seconds"), "id", V2_DOCKER),
+	     0.0008);
+	NEAR(ONE(s, F("pressure_io_waiting_seconds"), "id", V2_DOCKER), 0.003);
+	NEAR(ONE(s, F("info"), "id", V2_DOCKER, "runtime", "docker"), 1);
+#undef F
+	snap_set_unref(s);
+	cgroup_collector.fini(st);
+}
+
+static void v1_docker_figures_are_exact(void **unused)
+{
+	void *st = start(fixture("v1-cgroupfs"));
+	struct snap_set *s = cycle(st);
+
+	(void)unused;
+	NEAR(ONE(s, "virtmeter_container_cpu_seconds", "id", V1_DOCKER, "mode",
+		 "user"),
+	     160 / hz());
+	NEAR(ONE(s, "virtmeter_container_cpu_seconds", "id", V1_DOCKER, "mode",
+		 "system"),
+	     70 / hz());
+	NEAR(ONE(s, "virtmeter_container_cpu_throttled_seconds", "id",
+		 V1_DOCKER),
+	     0.07);
+	NEAR(ONE(s, "virtmeter_container_memory_usage_bytes", "id", V1_DOCKER),
+	     12582912);
+	NEAR(ONE(s, "virtmeter_container_memory_working_set_bytes", "id",
+		 V1_DOCKER),
+	     12582912 - 1572864);
+	NEAR(ONE(s, "virtmeter_container_memory_limit_bytes", "id", V1_DOCKER),
+	     1073741824);
+	NEAR(ONE(s, "virtmeter_container_io_read_bytes", "id", V1_DOCKER,
+		 "device", "8:0"),
+	     409600);
+	NEAR(ONE(s, "virtmeter_container_io_write_operations", "id", V1_DOCKER,
+		 "device", "8:0"),
+	     20);
+	NEAR(ONE(s, "virtmeter_container_pids", "id", V1_DOCKER), 5);
+	NEAR(ONE(s, "virtmeter_container_info", "id", V1_DOCKER, "runtime",
+		 "docker"),
+	     1);
+	snap_set_unref(s);
+	cgroup_collector.fini(st);
+}
+
+/* Publishes one libvirt VM with the hybrid fixture's VM cgroup. */
+static void publish_vm(void)
+{
+	struct wl_list *l = wl_list_new();
+	struct workload w = {.kind = WL_VM, .id = "uuid-1", .name = "vm1",
+			     .runtime = "libvirt", .cgroup = VM_CGROUP};
+
+	assert_non_null(l);
+	assert_int_equal(wl_list_add(l, &w), 0);
+	assert_int_equal(wl_publish(WL_SRC_LIBVIRT, l), 0);
+	wl_list_unref(l);
+}
+
+static void hybrid_lxc_and_vm_are_read_from_their_hierarchies(void **unused)
+{
+	void *st = start(fixture("hybrid"));
+	struct snap_set *s;
+	struct wl_table *t;
+
+	(void)unused;
+	publish_vm();
+	s = cycle(st);
+	/* LXC: CPU from cpuacct, memory from v1, PSI from the cgroup2 tree. */
+	NEAR(ONE(s, "virtmeter_container_cpu_seconds", "container", "web2",
+		 "mode", "user"),
+	     160 / hz());
+	NEAR(ONE(s, "virtmeter_container_memory_usage_bytes", "container",
+		 "web2"),
+	     12582912);
+	NEAR(ONE(s, "virtmeter_container_pressure_memory_stalled_seconds",
+		 "container", "web2"),
+	     0.001);
+	/* An unlimited v1 limit has no sample. */
+	assert_int_equal(count(s, "virtmeter_container_memory_limit_bytes",
+			       "container", "web2", NULL),
+			 0);
+	NEAR(ONE(s, "virtmeter_container_info", "container", "web2", "runtime",
+		 "lxc"),
+	     1);
+	/* The VM is no container; its CPU comes from the unified cpu.stat. */
+	assert_int_equal(count(s, "virtmeter_vm_cgroup_memory_usage_bytes",
+			       NULL),
+			 1);
+	/* web2 and the podman container */
+	assert_int_equal(count(s, "virtmeter_container_info", NULL), 2);
+	NEAR(ONE(s, "virtmeter_vm_cgroup_cpu_seconds", "vm", "vm1", "mode",
+		 "user"),
+	     2.59259);
+	NEAR(ONE(s, "virtmeter_vm_cgroup_memory_usage_bytes", "vm", "vm1"),
+	     37748736);
+	NEAR(ONE(s, "virtmeter_vm_cgroup_pressure_io_waiting_seconds", "vm",
+		 "vm1"),
+	     0.009);
+	t = wl_current();
+	assert_non_null(t);
+	assert_non_null(t->lists[WL_SRC_CGROUP]);
+	assert_int_equal(t->lists[WL_SRC_CGROUP]->n, 2);
+	for (size_t i = 0; i < t->lists[WL_SRC_CGROUP]->n; i++)
+		assert_int_equal(t->lists[WL_SRC_CGROUP]->items[i].kind,
+				 WL_CONTAINER);
+	wl_table_unref(t);
+	snap_set_unref(s);
+	wl_publish(WL_SRC_LIBVIRT, NULL);
+	cgroup_collector.fini(st);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void removed_container_vanishes_and_its_fds_close(void **unused)
+{
+	char tmp[] = "/tmp/virtmeter-cgc.XXXXXX";
+	char root[64], cmd[8192];
+	const char *src = fixture("v1-cgroupfs");
+	struct snap_set *s;
+	int base, before, after;
+	void *st;
+
+	(void)unused;
+	assert_non_null(mkdtemp(tmp));
+	snprintf(root, sizeof(root), "%s/t", tmp);
+	snprintf(cmd, sizeof(cmd), "cp -R '%s' '%s'", src, root);
+	assert_int_equal(system(cmd), 0);
+	base = count_fds();
+	st = start(root);
+	s = cycle(st);
+	NEAR(ONE(s, "virtmeter_container_pids", "id", V1_DOCKER), 5);
+	snap_set_unref(s);
+	before = count_fds();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'/*/docker/" V1_DOCKER, root);
+	assert_int_equal(system(cmd), 0);
+	s = cycle(st);
+	after = count_fds();
+	assert_int_equal(
+	    count(s, "virtmeter_container_info", "id", V1_DOCKER, NULL), 0);
+	assert_int_equal(
+	    count(s, "virtmeter_container_cpu_seconds", "id", V1_DOCKER, NULL),
+	    0);
+	assert_true(count(s, "virtmeter_container_info", NULL) > 0);
+	assert_true(after < before);
+	snap_set_unref(s);
+	cgroup_collector.fini(st);
+	assert_int_equal(count_fds(), base);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void excluded_container_is_not_reported(void **unused)
+{
+	static struct config cfg;
+	struct collector_env env = {.cgroupfs = fixture("v2-systemd"),
+				    .cfg = &cfg};
+	struct snap_set *s;
+	void *st = NULL;
+
+	(void)unused;
+	config_defaults(&cfg);
+	cfg.cgroup.exclude.n = 1;
+	snprintf(cfg.cgroup.exclude.pattern[0], CONFIG_PATTERN_MAX, "f31f*");
+	assert_int_equal(cgroup_collector.init(&env, &st), 0);
+	s = cycle(st);
+	assert_int_equal(
+	    count(s, "virtmeter_container_info", "id", V2_DOCKER, NULL), 0);
+	assert_true(count(s, "virtmeter_container_info", NULL) > 0);
+	snap_set_unref(s);
+	cgroup_collector.fini(st);
+}
+
+static void missing_hierarchy_fails_init(void **unused)
+{
+	struct collector_env env = {.cgroupfs = "/nonexistent-cgroupfs"};
+	void *state = NULL;
+
+	(void)unused;
+	assert_true(cgroup_collector.init(&env, &state) < 0);
+	assert_non_null(strstr(collector_take_error(), "/nonexistent-cgroupfs"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(cgroup2_docker_figures_are_exact),
+	    cmocka_unit_test(v1_docker_figures_are_exact),
+	    cmocka_unit_test(hybrid_lxc_and_vm_are_read_from_their_hierarchies),
+	    cmocka_unit_test(removed_container_vanishes_and_its_fds_close),
+	    cmocka_unit_test(excluded_container_is_not_reported),
+	    cmocka_unit_test(missing_hierarchy_fails_init),
+	};
+
+	return cmocka_run_group_tests_name("cgroup_collector", tests, NULL,
+					   NULL);
+}
