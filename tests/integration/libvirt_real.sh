@@ -255,6 +255,18 @@ moved "block write requests move" virtmeter_vm_block_write_requests_total "$VM" 
 moved "block read bytes move" virtmeter_vm_block_read_bytes_total "$VM" 'device="vda"'
 moved "block write bytes move" virtmeter_vm_block_write_bytes_total "$VM" 'device="vda"'
 moved "net transmit packets move" virtmeter_vm_net_transmit_packets_total "$VM" "device=\"$IFACE\""
+# The host-side view of the guest: the cgroup collector reads the cgroup
+# that the libvirt collector put in the workload table (5 s interval, and
+# its first cycle may run before the VM is in the table: compare S2 with a
+# scrape one cgroup cycle later).
+sleep 6
+scrape s3 text >/dev/null
+S3=$TEST_TMP/s3.b
+hcpu() { samples "$1" virtmeter_vm_cgroup_cpu_seconds_total "$VM" | awk '{ s += $NF } END { if (NR) print s }'; }
+tap_num "the guest's host-side cgroup CPU time moves (virtmeter_vm_cgroup_cpu_seconds_total)" \
+	"$(hcpu "$S3")" '>' "$(hcpu "$S2")"
+tap_num "the guest's host-side cgroup memory is qemu's (over 100 MB for a 256 MiB guest)" \
+	"$(value "$S3" virtmeter_vm_cgroup_memory_usage_bytes "$VM")" '>' 100000000
 EMU2=$(value "$S2" virtmeter_vm_emulator_cpu_seconds_total "$VM")
 tap_num "emulator CPU time is >= 0 on the second scrape" "$EMU2" '>=' 0
 tap_num "emulator CPU time never goes back" "$EMU2" '>=' "$EMU1"
@@ -341,7 +353,15 @@ for ((i = 0; i < 5; i++)); do
 done
 tap_is "$slow" "" "libvirtd down: 5 scrapes over 5 cycles all answer 200 within 2 s"
 tap_is "$(value "$TEST_TMP/d4.b" virtmeter_libvirt_up)" 0 "libvirtd down: still virtmeter_libvirt_up 0 five cycles later"
-tap_is "$(grep -c '^virtmeter_vm_' "$TEST_TMP/d4.b")" 0 "libvirtd down: no VM series served stale"
+# The host-side cgroup view (virtmeter_vm_cgroup_*, but its _info, which
+# comes from libvirt) is read live from qemu's cgroup by the cgroup
+# collector: qemu keeps running without libvirtd, so it stays, and moves.
+tap_is "$(grep '^virtmeter_vm_' "$TEST_TMP/d4.b" | grep -v '^virtmeter_vm_cgroup_' | grep -c .)" 0 \
+	"libvirtd down: no series from libvirt served stale"
+tap_is "$(grep -c '^virtmeter_vm_cgroup_info' "$TEST_TMP/d4.b")" 0 \
+	"libvirtd down: no virtmeter_vm_cgroup_info (it comes from libvirt)"
+tap_num "libvirtd down: the host-side cgroup view of the running guest is still served" \
+	"$(grep -c "^virtmeter_vm_cgroup_cpu_seconds_total{$VM" "$TEST_TMP/d4.b")" '>' 0
 tap_is "$(fetch hz "$VM_URL/healthz")" 200 "libvirtd down: /healthz answers 200"
 lint_scrape "$TEST_TMP/d4.b" text "libvirtd down: the exposition is clean"
 tap_check "libvirtd down: virtmeter still runs" kill -0 "$VM_PID"
