@@ -39,32 +39,6 @@ trap cleanup EXIT
 
 # ---- helpers -------------------------------------------------------------------
 
-# samples FILE NAME [LABEL=\"VALUE\"...]: sample lines of metric NAME whose
-# label set holds every given pair (plain string match).
-samples() {
-	local file=$1 name=$2
-	shift 2
-	# Through the environment: awk -v would interpret the backslashes.
-	S_NAME=$name S_WANT=$(printf '%s\037' "$@") awk -v NARGS=$# '
-		BEGIN {
-			name = ENVIRON["S_NAME"]
-			n = NARGS ? split(ENVIRON["S_WANT"], w, "\037") - 1 : 0
-		}
-		index($0, name "{") != 1 && index($0, name " ") != 1 { next }
-		{
-			rest = substr($0, length(name) + 1)
-			for (i = 1; i <= n; i++)
-				if (!index(rest, "{" w[i] ",") && !index(rest, "{" w[i] "}") &&
-				    !index(rest, "," w[i] ",") && !index(rest, "," w[i] "}"))
-					next
-			print
-		}' "$file"
-}
-
-# value FILE NAME [PAIRS...]: the value of the first matching sample.
-value() {
-	samples "$@" | head -n 1 | awk '{ print $NF }'
-}
 
 # num_cmp A OP B: compares two numbers (floats, exponents) with awk; OP is
 # one of > >= == <=. False if either is empty.

@@ -29,34 +29,6 @@ esc_label() {
 	printf '%s' "$s"
 }
 
-# samples FILE NAME [LABEL=\"VALUE\"...]: the sample lines of metric NAME
-# whose label set holds every given pair, written as in the exposition
-# (escaped). Matched as plain strings, not regexes.
-samples() {
-	local file=$1 name=$2
-	shift 2
-	# Through the environment: awk -v would interpret the backslashes.
-	S_NAME=$name S_WANT=$(printf '%s\037' "$@") awk -v NARGS=$# '
-		BEGIN {
-			name = ENVIRON["S_NAME"]
-			n = NARGS ? split(ENVIRON["S_WANT"], w, "\037") - 1 : 0
-		}
-		index($0, name "{") != 1 && index($0, name " ") != 1 { next }
-		{
-			rest = substr($0, length(name) + 1)
-			for (i = 1; i <= n; i++)
-				if (!index(rest, "{" w[i] ",") && !index(rest, "{" w[i] "}") &&
-				    !index(rest, "," w[i] ",") && !index(rest, "," w[i] "}"))
-					next
-			print
-		}' "$file"
-}
-
-# value FILE NAME [PAIRS...]: the value of the one matching sample (empty
-# if none; the first if several).
-value() {
-	samples "$@" | head -n 1 | awk '{ print $NF }'
-}
 
 # virsh_name URI UUID: the domain's name, byte for byte (may hold newlines).
 virsh_name() {
