@@ -19,6 +19,8 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$BENCH_DIR/../.." && pwd)}"
 # shellcheck source=tests/integration/lib.sh
 . "$top_srcdir/tests/integration/lib.sh"
+# shellcheck source=tests/bench/lib.sh
+. "$top_srcdir/tests/bench/lib.sh"
 
 N=${1:-1000}
 case $N in '' | *[!0-9]*) echo "usage: $0 [N]" >&2; exit 2 ;; esac
@@ -48,12 +50,6 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # ---- helpers ---------------------------------------------------------------------
 
-# cpu_ticks PID: utime + stime of PID in clock ticks (what
-# process_cpu_seconds_total reports, read directly so that no scrape and no
-# process-collector staleness gets in the way).
-cpu_ticks() {
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
-}
 
 # thread_ns PID: "TID NS" per thread of PID, NS its run time in
 # nanoseconds from schedstat (precise, where stat has 10 ms ticks).
@@ -64,40 +60,10 @@ thread_ns() {
 	done
 }
 
-# status_kb PID FIELD: a /proc/PID/status field (VmRSS, VmHWM) in kB.
-status_kb() {
-	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
-}
 
-# metric FILE SERIES: the value of SERIES written exactly as in FILE.
-metric() {
-	series_value "$1" "$2"
-}
 
-# to_ms VALUE: converts a wrk duration (1.23us, 4.5ms, 1.2s, 2m) to ms.
-to_ms() {
-	awk -v v="$1" 'BEGIN {
-		if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000; exit }
-		if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0; exit }
-		if (v ~ /m$/) { sub(/m$/, "", v); print v * 60000; exit }
-		if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000; exit }
-		print "" }'
-}
 
-# run_wrk NAME URL: one wrk run; prints "p50_ms p99_ms requests" and keeps
-# wrk's output in $TEST_TMP/wrk.NAME.
-run_wrk() {
-	local out=$TEST_TMP/wrk.$1 p50 p99 reqs
-	timeout $((WRK_SECONDS + 40)) wrk -t1 -c1 -d"${WRK_SECONDS}s" --timeout 30s --latency "$2" >"$out" 2>&1
-	p50=$(awk '$1 == "50%" { print $2 }' "$out")
-	p99=$(awk '$1 == "99%" { print $2 }' "$out")
-	reqs=$(awk '/requests in/ { print $1 }' "$out")
-	echo "$(to_ms "$p50") $(to_ms "$p99") ${reqs:-0}"
-}
 
-fmt() { # printf with awk's numbers
-	awk -v f="$1" -v a="${2:-0}" -v b="${3:-0}" -v c="${4:-0}" 'BEGIN { printf f, a, b, c }'
-}
 
 # ---- the node file ---------------------------------------------------------------
 

@@ -1,0 +1,49 @@
+# shellcheck shell=bash
+# Helpers shared by the benchmarks (sourced after tests/integration/lib.sh,
+# which provides TEST_TMP and series_value).
+
+# cpu_ticks PID: utime + stime of PID in clock ticks (what
+# process_cpu_seconds_total reports, read directly so that no scrape and no
+# process-collector staleness gets in the way).
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# status_kb PID FIELD: a /proc/PID/status field (VmRSS, VmHWM) in kB.
+status_kb() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+# metric FILE SERIES: the value of SERIES written exactly as in FILE.
+metric() {
+	series_value "$1" "$2"
+}
+
+# to_ms VALUE: converts a wrk duration (1.23us, 4.5ms, 1.2s, 2m) to ms.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000; exit }
+		if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0; exit }
+		if (v ~ /m$/) { sub(/m$/, "", v); print v * 60000; exit }
+		if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000; exit }
+		print "" }'
+}
+
+# run_wrk NAME URL [HEADER]: one wrk run; prints "p50_ms p99_ms requests".
+run_wrk() {
+	local out=$TEST_TMP/wrk.$1 p50 p99 reqs
+	if [ -n "${3:-}" ]; then
+		timeout $((WRK_SECONDS + 40)) wrk -t1 -c1 -d"${WRK_SECONDS}s" --timeout 30s --latency -H "$3" "$2" >"$out" 2>&1
+	else
+		timeout $((WRK_SECONDS + 40)) wrk -t1 -c1 -d"${WRK_SECONDS}s" --timeout 30s --latency "$2" >"$out" 2>&1
+	fi
+	p50=$(awk '$1 == "50%" { print $2 }' "$out")
+	p99=$(awk '$1 == "99%" { print $2 }' "$out")
+	reqs=$(awk '/requests in/ { print $1 }' "$out")
+	echo "$(to_ms "$p50") $(to_ms "$p99") ${reqs:-0}"
+}
+
+# fmt FORMAT [A B C D]: printf with awk's numbers.
+fmt() {
+	awk -v f="$1" -v a="${2:-0}" -v b="${3:-0}" -v c="${4:-0}" -v d="${5:-0}" 'BEGIN { printf f, a, b, c, d }'
+}
