@@ -33,6 +33,8 @@ struct worker {
 	double run_start, last_duration, last_success;
 	uint64_t errors, cycles;
 	struct log_once health;
+	/* Sizes of the last good set, for the next one. */
+	size_t hint_samples, hint_strings;
 };
 
 static const struct snap_family fam_up = {
@@ -181,7 +183,7 @@ static void run_cycle(struct worker *w)
 			goto done;
 		w->inited = true;
 	}
-	set = snap_set_new();
+	set = snap_set_new_sized(w->hint_samples, w->hint_strings);
 	rc = set ? c->collect(w->state, set) : -ENOMEM;
 	if (rc == 0 && set->err)
 		rc = set->err;
@@ -209,6 +211,10 @@ done:
 			      *detail ? detail : strerror(-rc));
 	else
 		log_recover(&w->health, "collector %s recovered", c->name);
+	if (rc == 0) {
+		w->hint_samples = set->nsamples;
+		w->hint_strings = set->nstrings;
+	}
 	publish(w->run, w->slot, rc ? NULL : set);
 	snap_set_unref(set);
 }

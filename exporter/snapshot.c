@@ -5,6 +5,7 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,21 @@ struct snap_set *snap_set_new(void)
 		return NULL;
 	atomic_init(&set->refs, 1);
 	set->last_fam = NONE;
+	set->last_labels = NONE;
+	return set;
+}
+
+struct snap_set *snap_set_new_sized(size_t nsamples, size_t nstrings)
+{
+	struct snap_set *set = snap_set_new();
+
+	if (!set)
+		return NULL;
+	/* Without memory for the hint the set just grows as usual. */
+	set->samples = nsamples ? malloc(nsamples * sizeof(*set->samples)) : NULL;
+	set->capsamples = set->samples ? nsamples : 0;
+	set->strings = nstrings ? malloc(nstrings) : NULL;
+	set->capstrings = set->strings ? nstrings : 0;
 	return set;
 }
 
@@ -93,13 +109,33 @@ static uint32_t fam_index(struct snap_set *set, const struct snap_family *fam)
 	return set->last_fam;
 }
 
-/* Copies n label values (NULL as "") into the string arena; returns the
- * offset of the first or NONE without memory. */
+/* Whether values[0..n) equal the last run of label values stored. */
+static bool same_as_last(const struct snap_set *set, const char *const *values,
+			 size_t n)
+{
+	const char *p;
+
+	if (set->last_labels == NONE || set->last_nlabels != n)
+		return false;
+	p = set->strings + set->last_labels;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(p, values[i] ? values[i] : "") != 0)
+			return false;
+		p += strlen(p) + 1;
+	}
+	return true;
+}
+
+/* Copies n label values (NULL as "") into the string arena, or reuses the
+ * last run when it holds the same values; returns the offset of the first
+ * or NONE without memory. */
 static uint32_t store_labels(struct snap_set *set, const char *const *values,
 			     size_t n)
 {
 	size_t need = 0, off = set->nstrings;
 
+	if (same_as_last(set, values, n))
+		return set->last_labels;
 	for (size_t i = 0; i < n; i++)
 		need += strlen(values[i] ? values[i] : "") + 1;
 	if (need == 0)
@@ -115,6 +151,8 @@ static uint32_t store_labels(struct snap_set *set, const char *const *values,
 		memcpy(set->strings + set->nstrings, v, l);
 		set->nstrings += l;
 	}
+	set->last_labels = (uint32_t)off;
+	set->last_nlabels = (uint32_t)n;
 	return (uint32_t)off;
 }
 

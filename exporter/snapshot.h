@@ -56,6 +56,9 @@ struct snap_set {
 	size_t nstrings, capstrings;
 	int err;       /* sticky: first allocation/argument error */
 	uint32_t last_fam;
+	/* The last run of label values stored, reused by the next sample that
+	 * has the same values (a workload's families share them). */
+	uint32_t last_labels, last_nlabels;
 };
 
 /* A rendered form of a generation (kept by render.c). */
@@ -78,6 +81,11 @@ struct snap_gen {
 
 /* Returns a new empty set with one reference, or NULL without memory. */
 struct snap_set *snap_set_new(void);
+
+/* Like snap_set_new, with room for nsamples samples and nstrings bytes of
+ * label values (the previous cycle's sizes): a collector of thousands of
+ * workloads then fills its set without regrowing it. */
+struct snap_set *snap_set_new_sized(size_t nsamples, size_t nstrings);
 
 /* Drops a reference; the last one frees the set. NULL is ignored. */
 void snap_set_unref(struct snap_set *set);

@@ -4,6 +4,7 @@
  * VM's cgroup on the host side. Publishes the containers it finds to the
  * workload table. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,9 +100,28 @@ static const struct snap_family ct_info = {
 static const struct snap_family *const ct_fams[F_N] = {CG_FAMILIES(CG_CT_REF)};
 static const struct snap_family *const vm_fams[F_N] = {CG_FAMILIES(CG_VM_REF)};
 
+static const struct snap_family reads_fam = {
+    .name = "virtmeter_cgroup_reads",
+    .help = "Cgroups read by the cgroup collector, by kind: full (every "
+	    "file) or probe (CPU time only: the cgroup was idle and its "
+	    "other figures were carried over, see "
+	    "--collector.cgroup.idle-cycles).",
+    .type = SNAP_COUNTER,
+    .labels = {"kind", NULL},
+};
+
 #define CG_LIST(e, s, t, u, x, h) &ct_##e, &vm_##e,
 static const struct snap_family *const cgroup_families[] = {
-    &ct_info, CG_FAMILIES(CG_LIST) NULL,
+    &ct_info, CG_FAMILIES(CG_LIST) &reads_fam, NULL,
+};
+
+static const struct collector_option cgroup_options[] = {
+    {"idle-cycles", "N",
+     "read an idle cgroup (CPU time unchanged since its last full read) in "
+     "full only every Nth cycle, carrying its other figures over meanwhile; "
+     "1 reads every file of every cgroup every cycle (default 3)",
+     "3"},
+    {NULL, NULL, NULL, NULL},
 };
 
 /* One cgroup followed across cycles: a container or a VM. */
@@ -112,6 +132,10 @@ struct cg_track {
 	char *image, *pod, *ns; /* containers only; "" if unknown */
 	enum cg_runtime runtime;
 	struct cgr_files files;
+	/* The figures of the last full read (its I/O devices only), and the
+	 * cycles since then in which the cgroup stayed idle. */
+	struct cgr_stats *last;
+	unsigned idle;
 	bool moved; /* handed over to the next cycle's array */
 };
 
@@ -128,6 +152,8 @@ struct cg_state {
 	double hz;
 	struct cg_tracks ct; /* containers, sorted by rel */
 	struct cg_tracks vm; /* VMs */
+	unsigned idle_cycles; /* --collector.cgroup.idle-cycles */
+	double full_reads, probe_reads;
 	char *buf;
 	size_t cap;
 };
@@ -136,6 +162,7 @@ struct cg_state {
 static void track_free(struct cg_track *t)
 {
 	cgr_close(&t->files);
+	free(t->last);
 	free(t->rel);
 	free(t->id);
 	free(t->name);
@@ -185,6 +212,26 @@ static void setup_filter(struct cg_state *st, const struct config *cfg)
 					exc->n};
 }
 
+extern const struct collector cgroup_collector;
+
+/* Parses --collector.cgroup.idle-cycles into *out. Returns 0 or -EINVAL. */
+static int parse_idle_cycles(const char *v, unsigned *out)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = v && *v >= '0' && *v <= '9' ? strtoul(v, &end, 10) : 0;
+	if (!v || *v < '0' || *v > '9' || *end || errno || n < 1 || n > 1000) {
+		collector_error("--collector.cgroup.idle-cycles: expected a "
+				"number of cycles from 1 to 1000, got '%s'",
+				v ? v : "");
+		return -EINVAL;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
 static int cgroup_init(const struct collector_env *env, void **state)
 {
 	struct cg_state *st = calloc(1, sizeof(*st));
@@ -193,6 +240,13 @@ static int cgroup_init(const struct collector_env *env, void **state)
 
 	if (!st)
 		return -ENOMEM;
+	err = parse_idle_cycles(collector_setting(env, &cgroup_collector,
+						  "idle-cycles"),
+				&st->idle_cycles);
+	if (err < 0) {
+		free(st);
+		return err;
+	}
 	st->hz = hz > 0 ? (double)hz : 100.0;
 	err = cg_layout_detect(env->cgroupfs, &st->layout);
 	if (err < 0) {
@@ -366,19 +420,65 @@ static void emit(struct snap_set *out, const struct snap_family *const *fams,
 	emit_io(out, fams, lbl, nl, s);
 }
 
-/* Opens (if needed) and reads t's cgroup into s. Returns 0, or -ENOENT
- * when the cgroup is gone or going (skipped this cycle), or -ENOMEM. */
+/* Keeps a copy of s (its I/O devices only) as t's last full read. */
+static void keep_last(struct cg_track *t, const struct cgr_stats *s)
+{
+	size_t size = offsetof(struct cgr_stats, io) + s->nio * sizeof(s->io[0]);
+	struct cgr_stats *p = realloc(t->last, size);
+
+	if (!p) { /* the next cycle reads in full */
+		free(t->last);
+		t->last = NULL;
+		return;
+	}
+	memcpy(p, s, size);
+	t->last = p;
+	t->idle = 0;
+}
+
+/* Whether t's cgroup, probed into s, may skip its full read: its CPU time
+ * has not moved since the last full read (no task of it ran, so little
+ * else can have changed) and that read is less than idle_cycles old. */
+static bool stays_idle(const struct cg_state *st, const struct cg_track *t,
+		       const struct cgr_stats *s)
+{
+	return t->last && (s->present & CGR_HAVE_PROBE) &&
+	       (t->last->present & CGR_HAVE_PROBE) &&
+	       s->probe == t->last->probe && t->idle + 1 < st->idle_cycles;
+}
+
+/* Opens (if needed) and reads t's cgroup into s: the CPU time first, then
+ * every other file unless the cgroup stayed idle, in which case the last
+ * full read's figures are served again. Returns 0, or -ENOENT when the
+ * cgroup is gone or going (skipped this cycle), or -ENOMEM. */
 static int read_track(struct cg_state *st, struct cg_track *t,
 		      struct cgr_stats *s)
 {
 	int err;
 
 	if (!t->files.open) {
+		free(t->last);
+		t->last = NULL;
 		err = cgr_open(&st->layout, t->rel, &t->files);
 		if (err < 0)
 			return err == -ENOMEM ? err : -ENOENT;
 	}
-	return cgr_read(&t->files, st->hz, &st->buf, &st->cap, s);
+	err = cgr_read_probe(&t->files, st->hz, &st->buf, &st->cap, s);
+	if (err < 0)
+		return err;
+	if (stays_idle(st, t, s)) {
+		memcpy(s, t->last, offsetof(struct cgr_stats, io) +
+				       t->last->nio * sizeof(s->io[0]));
+		t->idle++;
+		st->probe_reads++;
+		return 0;
+	}
+	err = cgr_read_rest(&t->files, st->hz, &st->buf, &st->cap, s);
+	if (err < 0)
+		return err;
+	keep_last(t, s);
+	st->full_reads++;
+	return 0;
 }
 
 /* Emits every tracked container and adds it to the workload list wl. */
@@ -529,6 +629,8 @@ static int cgroup_collect(void *state, struct snap_set *out)
 	err = collect_containers(st, out, wl);
 	if (err == 0)
 		err = collect_vms(st, out);
+	snap_add(out, &reads_fam, st->full_reads, "full");
+	snap_add(out, &reads_fam, st->probe_reads, "probe");
 	if (err == 0 && wl->err == 0)
 		err = wl_publish(WL_SRC_CGROUP, wl);
 	if (err == 0)
@@ -547,6 +649,7 @@ const struct collector cgroup_collector = {
     .interval_ms = 5000,
     .timeout_ms = 10000,
     .families = cgroup_families,
+    .options = cgroup_options,
     .init = cgroup_init,
     .collect = cgroup_collect,
     .fini = cgroup_fini,

@@ -6,10 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "collectors/procfs.h"
 #include "exporter/log.h"
 
 /* memory.stat of v1 is the longest file read here, a few kilobytes. */
@@ -102,10 +102,12 @@ static void open_others(const struct cg_layout *l, unsigned mask,
 
 	/* A VM on a hybrid host has no cpuacct cgroup: its CPU time is in the
 	 * cgroup2 tree's cpu.stat, which every cgroup2 directory has. */
-	if (mask & (1u << CG_HIER_CPUACCT))
+	if (mask & (1u << CG_HIER_CPUACCT)) {
 		open_one(l, CG_HIER_CPUACCT, rel, "cpuacct.stat",
 			 &f->fd[CGR_CPUACCT_STAT]);
-	else if (mask & unified)
+		open_one(l, CG_HIER_CPUACCT, rel, "cpuacct.usage",
+			 &f->fd[CGR_CPUACCT_USAGE]);
+	} else if (mask & unified)
 		open_one(l, CG_HIER_UNIFIED, rel, "cpu.stat",
 			 &f->fd[CGR_CPU_STAT_V2]);
 	if (mask & (1u << CG_HIER_CPU))
@@ -158,6 +160,43 @@ int cgr_open(const struct cg_layout *l, const char *rel, struct cgr_files *f)
 	return -ENOENT;
 }
 
+/* Reads the whole of fd from offset 0 into *buf with one pread: a read
+ * that leaves room in the buffer has the whole file. Every cgroup file is
+ * a single-record seq_file: the kernel formats all of it before copying,
+ * so a short read is the end (and a regular file of a fixture tree ends
+ * the same way). A full buffer is grown and the file read again. This
+ * halves the system calls of reading until pread returns 0, and system
+ * calls are most of a cycle's cost. Returns the length or -errno. */
+static ssize_t read_whole(int fd, char **buf, size_t *cap)
+{
+	ssize_t n;
+	char *p;
+
+	for (;;) {
+		if (*cap == 0) {
+			p = realloc(*buf, 4096);
+			if (!p)
+				return -ENOMEM;
+			*buf = p;
+			*cap = 4096;
+		}
+		n = pread(fd, *buf, *cap, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if ((size_t)n < *cap)
+			return n;
+		if (*cap >= CGR_READ_MAX)
+			return -EFBIG;
+		p = realloc(*buf, *cap * 2);
+		if (!p)
+			return -ENOMEM;
+		*buf = p;
+		*cap *= 2;
+	}
+}
+
 /* Reads file i of f into *buf. Returns the length; 0 when the file is not
  * open or unreadable for a reason other than vanishing (its figures are
  * then left out); -ENOENT when it vanished; -ENOMEM. */
@@ -167,7 +206,7 @@ static ssize_t read_one(struct cgr_files *f, int i, char **buf, size_t *cap)
 
 	if (f->fd[i] < 0)
 		return 0;
-	n = procfs_read_fd_grow(f->fd[i], buf, cap, CGR_READ_MAX);
+	n = read_whole(f->fd[i], buf, cap);
 	if (n == -ENODEV || n == -ENOENT || n == -ESTALE)
 		return -ENOENT;
 	if (n == -ENOMEM)
@@ -198,7 +237,8 @@ static void parse_cpu(int i, const char *b, size_t n, double hz,
 	} else if (i == CGR_CPU_STAT_V2 && cg_parse_cpu_stat_v2(b, n, &v2) == 0) {
 		s->user_s = (double)v2.val[CG_CPU_V2_USER_USEC] / USEC;
 		s->system_s = (double)v2.val[CG_CPU_V2_SYSTEM_USEC] / USEC;
-		s->present |= CGR_HAVE_CPU;
+		s->probe = v2.val[CG_CPU_V2_USAGE_USEC];
+		s->present |= CGR_HAVE_CPU | CGR_HAVE_PROBE;
 		if ((v2.present & thr) == thr) {
 			s->periods = (double)v2.val[CG_CPU_V2_NR_PERIODS];
 			s->throttled_periods =
@@ -262,7 +302,10 @@ static void parse_value(int i, const char *b, size_t n, struct cgr_stats *s)
 	}
 	if (cg_parse_u64_or_max(b, n, &v) < 0)
 		return;
-	if (i == CGR_MEM_USAGE) {
+	if (i == CGR_CPUACCT_USAGE && !v.unlimited) {
+		s->probe = v.value;
+		s->present |= CGR_HAVE_PROBE;
+	} else if (i == CGR_MEM_USAGE) {
 		s->mem_usage = (double)v.value;
 		s->present |= CGR_HAVE_MEM;
 	} else if (i == CGR_MEM_LIMIT && !v.unlimited) {
@@ -368,23 +411,77 @@ static void derive(const struct cgr_files *f, struct cgr_stats *s)
 		s->swap = s->swap > s->mem_usage ? s->swap - s->mem_usage : 0;
 }
 
-int cgr_read(struct cgr_files *f, double ticks_per_s, char **buf,
-	     size_t *cap, struct cgr_stats *out)
+/* The file that cgr_read_probe reads, or -1: cpu.stat of cgroup2 (which
+ * also has the CPU figures), else cpuacct.usage, else cpuacct.stat. */
+static int probe_file(const struct cgr_files *f)
 {
-	ssize_t n;
+	static const int order[] = {CGR_CPU_STAT_V2, CGR_CPUACCT_USAGE,
+				    CGR_CPUACCT_STAT};
+
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+		if (f->fd[order[k]] >= 0)
+			return order[k];
+	return -1;
+}
+
+/* Reads and parses file i of f into out. Returns 0, -ENOENT (f is then
+ * closed) or -ENOMEM. */
+static int read_file(struct cgr_files *f, int i, double hz, char **buf,
+		     size_t *cap, struct cgr_stats *out)
+{
+	ssize_t n = read_one(f, i, buf, cap);
+
+	if (n == -ENOENT) {
+		cgr_close(f);
+		return -ENOENT;
+	}
+	if (n < 0)
+		return (int)n;
+	if (n > 0)
+		parse_file(f, i, *buf, (size_t)n, hz, out);
+	return 0;
+}
+
+int cgr_read_probe(struct cgr_files *f, double ticks_per_s, char **buf,
+		   size_t *cap, struct cgr_stats *out)
+{
+	int i = probe_file(f);
 
 	memset(out, 0, sizeof(*out));
+	if (i < 0)
+		return 0;
+	if (i == CGR_CPUACCT_STAT) {
+		int err = read_file(f, i, ticks_per_s, buf, cap, out);
+
+		out->probe = (uint64_t)((out->user_s + out->system_s) *
+					ticks_per_s + 0.5);
+		if (out->present & CGR_HAVE_CPU)
+			out->present |= CGR_HAVE_PROBE;
+		return err;
+	}
+	return read_file(f, i, ticks_per_s, buf, cap, out);
+}
+
+int cgr_read_rest(struct cgr_files *f, double ticks_per_s, char **buf,
+		  size_t *cap, struct cgr_stats *out)
+{
+	int probe = probe_file(f), err;
+
 	for (int i = 0; i < CGR_NFILES; i++) {
-		n = read_one(f, i, buf, cap);
-		if (n == -ENOENT) {
-			cgr_close(f);
-			return -ENOENT;
-		}
-		if (n < 0)
-			return (int)n;
-		if (n > 0)
-			parse_file(f, i, *buf, (size_t)n, ticks_per_s, out);
+		if (i == probe || !f->open)
+			continue;
+		err = read_file(f, i, ticks_per_s, buf, cap, out);
+		if (err < 0)
+			return err;
 	}
 	derive(f, out);
 	return 0;
+}
+
+int cgr_read(struct cgr_files *f, double ticks_per_s, char **buf,
+	     size_t *cap, struct cgr_stats *out)
+{
+	int err = cgr_read_probe(f, ticks_per_s, buf, cap, out);
+
+	return err < 0 ? err : cgr_read_rest(f, ticks_per_s, buf, cap, out);
 }

@@ -30,6 +30,7 @@ enum cgr_file {
 	CGR_PSI_CPU,	   /* cpu.pressure */
 	CGR_PSI_MEM,	   /* memory.pressure */
 	CGR_PSI_IO,	   /* io.pressure */
+	CGR_CPUACCT_USAGE, /* cpuacct.usage: the v1 probe (nanoseconds) */
 	CGR_NFILES
 };
 
@@ -56,6 +57,7 @@ enum {
 	CGR_HAVE_PSI_CPU = 1 << 8,
 	CGR_HAVE_PSI_MEM = 1 << 9,
 	CGR_HAVE_PSI_IO = 1 << 10,
+	CGR_HAVE_PROBE = 1 << 11,
 };
 
 /* One cycle's figures of a cgroup in base units (seconds, bytes). */
@@ -68,8 +70,12 @@ struct cgr_stats {
 	double oom_kills;
 	double pids;
 	struct cg_pressure psi[3]; /* cpu, memory, io */
-	struct cg_io_dev io[CGR_MAX_DEVS];
+	/* The finest CPU time counter the cgroup has (usage_usec of cpu.stat,
+	 * cpuacct.usage, else the ticks of cpuacct.stat), in its own unit:
+	 * it moves whenever a task of the cgroup ran. */
+	uint64_t probe;
 	size_t nio;
+	struct cg_io_dev io[CGR_MAX_DEVS]; /* last: copies keep io[0..nio) */
 };
 
 /* Marks every descriptor of f closed (-1). */
@@ -93,5 +99,15 @@ void cgr_close(struct cgr_files *f);
  * removed: f is then closed for cgr_open to try again); -ENOMEM. */
 int cgr_read(struct cgr_files *f, double ticks_per_s, char **buf,
 	     size_t *cap, struct cgr_stats *out);
+
+/* cgr_read in two steps, for a caller that skips the second when the
+ * first shows the cgroup idle: cgr_read_probe clears *out and reads the
+ * CPU time counter into out->probe (CGR_HAVE_PROBE; on cgroup2 this is
+ * cpu.stat, whose CPU figures it also fills), and cgr_read_rest reads
+ * every other file. Same returns as cgr_read. */
+int cgr_read_probe(struct cgr_files *f, double ticks_per_s, char **buf,
+		   size_t *cap, struct cgr_stats *out);
+int cgr_read_rest(struct cgr_files *f, double ticks_per_s, char **buf,
+		  size_t *cap, struct cgr_stats *out);
 
 #endif

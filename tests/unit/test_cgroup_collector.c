@@ -361,6 +361,128 @@ static void excluded_container_is_not_reported(void **unused)
 	cgroup_collector.fini(st);
 }
 
+/* A copy of fixture tree under a new temporary directory; returns the
+ * copy's root (static) and the directory to remove in tmp. */
+static const char *copy_fixture(const char *tree, char *tmp)
+{
+	static char root[128];
+	char cmd[8192];
+	const char *src = fixture(tree);
+
+	assert_non_null(mkdtemp(tmp));
+	snprintf(root, sizeof(root), "%s/t", tmp);
+	snprintf(cmd, sizeof(cmd), "cp -R '%s' '%s'", src, root);
+	assert_int_equal(system(cmd), 0);
+	return root;
+}
+
+/* Writes text into file name of the v2 docker container under root. */
+static void put(const char *root, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "%s/system.slice/docker-" V2_DOCKER ".scope/%s", root, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* One cycle's memory usage of the v2 docker container. */
+static double mem_of(void *st)
+{
+	struct snap_set *s = cycle(st);
+	double v = ONE(s, "virtmeter_container_memory_usage_bytes", "id",
+		       V2_DOCKER);
+
+	snap_set_unref(s);
+	return v;
+}
+
+static const char *const cpu_stat_moved =
+    "usage_usec 1234568\nuser_usec 864197\nsystem_usec 370371\n"
+    "nr_periods 120\nnr_throttled 3\nthrottled_usec 45000\n";
+
+static void idle_container_is_read_in_full_every_third_cycle(void **unused)
+{
+	char tmp[] = "/tmp/virtmeter-cgi.XXXXXX";
+	char cmd[256];
+	const char *root = copy_fixture("v2-systemd", tmp);
+	struct snap_set *s;
+	void *st;
+
+	(void)unused;
+	st = start(root);
+	NEAR(mem_of(st), 15755784); /* first sight: a full read */
+	put(root, "memory.current", "1000\n");
+	NEAR(mem_of(st), 15755784); /* CPU time unchanged: carried over */
+	NEAR(mem_of(st), 15755784);
+	NEAR(mem_of(st), 1000); /* the third idle cycle reads in full */
+	put(root, "memory.current", "2000\n");
+	put(root, "cpu.stat", cpu_stat_moved);
+	NEAR(mem_of(st), 2000); /* CPU time moved: read in full at once */
+	s = cycle(st);
+	NEAR(ONE(s, "virtmeter_container_cpu_seconds", "id", V2_DOCKER,
+		 "mode", "user"),
+	     0.864197);
+	assert_true(ONE(s, "virtmeter_cgroup_reads", "kind", "probe") >=
+		    3);
+	assert_true(ONE(s, "virtmeter_cgroup_reads", "kind", "full") >=
+		    3);
+	snap_set_unref(s);
+	cgroup_collector.fini(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Starts the collector on root with --collector.cgroup.idle-cycles=v;
+ * returns its init's result and the state in *st. */
+static int start_idle_cycles(const char *root, const char *v, void **st)
+{
+	static struct collector_setting set;
+	struct collector_env env = {.procfs = "/proc", .sysfs = "/sys",
+				    .cgroupfs = root, .settings = &set,
+				    .nsettings = 1};
+
+	set = (struct collector_setting){"cgroup", "idle-cycles", v};
+	*st = NULL;
+	return cgroup_collector.init(&env, st);
+}
+
+static void idle_cycles_1_reads_every_file_every_cycle(void **unused)
+{
+	char tmp[] = "/tmp/virtmeter-cgi.XXXXXX";
+	char cmd[256];
+	const char *root = copy_fixture("v2-systemd", tmp);
+	void *st;
+
+	(void)unused;
+	assert_int_equal(start_idle_cycles(root, "1", &st), 0);
+	NEAR(mem_of(st), 15755784);
+	put(root, "memory.current", "1000\n");
+	NEAR(mem_of(st), 1000);
+	cgroup_collector.fini(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void bad_idle_cycles_fails_init_naming_the_flag(void **unused)
+{
+	static const char *const bad[] = {"0", "-1", "x", "3s", "", "1001"};
+	void *st;
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(start_idle_cycles(fixture("v2-systemd"),
+						   bad[i], &st),
+				 -EINVAL);
+		assert_non_null(strstr(collector_take_error(),
+				       "--collector.cgroup.idle-cycles"));
+	}
+}
+
 static void missing_hierarchy_fails_init(void **unused)
 {
 	struct collector_env env = {.cgroupfs = "/nonexistent-cgroupfs"};
@@ -380,6 +502,9 @@ int main(void)
 	    cmocka_unit_test(removed_container_vanishes_and_its_fds_close),
 	    cmocka_unit_test(excluded_container_is_not_reported),
 	    cmocka_unit_test(missing_hierarchy_fails_init),
+	    cmocka_unit_test(idle_container_is_read_in_full_every_third_cycle),
+	    cmocka_unit_test(idle_cycles_1_reads_every_file_every_cycle),
+	    cmocka_unit_test(bad_idle_cycles_fails_init_naming_the_flag),
 	};
 
 	return cmocka_run_group_tests_name("cgroup_collector", tests, NULL,
