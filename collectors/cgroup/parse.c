@@ -57,12 +57,16 @@ static int next_field(struct scan *line, struct scan *name,
 static size_t find_name(const struct scan *word, const char *const *names,
 			size_t n)
 {
-	size_t i;
+	size_t len = (size_t)(word->end - word->p), i;
 
-	for (i = 0; i < n; i++)
-		if (scan_word_is(word, names[i]))
+	/* The first byte rules out most names before any length is taken:
+	 * memory.stat has some forty lines to match against as many keys. */
+	for (i = 0; i < n && len > 0; i++)
+		if (names[i][0] == word->p[0] &&
+		    strnlen(names[i], len + 1) == len &&
+		    memcmp(names[i], word->p, len) == 0)
 			break;
-	return i;
+	return len > 0 ? i : n;
 }
 
 int cg_parse_kv(const char *buf, size_t len, const char *const *keys,
