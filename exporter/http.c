@@ -26,6 +26,7 @@
 #include "expo.h"
 #include "http_deadline.h"
 #include "log.h"
+#include "prerender.h"
 #include "render.h"
 #include "scheduler.h"
 #include "snapshot.h"
@@ -294,7 +295,10 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
 	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	enum expo_format fmt = accept_format(accept);
 	bool gzip = render_can_gzip() && accept_gzip(encoding);
-	struct snap_gen *gen = snap_current();
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+	    conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	struct snap_gen *gen =
+	    prerender_pick(ci ? ci->client_addr : NULL, fmt, gzip);
 	struct MHD_Response *r;
 	const char *data = NULL;
 	size_t len = 0;

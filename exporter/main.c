@@ -12,6 +12,7 @@
 #include "http.h"
 #include "log.h"
 #include "options.h"
+#include "prerender.h"
 #include "scheduler.h"
 #include "snapshot.h"
 #include "version.h"
@@ -36,6 +37,7 @@ static void dump_families(const struct snap_family *const *fams)
 static void dump_metrics(void)
 {
 	dump_families(sched_families);
+	dump_families(prerender_families);
 	for (size_t i = 0; collector_table[i]; i++)
 		dump_families(collector_table[i]->families);
 }
@@ -219,8 +221,13 @@ int main(int argc, char **argv)
 		.max_connections = o.max_connections,
 		.timeout_s = o.timeout_s,
 	};
+	if (prerender_start()) {
+		fprintf(stderr, "virtmeter: error: cannot start a thread\n");
+		return 1;
+	}
 	if (http_start(&hs, err, sizeof(err))) {
 		fprintf(stderr, "virtmeter: error: %s\n", err);
+		prerender_stop();
 		return 1;
 	}
 	env = (struct collector_env){o.procfs, o.sysfs,	   o.cgroupfs,
@@ -229,6 +236,7 @@ int main(int argc, char **argv)
 	if (sched_start(entries, n, &env)) {
 		fprintf(stderr, "virtmeter: error: cannot start the collectors\n");
 		http_stop();
+		prerender_stop();
 		return 1;
 	}
 	log_info("virtmeter %s started; metrics at path %s", version_string(),
@@ -236,6 +244,7 @@ int main(int argc, char **argv)
 	log_enabled(entries, n);
 	serve(&o, &env, &cfg, &sigs);
 	http_stop();
+	prerender_stop();
 	sched_stop(STOP_GRACE_MS);
 	snap_shutdown();
 	log_info("stopped");

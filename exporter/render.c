@@ -91,6 +91,18 @@ static int render_plain(struct snap_gen *gen, enum expo_format fmt,
 	return 0;
 }
 
+bool render_ready(struct snap_gen *gen, enum expo_format fmt, bool gzip)
+{
+	bool done;
+
+	/* A render in progress holds the lock: not ready, and no waiting. */
+	if (pthread_mutex_trylock(&gen->lock) != 0)
+		return false;
+	done = gen->blobs[fmt * 2 + (gzip ? 1 : 0)].state != 0;
+	pthread_mutex_unlock(&gen->lock);
+	return done;
+}
+
 int render_get(struct snap_gen *gen, enum expo_format fmt, bool gzip,
 	       const char **data, size_t *len)
 {

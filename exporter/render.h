@@ -19,6 +19,10 @@
 int render_get(struct snap_gen *gen, enum expo_format fmt, bool gzip,
 	       const char **data, size_t *len);
 
+/* Whether gen's rendering in fmt (compressed if gzip) is done, so that
+ * render_get would neither render nor wait for a render. Never blocks. */
+bool render_ready(struct snap_gen *gen, enum expo_format fmt, bool gzip);
+
 /* Whether this build can compress (zlib). */
 bool render_can_gzip(void);
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "prerender.h"
 #include "version.h"
 
 #define STATUS_SLOT 0
@@ -115,6 +116,7 @@ static struct snap_set *status_build(void)
 	if (!set)
 		return NULL;
 	version_add_build_info(set);
+	prerender_add_metrics(set);
 	for (size_t i = 0; cur && i < cur->n; i++) {
 		const struct worker *w = &cur->workers[i];
 		const char *n = w->e.c->name;

@@ -241,6 +241,13 @@ echo "  ($REQS requests)"
 read -r G50 G99 GREQS < <(run_wrk gzip "$BUSY_URL" "Accept-Encoding: gzip")
 fmt "gzip:  p50 %8.3f ms  p99 %8.3f ms" "$G50" "$G99"
 echo "  ($GREQS requests)"
+# Prometheus scrapes at a steady interval while the collector publishes
+# every second: each scrape finds a new generation.
+read -r S50 SMAX < <(steady_scrapes "$BUSY_URL" 13 2 "Accept-Encoding: gzip")
+scrape s text "$BUSY_URL" >/dev/null
+fmt "steady scraper (every 2 s, gzip, as Prometheus): p50 %.3f ms  max %.3f ms over 10 scrapes" "$S50" "$SMAX"
+echo "  (served: $(metric "$TEST_TMP/s.b" 'virtmeter_http_scrapes_total{render="ahead"}') ahead," \
+	"$(metric "$TEST_TMP/s.b" 'virtmeter_http_scrapes_total{render="inline"}') inline in all)"
 
 echo
 echo "-- memory"

@@ -43,6 +43,19 @@ run_wrk() {
 	echo "$(to_ms "$p50") $(to_ms "$p99") ${reqs:-0}"
 }
 
+# steady_scrapes URL N INTERVAL [HEADER]: N scrapes INTERVAL seconds apart,
+# as Prometheus scrapes; prints "p50_ms max_ms" of the last N-3 (the first
+# three teach virtmeter the interval).
+steady_scrapes() {
+	local i t times=()
+	for ((i = 0; i < $2; i++)); do
+		t=$(curl -s -o /dev/null -w '%{time_total}' ${4:+-H "$4"} "$1")
+		[ "$i" -ge 3 ] && times+=("$t")
+		sleep "$3"
+	done
+	printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { printf "%.3f %.3f\n", v[int((NR + 1) / 2)] * 1000, v[NR] * 1000 }'
+}
+
 # fmt FORMAT [A B C D]: printf with awk's numbers.
 fmt() {
 	awk -v f="$1" -v a="${2:-0}" -v b="${3:-0}" -v c="${4:-0}" -v d="${5:-0}" 'BEGIN { printf f, a, b, c, d }'
