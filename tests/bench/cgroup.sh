@@ -251,8 +251,8 @@ echo "  (served: $(metric "$TEST_TMP/s.b" 'virtmeter_http_scrapes_total{render="
 
 echo
 echo "-- memory"
-echo "virtmeter ($N containers): VmRSS $(status_kb "$BUSY_PID" VmRSS) kB, VmHWM $(status_kb "$BUSY_PID" VmHWM) kB"
-echo "virtmeter (idle, no cgroup collector): VmRSS $(status_kb "$IDLE_PID" VmRSS) kB"
+echo "virtmeter ($N containers): VmRSS $(status_kb "$BUSY_PID" VmRSS) kB (anonymous $(status_kb "$BUSY_PID" RssAnon) kB), VmHWM $(status_kb "$BUSY_PID" VmHWM) kB"
+echo "virtmeter (idle, no cgroup collector): VmRSS $(status_kb "$IDLE_PID" VmRSS) kB (anonymous $(status_kb "$IDLE_PID" RssAnon) kB; the rest is shared libraries)"
 stop_virtmeter "$BUSY_PID"
 
 # ---- part 2: collectd's cgroups plugin on the host's real tree -----------------
