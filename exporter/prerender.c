@@ -67,7 +67,7 @@ struct scraper_slot {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* a scrape came, or stop */
+	pthread_cond_t cond; /* a scrape came, or stop; CLOCK_MONOTONIC */
 	pthread_t thread;
 	bool running, stopping;
 	struct scraper_slot sc[PRERENDER_MAX_SCRAPERS];
@@ -76,7 +76,6 @@ static struct {
 	double lead;			   /* seconds */
 } pr = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
-    .cond = PTHREAD_COND_INITIALIZER,
     .lead = LEAD_MIN_S,
 };
 
@@ -182,9 +181,6 @@ static void *prerender_main(void *arg)
 		if (i < 0 || (expiry > 0 && expiry < due))
 			due = expiry;
 		if (due > now) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			due = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 +
-			      (due - now);
 			ts.tv_sec = (time_t)due;
 			ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
 			pthread_cond_timedwait(&pr.cond, &pr.lock, &ts);
@@ -203,28 +199,38 @@ static void *prerender_main(void *arg)
 
 int prerender_start(void)
 {
+	pthread_condattr_t ca;
 	int rc;
 
-	pthread_mutex_lock(&pr.lock);
 	pr.stopping = false;
-	pthread_mutex_unlock(&pr.lock);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&pr.cond, &ca);
+	pthread_condattr_destroy(&ca);
 	rc = pthread_create(&pr.thread, NULL, prerender_main, NULL);
-	if (rc)
+	if (rc) {
+		pthread_cond_destroy(&pr.cond);
 		return -rc;
+	}
+	pthread_mutex_lock(&pr.lock);
 	pr.running = true;
+	pthread_mutex_unlock(&pr.lock);
 	return 0;
 }
 
 void prerender_stop(void)
 {
-	if (!pr.running)
-		return;
 	pthread_mutex_lock(&pr.lock);
+	if (!pr.running) {
+		pthread_mutex_unlock(&pr.lock);
+		return;
+	}
 	pr.stopping = true;
+	pr.running = false; /* scrapes stop recording */
 	pthread_cond_signal(&pr.cond);
 	pthread_mutex_unlock(&pr.lock);
 	pthread_join(pr.thread, NULL);
-	pr.running = false;
+	pthread_cond_destroy(&pr.cond);
 	for (unsigned v = 0; v < NVARIANTS; v++) {
 		snap_gen_unref(pr.ahead[v]);
 		pr.ahead[v] = NULL;
