@@ -149,8 +149,10 @@ wait_for 5 no_container
 tap_check "the removed container's series are gone" no_container
 tap_check "virtmeter is still running" kill -0 "$VM_PID"
 fds_back() { local f; f=$(open_fds); [ -n "$f" ] && [ "$f" -le "$BASE_FDS" ]; }
-wait_for 8 fds_back
-tap_check "process_open_fds is back to its baseline $BASE_FDS (now $(open_fds))" fds_back
+# One evaluation decides: a scrape's own connection may be open when the
+# process collector counts, so a second look could see one more.
+tap_check "process_open_fds is back to its baseline $BASE_FDS" wait_for 8 fds_back ||
+	tap_diag "process_open_fds is $(open_fds)"
 
 # A real LXC container, when LXC is installed.
 if ! command -v lxc-start >/dev/null || ! command -v lxc-create >/dev/null; then
