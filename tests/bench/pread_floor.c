@@ -22,11 +22,17 @@ static double cpu_seconds(void)
 
 int main(int argc, char **argv)
 {
-	char buf[4096];
-	long iters = argc > 2 ? atol(argv[2]) : 200000;
+	char buf[4096], *end = NULL;
+	long iters = 200000;
 	double t0, t1;
 	int fd;
 
+	if (argc > 2) {
+		errno = 0;
+		iters = strtol(argv[2], &end, 10);
+		if (errno || *end || end == argv[2])
+			iters = 0;
+	}
 	if (argc < 2 || iters <= 0) {
 		fprintf(stderr, "usage: %s FILE [ITERATIONS]\n", argv[0]);
 		return 2;
