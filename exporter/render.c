@@ -33,8 +33,10 @@ unsigned long render_count(void)
 }
 
 #ifdef HAVE_ZLIB
-/* Compresses src into a new gzip blob. Level 6 is zlib's default: a scrape
- * body compresses about 10x, and the work is done once per generation. */
+/* Compresses src into a new gzip blob, at level 1: on the body of 1,000
+ * containers (4.7 MB) zlib's default level 6 took 70 ms for 1.13 MB, level
+ * 1 took 42 ms for 1.24 MB. Compression is most of a fresh generation's
+ * cost, and 10 % more bytes on the wire cost less than that. */
 static int gzip_blob(const struct snap_blob *src, struct snap_blob *dst)
 {
 	z_stream zs;
@@ -43,7 +45,7 @@ static int gzip_blob(const struct snap_blob *src, struct snap_blob *dst)
 	int rc;
 
 	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
 	bound = deflateBound(&zs, (uLong)src->len);
 	out = malloc(bound);
