@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "include/virtmeter/meter.h"
 
@@ -50,5 +51,35 @@ bool meter_rapl_present(const char *sysfs);
 
 /* Whether sysfs has at least one hwmon power or energy channel. */
 bool meter_hwmon_present(const char *sysfs);
+
+/* Writes a printf-style one-line reason into err (METER_ERR_MAX bytes,
+ * cut if longer). */
+void meter_err(char *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Writes a printf-style string into out (size bytes). Returns 0, or
+ * -ENAMETOOLONG when it did not fit (out is then cut). */
+int meter_fmt(char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* sysfs helpers shared by the rapl and hwmon meters (sysfs.c). */
+
+/* Reads the small file at path (at most cap - 1 bytes) into buf. Returns
+ * the length, or a negative errno (-EFBIG when longer). */
+int meter_sysfs_read(const char *path, char *buf, size_t cap);
+
+/* Re-reads the integer file behind fd (kept open) from offset 0. Returns
+ * 0, a negative errno of pread, or -EINVAL / -ERANGE for bad content. */
+int meter_sysfs_u64(int fd, uint64_t *out);
+
+/* Lists the entries of dir whose names start with prefix, sorted, into a
+ * malloc'd array of malloc'd strings (*names, *n) that the caller frees
+ * with meter_names_free. Returns 0 (also when there is none) or a negative
+ * errno (-ENOENT when dir does not exist). */
+int meter_sysfs_list(const char *dir, const char *prefix, char ***names,
+		     size_t *n);
+
+/* Frees what meter_sysfs_list returned. */
+void meter_names_free(char **names, size_t n);
 
 #endif
