@@ -151,28 +151,33 @@ static int parse_line(const char *s, size_t n, struct virtmeter_reading *out,
 	size_t flen[3], nf = 0, start = 0;
 	struct virtmeter_reading *r;
 	double v;
+	bool extra = false;
 	int q;
 
 	for (size_t i = 0; i <= n; i++) {
 		if (i < n && s[i] != ' ')
 			continue;
-		if (nf == 3 || i == start) {
+		if (i == start) {
 			snprintf(err, errlen, "expected 'QUANTITY VALUE [ZONE]' "
 				 "separated by single spaces");
 			return -EINVAL;
+		}
+		if (nf == 3) {
+			extra = true;
+			break;
 		}
 		f[nf] = s + start;
 		flen[nf++] = i - start;
 		start = i + 1;
 	}
-	if (nf < 2) {
-		snprintf(err, errlen, "expected 'QUANTITY VALUE [ZONE]'");
-		return -EINVAL;
-	}
 	q = quantity_find(f[0], flen[0]);
 	if (q < 0) {
 		snprintf(err, errlen, "unknown quantity (expected watts, joules, "
 			 "volts or amperes)");
+		return -EINVAL;
+	}
+	if (nf < 2 || extra) {
+		snprintf(err, errlen, "expected 'QUANTITY VALUE [ZONE]'");
 		return -EINVAL;
 	}
 	if (parse_value(f[1], flen[1], &v)) {
