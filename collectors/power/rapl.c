@@ -86,8 +86,8 @@ static int zone_open(const char *dir, const char *entry, struct rapl_zone *z,
 		rc = -errno;
 		meter_err(err, "cannot open %s: %s%s", path, strerror(-rc),
 			 rc == -EACCES ? " (RAPL energy_uj is readable by root only "
-					 "since Linux 5.10: run virtmeter as root or "
-					 "grant read access to it)" : "");
+					 "on kernels patched for CVE-2020-8694: run "
+					 "virtmeter as root or grant read access to it)" : "");
 		return rc;
 	}
 	return 0;
