@@ -38,6 +38,9 @@ struct meter_ops {
 	int (*read)(void *state, struct virtmeter_reading *out, size_t max,
 		    char *err);
 	void (*close)(void *state);
+	/* Optional (may be NULL): called from another thread while a read
+	 * runs, when the meter stops, to end that read soon. Must not block. */
+	void (*interrupt)(void *state);
 };
 
 extern const struct meter_ops meter_rapl_ops;

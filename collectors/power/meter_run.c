@@ -20,9 +20,11 @@ struct meter_run {
 	unsigned interval_ms, timeout_ms;
 	double max_gap_s;
 	pthread_t thread;
-	/* The thread's own. */
+	/* Written by the thread under lock, read by it without: the stopper
+	 * reads them under lock to interrupt a read. */
 	void *state;
 	bool opened;
+	/* The thread's own. */
 	struct log_once health;
 	/* Guarded by lock. */
 	pthread_mutex_t lock;
@@ -114,6 +116,19 @@ static void account(struct meter_run *m, const struct virtmeter_reading *r,
 	}
 }
 
+/* Closes the meter (the thread only). */
+static void close_meter(struct meter_run *m)
+{
+	void *st;
+
+	pthread_mutex_lock(&m->lock);
+	st = m->state;
+	m->state = NULL;
+	m->opened = false;
+	pthread_mutex_unlock(&m->lock);
+	m->ops->close(st);
+}
+
 /* Opens the meter if needed and reads it once into buf. Returns the
  * number of readings or a negative errno with err set. */
 static int read_once(struct meter_run *m, struct virtmeter_reading *buf,
@@ -125,23 +140,25 @@ static int read_once(struct meter_run *m, struct virtmeter_reading *buf,
 		.cfg = m->has_cfg ? &m->cfg : NULL,
 		.timeout_ms = m->timeout_ms,
 	};
+	void *st = NULL;
 	int rc;
 
 	if (!m->opened) {
-		rc = m->ops->open(&a, &m->state, err);
+		rc = m->ops->open(&a, &st, err);
 		if (rc)
 			return rc;
+		pthread_mutex_lock(&m->lock);
+		m->state = st;
 		m->opened = true;
+		pthread_mutex_unlock(&m->lock);
 	}
 	memset(buf, 0, METER_MAX_ZONES * sizeof(*buf));
 	rc = m->ops->read(m->state, buf, METER_MAX_ZONES, err);
-	if (rc < 0) {
-		/* Opened again on the next read: a device that went away
-		 * and came back, or a plugin that lost its connection. */
-		m->ops->close(m->state);
-		m->opened = false;
-		m->state = NULL;
-	}
+	/* A failed read closes the meter; the next read opens it again (a
+	 * device that went away and came back, a plugin that lost its
+	 * connection). */
+	if (rc < 0)
+		close_meter(m);
 	return rc;
 }
 
@@ -206,7 +223,7 @@ static void *run_main(void *arg)
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (m->opened)
-		m->ops->close(m->state);
+		close_meter(m);
 	free(buf);
 	release(m);
 	return NULL;
@@ -280,6 +297,9 @@ void meter_run_signal_stop(struct meter_run *m)
 	pthread_mutex_lock(&m->lock);
 	m->stopping = true;
 	pthread_cond_broadcast(&m->cond);
+	/* End a read in progress where the meter can (an exec command). */
+	if (m->opened && m->busy && m->ops->interrupt)
+		m->ops->interrupt(m->state);
 	pthread_mutex_unlock(&m->lock);
 }
 

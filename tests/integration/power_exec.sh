@@ -96,4 +96,16 @@ fetch h "$VM_URL/healthz" >/dev/null
 tap_is "$(fetch h "$VM_URL/healthz")" 200 "virtmeter keeps serving"
 stop_virtmeter
 tap_is "$VM_STATUS" 0 "virtmeter stops cleanly while a command hangs"
+sleep 0.2
+tap_is "$(pgrep -f 'sleep 3599.25' | wc -l)" 0 "no command it started outlives it"
+
+# Killed outright, virtmeter takes its running commands with it.
+start_virtmeter --config.file="$CONF" --no-collector.process ||
+	tap_abort "virtmeter starts again"
+wait_for 5 pgrep -f 'sleep 3599.25' >/dev/null
+kill -KILL "$VM_PID"
+wait "$VM_PID" 2>/dev/null
+lib_untrack_pid "$VM_PID"
+wait_for 3 bash -c '! pgrep -f "sleep 3599.25" >/dev/null'
+tap_is "$(pgrep -f 'sleep 3599.25' | wc -l)" 0 "a command running when virtmeter is killed is killed too"
 tap_done
