@@ -24,11 +24,12 @@ meters:
   - {name: hang, type: exec, interval: 500ms, timeout: 1s, command: [$M, hang]}
   - {name: fail, type: exec, command: [$M, fail]}
   - {name: missing, type: exec, command: [$TEST_TMP/no-such-program]}
+  - {name: flood, type: exec, command: [$M, flood]}
   - {name: counter, type: exec, interval: 300ms, command: [$M, file, $CNT]}
 EOC
 
 start_virtmeter --config.file="$CONF" --no-collector.process ||
-	tap_abort "virtmeter starts with seven exec meters"
+	tap_abort "virtmeter starts with eight exec meters"
 wait_read_after good "$(now_s)" || tap_abort "the good exec meter reads" "$(cat "$VM_LOG")"
 sleep 1.5
 wait_read_after good "$(now_s)"
@@ -45,7 +46,7 @@ e=$(meter_series "$B" virtmeter_energy_joules_total good "")
 tap_check "watts are integrated over the real sample times (got $e J)" \
 	awk -v e="$e" 'BEGIN { exit !(e > 60) }'
 
-for m in garbage partial hang fail missing; do
+for m in garbage partial hang fail missing flood; do
 	tap_is "$(meter_series "$B" virtmeter_meter_up "$m")" 0 "meter $m is down"
 	tap_is "$(samples "$B" virtmeter_power_watts "meter=\"$m\"" | wc -l)" 0 "meter $m has no power sample"
 done
@@ -57,6 +58,7 @@ tap_check "a hung command is killed at its timeout" \
 tap_check "a non-zero exit is logged with the command's stderr" \
 	log_has "meter fail \(exec\) failed: .*exec-meter.sh exited with status 3; stderr: sensor offline"
 tap_check "a missing program is logged" log_has "meter missing \(exec\) failed: .*no-such-program exited with status 127 \(cannot execute it"
+tap_check "output past 64 KiB is refused" log_has "meter flood \(exec\) failed: .*exec-meter.sh printed more than 65536 bytes"
 tap_is "$(grep -c 'meter garbage (exec) failed' "$VM_LOG")" 1 "a failing meter logs once, not every read"
 
 # The hung command's process group is killed, not left behind.
