@@ -292,6 +292,17 @@ void meter_run_view(struct meter_run *m, double now, struct meter_view *out)
 			 m->ops->source, m->timeout_ms / 1000.0);
 }
 
+void meter_run_seed(struct meter_run *m, const char *zone, double joules)
+{
+	struct meter_zone *z;
+
+	pthread_mutex_lock(&m->lock);
+	z = zone_get(m, zone);
+	if (z)
+		z->acc.total += joules;
+	pthread_mutex_unlock(&m->lock);
+}
+
 void meter_run_signal_stop(struct meter_run *m)
 {
 	pthread_mutex_lock(&m->lock);

@@ -5,6 +5,7 @@
  * meter, another collector or a scrape: it shows as virtmeter_meter_up 0
  * once its read runs past its timeout. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,19 @@ struct power {
 	struct meter_run *m[CONFIG_MAX_METERS];
 };
 
+/* The energy totals of the meters of the last run, handed from fini to the
+ * next init (a reload), so that counters continue instead of resetting. */
+struct carry {
+	char meter[CONFIG_METER_NAME_MAX];
+	const char *source;
+	char zone[VIRTMETER_ZONE_MAX];
+	double joules;
+};
+
+static pthread_mutex_t carry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct carry *carried;
+static size_t ncarried;
+
 static double now_mono(void)
 {
 	struct timespec ts;
@@ -114,6 +128,45 @@ static void add_meter(struct power *p, const struct collector_env *env,
 		return;
 	}
 	p->m[p->n++] = m;
+	pthread_mutex_lock(&carry_lock);
+	for (size_t i = 0; i < ncarried; i++)
+		if (strcmp(carried[i].meter, name) == 0 && carried[i].source == ops->source)
+			meter_run_seed(m, carried[i].zone, carried[i].joules);
+	pthread_mutex_unlock(&carry_lock);
+}
+
+/* Keeps the energy totals of p's meters for the next init. */
+static void carry_save(struct power *p, struct meter_view *v)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&carry_lock);
+	free(carried);
+	ncarried = 0;
+	carried = calloc(p->n * METER_MAX_ZONES + 1, sizeof(*carried));
+	for (size_t i = 0; carried && i < p->n; i++) {
+		meter_run_view(p->m[i], now_mono(), v);
+		for (size_t k = 0; k < v->nzones; k++) {
+			if (!v->zones[k].acc.have_prev && v->zones[k].acc.total == 0)
+				continue;
+			memcpy(carried[n].meter, v->name, sizeof(carried[n].meter));
+			carried[n].source = v->source;
+			memcpy(carried[n].zone, v->zones[k].name, sizeof(carried[n].zone));
+			carried[n++].joules = v->zones[k].acc.total;
+		}
+	}
+	ncarried = n;
+	pthread_mutex_unlock(&carry_lock);
+}
+
+/* Forgets the totals once the meters of a new run took theirs. */
+static void carry_drop(void)
+{
+	pthread_mutex_lock(&carry_lock);
+	free(carried);
+	carried = NULL;
+	ncarried = 0;
+	pthread_mutex_unlock(&carry_lock);
 }
 
 /* Without a meters: list, RAPL and hwmon are found in sysfs. */
@@ -146,6 +199,7 @@ static int power_init(const struct collector_env *env, void **state)
 	} else {
 		discover(p, env);
 	}
+	carry_drop();
 	*state = p;
 	return 0;
 }
@@ -200,9 +254,14 @@ static void power_fini(void *state)
 {
 	struct power *p = state;
 	struct timespec deadline;
+	struct meter_view *v;
 
 	if (!p)
 		return;
+	v = malloc(sizeof(*v));
+	if (v)
+		carry_save(p, v);
+	free(v);
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += STOP_GRACE_MS / 1000;
 	for (size_t i = 0; i < p->n; i++)
@@ -214,8 +273,8 @@ static void power_fini(void *state)
 
 const struct collector power_collector = {
 	.name = "power",
-	.help = "Power meters: RAPL, hwmon, exec commands and plugins, each "
-		"read on its own interval",
+	.help = "power meters (RAPL, hwmon, exec commands, plugins), each read by "
+		"a thread of its own on its own interval",
 	.default_enabled = true,
 	.interval_ms = 1000,
 	.timeout_ms = 5000,
