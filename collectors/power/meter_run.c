@@ -166,7 +166,7 @@ static void cycle(struct meter_run *m, struct virtmeter_reading *buf)
 {
 	char err[METER_ERR_MAX] = "";
 	double t, real, took;
-	bool was_stuck;
+	bool was_stuck, stopping;
 	int n;
 
 	pthread_mutex_lock(&m->lock);
@@ -179,6 +179,7 @@ static void cycle(struct meter_run *m, struct virtmeter_reading *buf)
 	pthread_mutex_lock(&m->lock);
 	took = t - m->busy_since;
 	was_stuck = m->stuck_logged;
+	stopping = m->stopping;
 	m->busy = false;
 	m->stuck_logged = false;
 	m->up = n > 0;
@@ -191,7 +192,7 @@ static void cycle(struct meter_run *m, struct virtmeter_reading *buf)
 		log_info("meter %s: the read that hung returned after %.1fs", m->name, took);
 	if (n > 0)
 		log_recover(&m->health, "meter %s (%s) recovered", m->name, m->ops->source);
-	else
+	else if (!stopping) /* a read ended by the stop is no failure */
 		log_fail_once(&m->health, "meter %s (%s) failed: %s; virtmeter_meter_up "
 			      "is 0 until it answers", m->name, m->ops->source,
 			      err[0] ? err : strerror(n < 0 ? -n : EIO));
