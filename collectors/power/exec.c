@@ -122,6 +122,8 @@ static void child(struct exec_meter *m, int out_w, int err_w)
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_w, 1) < 0 ||
 	    dup2(err_w, 2) < 0)
 		_exit(126);
+	if (null_fd > 2)
+		close(null_fd);
 	execv(m->argv[0], m->argv);
 	_exit(127);
 }
