@@ -15,6 +15,8 @@ M=$TEST_TMP/exec-meter.sh
 cp "$top_srcdir/tests/fixtures/power/exec-meter.sh" "$M" && chmod +x "$M"
 CNT=$TEST_TMP/counter.txt
 printf 'joules 1000 psu1\n' >"$CNT"
+WF=$TEST_TMP/watts.txt
+printf 'watts 100\n' >"$WF"
 CONF=$TEST_TMP/meters.yml
 cat >"$CONF" <<EOC
 meters:
@@ -26,10 +28,11 @@ meters:
   - {name: missing, type: exec, command: [$TEST_TMP/no-such-program]}
   - {name: flood, type: exec, command: [$M, flood]}
   - {name: counter, type: exec, interval: 300ms, command: [$M, file, $CNT]}
+  - {name: gap, type: exec, interval: 300ms, max_gap: 1s, command: [$M, file, $WF]}
 EOC
 
 start_virtmeter --config.file="$CONF" --no-collector.process ||
-	tap_abort "virtmeter starts with eight exec meters"
+	tap_abort "virtmeter starts with nine exec meters"
 wait_read_after good "$(now_s)" || tap_abort "the good exec meter reads" "$(cat "$VM_LOG")"
 sleep 1.5
 wait_read_after good "$(now_s)"
@@ -93,6 +96,23 @@ scrape m text >/dev/null
 tap_is "$(meter_series "$B" virtmeter_meter_up counter)" 0 "a bad line takes the whole read down"
 c4=$(meter_series "$B" virtmeter_energy_joules_total counter psu1)
 tap_is "$c4" "$c3" "a rejected read adds nothing, not even its good lines"
+
+# A gap longer than max_gap is not bridged: 5 s of failed reads at 100 W
+# would add 500 J if it were. What is added is the reads published after
+# g1 (it may be up to a collector cycle old) and after the gap: under 300 J.
+wait_read_after gap "$(now_s)"
+g1=$(meter_series "$B" virtmeter_energy_joules_total gap "")
+printf 'watts x\n' >"$WF"
+sleep 5
+printf 'watts 100\n' >"$WF"
+wait_read_after gap "$(now_s)"
+g2=$(meter_series "$B" virtmeter_energy_joules_total gap "")
+d=$(awk -v a="$g1" -v b="$g2" 'BEGIN { printf "%.1f", b - a }')
+tap_check "a gap longer than max_gap adds no made-up energy ($d J)" \
+	awk -v d="$d" 'BEGIN { exit !(d >= 0 && d < 300) }'
+wait_read_after gap "$(now_s)"
+g3=$(meter_series "$B" virtmeter_energy_joules_total gap "")
+tap_check "counting goes on after the gap ($g2 -> $g3)" awk -v a="$g2" -v b="$g3" 'BEGIN { exit !(b > a) }'
 
 fetch h "$VM_URL/healthz" >/dev/null
 tap_is "$(fetch h "$VM_URL/healthz")" 200 "virtmeter keeps serving"
