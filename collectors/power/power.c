@@ -172,15 +172,17 @@ static void carry_drop(void)
 /* Without a meters: list, RAPL and hwmon are found in sysfs. */
 static void discover(struct power *p, const struct collector_env *env)
 {
-	if (meter_rapl_present(env->sysfs))
+	const char *sysfs = env->sysfs ? env->sysfs : "/sys";
+
+	if (meter_rapl_present(sysfs))
 		add_meter(p, env, "rapl", &meter_rapl_ops, NULL);
-	if (meter_hwmon_present(env->sysfs))
+	if (meter_hwmon_present(sysfs))
 		add_meter(p, env, "hwmon", &meter_hwmon_ops, NULL);
 	if (p->n == 0)
 		log_info("power: no meter configured and none found (no RAPL zone "
 			 "under %s/class/powercap, no hwmon power or energy "
 			 "sensor under %s/class/hwmon): no power metrics",
-			 env->sysfs, env->sysfs);
+			 sysfs, sysfs);
 }
 
 static int power_init(const struct collector_env *env, void **state)
