@@ -12,6 +12,7 @@
 extern const struct collector host_collector;
 extern const struct collector process_collector;
 extern const struct collector cgroup_collector;
+extern const struct collector power_collector;
 #ifdef HAVE_LIBVIRT
 extern const struct collector libvirt_collector;
 #endif
@@ -20,6 +21,7 @@ const struct collector *const collector_table[] = {
 	&host_collector,
 	&process_collector,
 	&cgroup_collector,
+	&power_collector,
 #ifdef HAVE_LIBVIRT
 	&libvirt_collector,
 #endif

@@ -29,6 +29,8 @@ void config_defaults(struct config *cfg)
 	}
 	cfg->cgroup.include.n = 0;
 	cfg->cgroup.exclude.n = 0;
+	cfg->meters.present = false;
+	cfg->meters.n = 0;
 }
 
 /* The number must be digits with at most one '.', checked by hand before
@@ -192,6 +194,7 @@ static int parse_cgroup(struct parse_ctx *c, const char *path,
 static const struct section sections[] = {
 	{.name = "collectors", .parse = parse_collectors},
 	{.name = "cgroup", .parse = parse_cgroup},
+	{.name = "meters", .parse = config_parse_meters},
 };
 
 static const struct field collector_fields[] = {

@@ -33,10 +33,44 @@ struct config_cgroup {
 	struct config_patterns exclude;
 };
 
+/* The meters: section, a list of power meters (see docs/config.md). */
+#define CONFIG_MAX_METERS 16
+#define CONFIG_METER_NAME_MAX 64 /* bytes, with the NUL */
+#define CONFIG_MAX_ARGV 16       /* words of an exec command */
+#define CONFIG_ARG_MAX 256       /* bytes of a word or path, with the NUL */
+
+enum config_meter_type {
+	CONFIG_METER_RAPL,
+	CONFIG_METER_HWMON,
+	CONFIG_METER_EXEC,
+	CONFIG_METER_PLUGIN,
+};
+
+struct config_meter {
+	char name[CONFIG_METER_NAME_MAX]; /* [a-z0-9_-]+, unique */
+	enum config_meter_type type;
+	unsigned interval_ms; /* 0 unset */
+	unsigned timeout_ms;  /* 0 unset */
+	unsigned max_gap_ms;  /* 0 unset */
+	/* exec: the command, run without a shell. */
+	size_t argc;
+	char argv[CONFIG_MAX_ARGV][CONFIG_ARG_MAX];
+	/* plugin: the shared object and the argument handed to its open. */
+	char path[CONFIG_ARG_MAX];
+	char argument[CONFIG_ARG_MAX];
+};
+
+struct config_meters {
+	bool present; /* the file has a meters: list (else: discovery) */
+	size_t n;
+	struct config_meter m[CONFIG_MAX_METERS];
+};
+
 struct config {
 	/* Indexed like the known-collector list given to config_parse. */
 	struct config_collector collectors[CONFIG_MAX_COLLECTORS];
 	struct config_cgroup cgroup;
+	struct config_meters meters;
 };
 
 struct config_error {

@@ -1,0 +1,88 @@
+/* The interface of the built-in power meters (rapl, hwmon, exec, plugin):
+ * open, read every zone into struct virtmeter_reading (the same struct as
+ * the installed plugin ABI, include/virtmeter/meter.h), close. A meter is
+ * read from a thread of its own, so read may block; it never sees the
+ * snapshot or the scheduler. */
+#ifndef VIRTMETER_POWER_METER_H
+#define VIRTMETER_POWER_METER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "include/virtmeter/meter.h"
+
+/* Zones one meter may report per read. */
+#define METER_MAX_ZONES 64
+/* Bytes of a meter's one-line error message. */
+#define METER_ERR_MAX 256
+
+struct config_meter;
+
+/* What a meter is opened with. */
+struct meter_args {
+	const char *name;  /* the meter's name, for messages */
+	const char *sysfs; /* root of sysfs (--path.sysfs) */
+	/* The meter's settings from the configuration file, or NULL for a
+	 * meter found without one. */
+	const struct config_meter *cfg;
+	unsigned timeout_ms; /* how long one read may take */
+};
+
+/* One kind of meter: its source label and its three operations. open and
+ * read return 0 / the number of readings, or a negative errno with a
+ * one-line reason in err (METER_ERR_MAX bytes). */
+struct meter_ops {
+	const char *source; /* rapl, hwmon, exec, plugin: the "source" label */
+	int (*open)(const struct meter_args *a, void **state, char *err);
+	int (*read)(void *state, struct virtmeter_reading *out, size_t max,
+		    char *err);
+	void (*close)(void *state);
+	/* Optional (may be NULL): called from another thread while a read
+	 * runs, when the meter stops, to end that read soon. Must not block. */
+	void (*interrupt)(void *state);
+};
+
+extern const struct meter_ops meter_rapl_ops;
+extern const struct meter_ops meter_hwmon_ops;
+extern const struct meter_ops meter_exec_ops;
+extern const struct meter_ops meter_plugin_ops;
+
+/* Whether sysfs has at least one RAPL zone (for discovery without a
+ * configuration file). */
+bool meter_rapl_present(const char *sysfs);
+
+/* Whether sysfs has at least one hwmon power or energy channel. */
+bool meter_hwmon_present(const char *sysfs);
+
+/* Writes a printf-style one-line reason into err (METER_ERR_MAX bytes,
+ * cut if longer). */
+void meter_err(char *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Writes a printf-style string into out (size bytes). Returns 0, or
+ * -ENAMETOOLONG when it did not fit (out is then cut). */
+int meter_fmt(char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* sysfs helpers shared by the rapl and hwmon meters (sysfs.c). */
+
+/* Reads the small file at path (at most cap - 1 bytes) into buf. Returns
+ * the length, or a negative errno (-EFBIG when longer). */
+int meter_sysfs_read(const char *path, char *buf, size_t cap);
+
+/* Re-reads the integer file behind fd (kept open) from offset 0. Returns
+ * 0, a negative errno of pread, or -EINVAL / -ERANGE for bad content. */
+int meter_sysfs_u64(int fd, uint64_t *out);
+
+/* Lists the entries of dir whose names start with prefix, sorted, into a
+ * malloc'd array of malloc'd strings (*names, *n) that the caller frees
+ * with meter_names_free. Returns 0 (also when there is none) or a negative
+ * errno (-ENOENT when dir does not exist). */
+int meter_sysfs_list(const char *dir, const char *prefix, char ***names,
+		     size_t *n);
+
+/* Frees what meter_sysfs_list returned. */
+void meter_names_free(char **names, size_t n);
+
+#endif

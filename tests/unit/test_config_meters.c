@@ -1,0 +1,152 @@
+/* Unit tests of the meters: section of the configuration file: what a
+ * valid list sets, that no list means discovery and an empty one turns it
+ * off, and that every mistake names its line and column. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "build-config.h"
+#include "exporter/config.h"
+
+#ifdef HAVE_LIBYAML
+
+static const char *const known[] = {"host", "power", NULL};
+
+static int parse(const char *text, struct config *cfg, struct config_error *err)
+{
+	return config_parse(text, strlen(text), "test.yml", known, cfg, err);
+}
+
+static void meters_list_sets_every_type(void **st)
+{
+	static const char text[] =
+		"meters:\n"
+		"  - name: rapl\n"
+		"    type: rapl\n"
+		"    interval: 2s\n"
+		"  - name: pdu\n"
+		"    type: exec\n"
+		"    command: [/usr/bin/pdu-read, --outlet, \"3\"]\n"
+		"    timeout: 500ms\n"
+		"    max_gap: 30s\n"
+		"  - name: lab\n"
+		"    type: plugin\n"
+		"    path: /usr/lib/virtmeter/example.so\n"
+		"    argument: watts=40\n";
+	static struct config cfg;
+	struct config_error err;
+
+	(void)st;
+	config_defaults(&cfg);
+	assert_int_equal(parse(text, &cfg, &err), 0);
+	assert_true(cfg.meters.present);
+	assert_int_equal(cfg.meters.n, 3);
+	assert_string_equal(cfg.meters.m[0].name, "rapl");
+	assert_int_equal(cfg.meters.m[0].type, CONFIG_METER_RAPL);
+	assert_int_equal(cfg.meters.m[0].interval_ms, 2000);
+	assert_int_equal(cfg.meters.m[1].type, CONFIG_METER_EXEC);
+	assert_int_equal(cfg.meters.m[1].argc, 3);
+	assert_string_equal(cfg.meters.m[1].argv[0], "/usr/bin/pdu-read");
+	assert_string_equal(cfg.meters.m[1].argv[2], "3");
+	assert_int_equal(cfg.meters.m[1].timeout_ms, 500);
+	assert_int_equal(cfg.meters.m[1].max_gap_ms, 30000);
+	assert_int_equal(cfg.meters.m[2].type, CONFIG_METER_PLUGIN);
+	assert_string_equal(cfg.meters.m[2].path, "/usr/lib/virtmeter/example.so");
+	assert_string_equal(cfg.meters.m[2].argument, "watts=40");
+}
+
+static void no_list_means_discovery_and_empty_list_none(void **st)
+{
+	static struct config cfg;
+	struct config_error err;
+
+	(void)st;
+	config_defaults(&cfg);
+	assert_int_equal(parse("collectors: {}\n", &cfg, &err), 0);
+	assert_false(cfg.meters.present);
+	assert_int_equal(parse("meters: []\n", &cfg, &err), 0);
+	assert_true(cfg.meters.present);
+	assert_int_equal(cfg.meters.n, 0);
+	assert_int_equal(parse("meters:\n", &cfg, &err), 0);
+	assert_true(cfg.meters.present);
+}
+
+static void meter_mistakes_name_line_and_column(void **st)
+{
+	static const struct {
+		const char *text;
+		unsigned line, column;
+		const char *words;
+	} bad[] = {
+		{"meters: {a: 1}\n", 1, 9, "expected a list of meters"},
+		{"meters:\n  - 5\n", 2, 5, "expected a mapping"},
+		{"meters:\n  - type: rapl\n", 2, 5, "needs a name"},
+		{"meters:\n  - name: x\n", 2, 5, "needs a type"},
+		{"meters:\n  - name: x\n    type: bogus\n", 3, 11, "unknown meter type"},
+		{"meters:\n  - name: x\n    type: exec\n", 2, 5, "needs a command"},
+		{"meters:\n  - name: x\n    type: plugin\n", 2, 5, "needs a path"},
+		{"meters:\n  - name: x\n    type: exec\n    command: [rel/prog]\n", 4, 15,
+		 "absolute path"},
+		{"meters:\n  - name: x\n    type: exec\n    command: /bin/true\n", 4, 14,
+		 "expected a list of words"},
+		{"meters:\n  - name: x\n    type: exec\n    command: []\n", 4, 14,
+		 "command is empty"},
+		{"meters:\n  - name: x\n    type: rapl\n    command: [/bin/true]\n", 4, 14,
+		 "not a setting of a meter of type rapl"},
+		{"meters:\n  - name: x\n    type: plugin\n    path: lib.so\n", 4, 11,
+		 "absolute path"},
+		{"meters:\n  - name: a b\n    type: rapl\n", 2, 11, "meter name holds only"},
+		{"meters:\n  - name: x\n    type: rapl\n  - name: x\n    type: hwmon\n", 4, 11,
+		 "defined twice"},
+		{"meters:\n  - name: x\n    type: rapl\n  - name: y\n    type: rapl\n", 5, 11,
+		 "only one meter of type rapl"},
+		{"meters:\n  - name: x\n    type: rapl\n    interval: 0s\n", 4, 15,
+		 "expected a duration"},
+		{"meters:\n  - name: x\n    type: rapl\n    colour: red\n", 4, 5,
+		 "unknown key 'colour'"},
+	};
+	static struct config cfg;
+	struct config_error err;
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_defaults(&cfg);
+		if (parse(bad[i].text, &cfg, &err) != -EINVAL)
+			fail_msg("case %zu was accepted", i);
+		if (err.line != bad[i].line || err.column != bad[i].column ||
+		    !strstr(err.msg, bad[i].words))
+			fail_msg("case %zu: got %u:%u '%s', want %u:%u '%s'", i, err.line,
+				 err.column, err.msg, bad[i].line, bad[i].column,
+				 bad[i].words);
+		/* A rejected file leaves the configuration as it was. */
+		assert_false(cfg.meters.present);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(meters_list_sets_every_type),
+		cmocka_unit_test(no_list_means_discovery_and_empty_list_none),
+		cmocka_unit_test(meter_mistakes_name_line_and_column),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+#else
+
+int main(void)
+{
+	printf("1..0 # SKIP built without libyaml\n");
+	return 0;
+}
+
+#endif
