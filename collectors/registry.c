@@ -15,6 +15,9 @@ extern const struct collector cgroup_collector;
 #ifdef HAVE_LIBVIRT
 extern const struct collector libvirt_collector;
 #endif
+#ifdef HAVE_LIBPFM4
+extern const struct collector perf_collector;
+#endif
 
 const struct collector *const collector_table[] = {
 	&host_collector,
@@ -22,6 +25,9 @@ const struct collector *const collector_table[] = {
 	&cgroup_collector,
 #ifdef HAVE_LIBVIRT
 	&libvirt_collector,
+#endif
+#ifdef HAVE_LIBPFM4
+	&perf_collector,
 #endif
 	NULL,
 };

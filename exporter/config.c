@@ -29,6 +29,9 @@ void config_defaults(struct config *cfg)
 	}
 	cfg->cgroup.include.n = 0;
 	cfg->cgroup.exclude.n = 0;
+	cfg->perf.nevents = 0;
+	cfg->perf.events_set = false;
+	cfg->perf.max_cgroups = -1;
 }
 
 /* The number must be digits with at most one '.', checked by hand before
@@ -192,6 +195,7 @@ static int parse_cgroup(struct parse_ctx *c, const char *path,
 static const struct section sections[] = {
 	{.name = "collectors", .parse = parse_collectors},
 	{.name = "cgroup", .parse = parse_cgroup},
+	{.name = "perf", .parse = config_parse_perf},
 };
 
 static const struct field collector_fields[] = {

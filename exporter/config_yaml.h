@@ -114,5 +114,9 @@ int cy_set_patterns(struct parse_ctx *c, const char *path,
 int cy_on_field(struct parse_ctx *c, size_t idx, const char *path,
 		const yaml_event_t *value, void *arg);
 
+/* The perf: section (config_perf.c). */
+int config_parse_perf(struct parse_ctx *c, const char *path,
+		      const yaml_event_t *value);
+
 #endif /* HAVE_LIBYAML */
 #endif
