@@ -319,11 +319,28 @@ static int paranoid_level(void)
 	return v;
 }
 
+/* The words that name what counting needs, for the log. */
+static void need_privilege(char *out, size_t size)
+{
+	snprintf(out, size,
+		 "not permitted to open counters: virtmeter needs CAP_PERFMON "
+		 "(CAP_SYS_ADMIN before Linux 5.8) or "
+		 "kernel.perf_event_paranoid <= 0 (now %d)",
+		 paranoid_level());
+}
+
+/* Whether ev was refused for lack of privilege. */
+static bool denied(const struct perf_event_def *ev)
+{
+	return strncmp(ev->reason, "not permitted", 13) == 0;
+}
+
 /* Logs the events this host cannot count, once: one line per event, and
- * one line for all those refused for lack of privilege. */
+ * one line for all those refused for lack of privilege (left to the
+ * collector's failure line when nothing at all can be counted). */
 static void log_unsupported(const struct perf_state *st)
 {
-	char denied[512] = "";
+	char names[512] = "", need[256];
 	size_t o = 0;
 
 	for (size_t i = 0; i < st->nev; i++) {
@@ -331,11 +348,11 @@ static void log_unsupported(const struct perf_state *st)
 
 		if (ev->supported)
 			continue;
-		if (strncmp(ev->reason, "not permitted", 13) == 0) {
-			int n = snprintf(denied + o, sizeof(denied) - o, "%s%s",
+		if (denied(ev)) {
+			int n = snprintf(names + o, sizeof(names) - o, "%s%s",
 					 o ? ", " : "", ev->name);
 
-			if (n > 0 && (size_t)n < sizeof(denied) - o)
+			if (n > 0 && (size_t)n < sizeof(names) - o)
 				o += (size_t)n;
 			continue;
 		}
@@ -346,11 +363,10 @@ static void log_unsupported(const struct perf_state *st)
 			log_info("perf: event %s is not counted: %s", ev->name,
 				 ev->reason);
 	}
-	if (o)
-		log_warn("perf: not permitted to open counters (%s): virtmeter "
-			 "needs CAP_PERFMON (CAP_SYS_ADMIN before Linux 5.8) or "
-			 "kernel.perf_event_paranoid <= 0 (now %d)",
-			 denied, paranoid_level());
+	if (o && st->any_supported) {
+		need_privilege(need, sizeof(need));
+		log_warn("perf: %s; not counted: %s", need, names);
+	}
 }
 
 /* Probes every event on the first online CPU; sets st->any_supported. */
@@ -507,7 +523,8 @@ fail:
  * with the reason recorded for the scheduler's log line. */
 static int retry_probe(struct perf_state *st)
 {
-	const char *reason = "no event configured";
+	const char *reason = "";
+	char need[256];
 
 	if (st->any_supported)
 		return 0;
@@ -521,14 +538,18 @@ static int retry_probe(struct perf_state *st)
 		log_info("perf: counters can now be opened");
 		return 0;
 	}
-	for (size_t i = 0; i < st->nev; i++)
-		if (st->ev[i].reason[0]) {
-			reason = st->ev[i].reason;
-			break;
+	for (size_t i = 0; i < st->nev; i++) {
+		if (denied(&st->ev[i])) {
+			need_privilege(need, sizeof(need));
+			collector_error("perf: %s", need);
+			return -EACCES;
 		}
+		if (st->ev[i].reason[0] && !reason[0])
+			reason = st->ev[i].reason;
+	}
 	collector_error("perf: no configured event can be counted on this "
-			"host: %s", reason);
-	return strncmp(reason, "not permitted", 13) == 0 ? -EACCES : -ENOENT;
+			"host: %s", reason[0] ? reason : "no event configured");
+	return -ENOENT;
 }
 
 /* The label of a slot's mode. */
