@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck source-path=SCRIPTDIR disable=SC2317 # cleanup runs from the trap
+# shellcheck source-path=SCRIPTDIR disable=SC2317,SC2119 # cleanup runs from the trap
 # The perf collector on this machine's real perf_event and cgroups: events
 # the host cannot count (hardware events without a PMU, a name libpfm4 does
 # not know) are reported unsupported with a reason, never faked; software
@@ -199,7 +199,7 @@ tap_check "virtmeter is still running" kill -0 "$VM_PID"
 
 # ---- busy and idle containers ---------------------------------------------
 BUSY=$PFX-busy IDLE=$PFX-idle GO=$TEST_TMP/go
-cg_make "$BUSY" && cg_make "$IDLE" || tap_abort "mkdir the busy and idle cgroups"
+{ cg_make "$BUSY" && cg_make "$IDLE"; } || tap_abort "mkdir the busy and idle cgroups"
 # The busy loop starts only once virtmeter counts the cgroup, so that the
 # whole of its CPU time is counted; it runs 4 s.
 run_in_cg "$BUSY" sh -c "while [ ! -e '$GO' ]; do sleep 0.05; done; exec timeout 4 sh -c 'while :; do :; done'"
@@ -237,6 +237,38 @@ wait_for 6 gone
 tap_check "the removed containers' perf series are gone" gone
 stop_virtmeter
 tap_is "$VM_STATUS" 0 "virtmeter stops cleanly"
+
+# ---- CPU hotplug -----------------------------------------------------------
+# A sysfs tree of our own whose online-CPU list the test rewrites: the
+# groups follow it (3 descriptors per CPU: one software group of two
+# events, one task-clock group) and the host's counters never go back.
+if [ "$(nproc)" -ge 2 ]; then
+	SYS=$TEST_TMP/sys
+	mkdir -p "$SYS/devices/system/cpu"
+	echo 0 >"$SYS/devices/system/cpu/online"
+	start_virtmeter --config.file="$TEST_TMP/config.yml" --path.sysfs="$SYS" \
+		--path.cgroupfs="$CGROOT" --no-collector.libvirt ||
+		tap_abort "virtmeter starts with a sysfs tree of the test's own"
+	fds_are() { [ "$(val virtmeter_perf_open_fds)" = "$1" ]; }
+	wait_for 5 fds_are 3
+	tap_check "with CPU 0 online, the host holds one CPU's groups ($(val virtmeter_perf_open_fds) fds)" fds_are 3
+	h0=$(host_tc)
+	echo 0-1 >"$SYS/devices/system/cpu/online"
+	wait_for 5 fds_are 6
+	tap_check "CPU 1 coming online adds its groups ($(val virtmeter_perf_open_fds) fds)" fds_are 6
+	sleep 1.2
+	h1=$(host_tc)
+	echo 0 >"$SYS/devices/system/cpu/online"
+	wait_for 5 fds_are 3
+	tap_check "CPU 1 going offline closes its groups ($(val virtmeter_perf_open_fds) fds)" fds_are 3
+	sleep 1.2
+	h2=$(host_tc)
+	tap_check "the host's task-clock keeps growing through it ($h0 -> $h1 -> $h2)" \
+		awk -v a="$h0" -v b="$h1" -v c="$h2" 'BEGIN { exit !(a > 0 && b > a && c > b) }'
+	stop_virtmeter
+else
+	tap_fail "this machine has at least 2 CPUs, for the hotplug check"
+fi
 
 # ---- without privilege -----------------------------------------------------
 # A copy any user can run, in a directory any user can enter.
