@@ -407,7 +407,7 @@ static void layout_close_group(struct perf_layout *lay)
 /* Which group an event goes in: PMU events and the kernel's other
  * software events share the first group (PMU events lead); each clock has
  * a group of its own. A task-clock or cpu-clock leader leaves its software
- * siblings at 0, and as a sibling it reads 0 too (seen on Linux 6.1). */
+ * siblings at 0, and as a sibling it reads 0 too (seen on Linux 6.18). */
 static int slot_rank(const struct perf_event_def *ev)
 {
 	if (ev->hardware)
