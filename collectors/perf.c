@@ -404,10 +404,14 @@ static void layout_close_group(struct perf_layout *lay)
 		lay->start[++lay->ngroups] = lay->n;
 }
 
-/* Which group an event goes in: PMU events and the kernel's other
- * software events share the first group (PMU events lead); each clock has
- * a group of its own. A task-clock or cpu-clock leader leaves its software
- * siblings at 0, and as a sibling it reads 0 too (seen on Linux 6.18). */
+/* Which groups an event goes in: PMU events first, in groups of at most
+ * PERF_GROUP_HW_MAX (a group is scheduled on the PMU as a whole, and one
+ * that needs more counters than the PMU has is never scheduled); then the
+ * kernel's other software events in a group of their own; then each clock
+ * alone. A task-clock or cpu-clock leader leaves its software siblings at
+ * 0, and as a sibling it reads 0 too (seen on Linux 6.18). */
+#define PERF_GROUP_HW_MAX 4
+
 static int slot_rank(const struct perf_event_def *ev)
 {
 	if (ev->hardware)
@@ -418,35 +422,56 @@ static int slot_rank(const struct perf_event_def *ev)
 	return 1;
 }
 
-/* Builds the group layouts from the supported events, leader first: the
- * same events for the host and containers; for VMs, the split events
- * twice. */
+/* Appends the slots of event i to lay (two for a VM's split event),
+ * starting a new group when the PMU events of the current one reach
+ * PERF_GROUP_HW_MAX. */
+static void layout_put(struct perf_layout *lay, const struct perf_event_def *ev,
+		       int i, bool split)
+{
+	size_t need = split ? 2 : 1;
+	size_t in_group = lay->n - lay->start[lay->ngroups];
+
+	if (ev->hardware && in_group + need > PERF_GROUP_HW_MAX)
+		layout_close_group(lay);
+	if (split) {
+		layout_add(lay, ev, i, PERF_MODE_GUEST);
+		layout_add(lay, ev, i, PERF_MODE_HOST);
+	} else {
+		layout_add(lay, ev, i, PERF_MODE_ALL);
+	}
+}
+
+/* Adds the supported events of rank rank to lay; VMs (vm true) get the
+ * split events first, twice each. */
+static void layout_rank(struct perf_layout *lay, const struct perf_state *st,
+			int rank, bool vm)
+{
+	for (int pass = vm ? 0 : 1; pass < 2; pass++) {
+		for (size_t i = 0; i < st->nev; i++) {
+			const struct perf_event_def *ev = &st->ev[i];
+			bool split = vm && ev->split;
+
+			if (!ev->supported || slot_rank(ev) != rank ||
+			    split != (pass == 0))
+				continue;
+			layout_put(lay, ev, (int)i, split);
+			if (rank == 2)
+				layout_close_group(lay);
+		}
+		layout_close_group(lay);
+	}
+}
+
+/* Builds the group layouts from the supported events: the same events for
+ * the host and containers; for VMs, the split events twice (guest, host),
+ * in groups of their own. */
 static void build_layouts(struct perf_state *st)
 {
 	memset(&st->plain, 0, sizeof(st->plain));
 	memset(&st->vm, 0, sizeof(st->vm));
 	for (int rank = 0; rank < 3; rank++) {
-		for (size_t i = 0; i < st->nev; i++) {
-			const struct perf_event_def *ev = &st->ev[i];
-
-			if (!ev->supported || slot_rank(ev) != rank)
-				continue;
-			layout_add(&st->plain, ev, (int)i, PERF_MODE_ALL);
-			if (ev->split) {
-				layout_add(&st->vm, ev, (int)i, PERF_MODE_GUEST);
-				layout_add(&st->vm, ev, (int)i, PERF_MODE_HOST);
-			} else {
-				layout_add(&st->vm, ev, (int)i, PERF_MODE_ALL);
-			}
-			if (rank == 2) {
-				layout_close_group(&st->plain);
-				layout_close_group(&st->vm);
-			}
-		}
-		if (rank == 1) {
-			layout_close_group(&st->plain);
-			layout_close_group(&st->vm);
-		}
+		layout_rank(&st->plain, st, rank, false);
+		layout_rank(&st->vm, st, rank, true);
 	}
 }
 

@@ -95,6 +95,10 @@ in_cg() {
 		shift "$n"; exec "$@"' sh "${#procs[@]}" "${procs[@]}" "$@"
 }
 
+# A cgroup outside the include pattern: the same host, not counted.
+OUTSIDE=lxc.payload.vmbench-outside
+for h in "${HIERS[@]}"; do mkdir -p "$h/$OUTSIDE" || die "mkdir $h/$OUTSIDE"; done
+NAMES+=("$OUTSIDE")
 echo "== perf collector benchmark: 8 default events, $N cgroups"
 echo "host: $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); $("$VIRTMETER" --version 2>&1 | head -n 1)"
 for ((i = 0; i < N; i++)); do
@@ -179,15 +183,15 @@ stop_virtmeter "$OFF_PID"
 stop_virtmeter "$ON_PID"
 
 # ---- slowdown of a CPU-bound loop ----------------------------------------------
-# run_loop: CPU time (user + system, s) of the fixed-work loop, pinned to
-# the last CPU, inside the first counted cgroup. CPU time rather than wall
+# run_loop [CGROUP]: CPU time (user + system, s) of the fixed-work loop,
+# pinned to the last CPU, inside CGROUP (default: the first counted one). CPU time rather than wall
 # time: on a shared host the loop also waits for its CPU, and that wait is
 # not what counting costs (what it costs, at context switches and timer
 # ticks, is charged to the loop itself).
 run_loop() {
 	local TIMEFORMAT='%U %S' t
-	t=$({ time in_cg "${NAMES[0]}" taskset -c "$LAST_CPU" \
-		awk -v n="$LOOP_N" 'BEGIN { for (i = 0; i < n; i++) s += i; exit s < 0 }'; } 2>&1)
+	t=$({ time in_cg "${1:-${NAMES[0]}}" taskset -c "$LAST_CPU" \
+		awk -v n="${2:-$LOOP_N}" 'BEGIN { for (i = 0; i < n; i++) s += i; exit s < 0 }'; } 2>&1)
 	awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%.3f\n", a[1] + a[2] }'
 }
 echo
@@ -204,10 +208,12 @@ for ((r = 0; r < ROUNDS; r++)); do
 done
 OFF_MED=$(printf '%s\n' "${OFF[@]}" | median)
 ON_MED=$(printf '%s\n' "${ON[@]}" | median)
+PAIRED=$(for ((r = 0; r < ROUNDS; r++)); do awk -v a="${OFF[r]}" -v b="${ON[r]}" 'BEGIN { print b / a }'; done | median)
 echo "without virtmeter: ${OFF[*]} s (median $OFF_MED)"
 echo "virtmeter counting $N cgroups: ${ON[*]} s (median $ON_MED)"
 SLOW=$(awk -v a="$OFF_MED" -v b="$ON_MED" 'BEGIN { printf "%.2f", (b / a - 1) * 100 }')
-fmt "ratio on/off: %.4f = %+.2f %% (goal < $GOAL_PCT %%)\n" "$(awk -v a="$OFF_MED" -v b="$ON_MED" 'BEGIN { print b / a }')" "$SLOW"
+fmt "ratio on/off: %.4f = %+.2f %% (goal < $GOAL_PCT %%); median of the paired ratios %.4f\n" \
+	"$(awk -v a="$OFF_MED" -v b="$ON_MED" 'BEGIN { print b / a }')" "$SLOW" "$PAIRED"
 # The spread of the runs without virtmeter is the noise floor of this run.
 NOISE=$(printf '%s\n' "${OFF[@]}" | sort -g | awk -v m="$OFF_MED" '{ v[NR] = $1 } END { printf "%.1f", (v[NR] - v[1]) / m * 100 }')
 echo "noise: the runs without virtmeter spread over $NOISE % of their median"
@@ -219,4 +225,27 @@ awk -v s="$SLOW" -v g="$GOAL_PCT" -v n="$NOISE" 'BEGIN {
 	else
 		print "verdict: goal NOT met"
 }'
+
+# ---- the same virtmeter, loop in a counted and in an uncounted cgroup ---------
+# Isolates what per-cgroup counting costs the counted workload, with
+# short runs interleaved closely so that the host's drift cancels out.
+PAIRS=${BENCH_PAIRS:-15}
+SHORT_N=$((LOOP_N / 4))
+echo
+echo "-- the same loop ($SHORT_N iterations) in a counted cgroup vs one outside the include pattern, $PAIRS interleaved pairs"
+start_pair
+wait_counted "$ON_URL" "$N" >/dev/null
+IN=() OUT=() R=()
+for ((r = 0; r < PAIRS; r++)); do
+	OUT+=("$(run_loop "$OUTSIDE" "$SHORT_N")")
+	IN+=("$(run_loop "${NAMES[0]}" "$SHORT_N")")
+	R+=("$(awk -v a="${OUT[r]}" -v b="${IN[r]}" 'BEGIN { print b / a }')")
+done
+stop_virtmeter "$ON_PID"
+IN_MED=$(printf '%s\n' "${IN[@]}" | median)
+OUT_MED=$(printf '%s\n' "${OUT[@]}" | median)
+R_MED=$(printf '%s\n' "${R[@]}" | median)
+echo "uncounted cgroup: median $OUT_MED s; counted cgroup: median $IN_MED s"
+fmt "ratio counted/uncounted: %.4f (medians), %.4f (median of paired ratios) = %+.2f %%\n" \
+	"$(awk -v a="$OUT_MED" -v b="$IN_MED" 'BEGIN { print b / a }')" "$R_MED" "$(awk -v r="$R_MED" 'BEGIN { print (r - 1) * 100 }')"
 exit 0

@@ -220,8 +220,9 @@ b1=$(val "$(ct "$BUSY" task-clock)")
 i1=$(val "$(ct "$IDLE" task-clock)")
 cpu_s=$(awk -v a="$u0" -v b="$u1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
 tc_s=$(awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-tap_check "the busy loop used about 4 s of CPU per cpu.stat ($cpu_s s)" \
-	awk -v c="$cpu_s" 'BEGIN { exit !(c > 2.5 && c < 5) }'
+# At most 4 s; less when other work on this host competes for the CPUs.
+tap_check "the busy loop used at least 1 s of CPU per cpu.stat ($cpu_s s of at most 4)" \
+	awk -v c="$cpu_s" 'BEGIN { exit !(c > 1 && c < 5) }'
 tap_check "its task-clock ($tc_s s) is within 10 % of its cpu.stat usage ($cpu_s s)" \
 	awk -v t="$tc_s" -v c="$cpu_s" 'BEGIN { r = t / c; exit !(r > 0.9 && r < 1.1) }'
 idle_ms=$(awk -v a="$i0" -v b="$i1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
