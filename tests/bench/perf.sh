@@ -99,6 +99,7 @@ in_cg() {
 OUTSIDE=lxc.payload.vmbench-outside
 for h in "${HIERS[@]}"; do mkdir -p "$h/$OUTSIDE" || die "mkdir $h/$OUTSIDE"; done
 NAMES+=("$OUTSIDE")
+FIRST=lxc.payload.vmbench-perf-0 # the counted cgroup the loop runs in
 echo "== perf collector benchmark: 8 default events, $N cgroups"
 echo "host: $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); $("$VIRTMETER" --version 2>&1 | head -n 1)"
 for ((i = 0; i < N; i++)); do
@@ -190,7 +191,7 @@ stop_virtmeter "$ON_PID"
 # ticks, is charged to the loop itself).
 run_loop() {
 	local TIMEFORMAT='%U %S' t
-	t=$({ time in_cg "${1:-${NAMES[0]}}" taskset -c "$LAST_CPU" \
+	t=$({ time in_cg "${1:-$FIRST}" taskset -c "$LAST_CPU" \
 		awk -v n="${2:-$LOOP_N}" 'BEGIN { for (i = 0; i < n; i++) s += i; exit s < 0 }'; } 2>&1)
 	awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%.3f\n", a[1] + a[2] }'
 }
@@ -228,24 +229,36 @@ awk -v s="$SLOW" -v g="$GOAL_PCT" -v n="$NOISE" 'BEGIN {
 
 # ---- the same virtmeter, loop in a counted and in an uncounted cgroup ---------
 # Isolates what per-cgroup counting costs the counted workload, with
-# short runs interleaved closely so that the host's drift cancels out.
+# short runs interleaved closely (the order alternates) so that the host's
+# drift cancels out; the same pairs with no virtmeter at all are the
+# control: any ratio there is the bias and noise of the method.
 PAIRS=${BENCH_PAIRS:-15}
 SHORT_N=$((LOOP_N / 4))
+
+# pairs LABEL: PAIRS interleaved runs in the counted and the outside
+# cgroup; prints the medians and the median of the paired ratios.
+pairs() {
+	local r a b in=() out=() ratio=()
+	for ((r = 0; r < PAIRS; r++)); do
+		if ((r % 2)); then
+			b=$(run_loop "$FIRST" "$SHORT_N")
+			a=$(run_loop "$OUTSIDE" "$SHORT_N")
+		else
+			a=$(run_loop "$OUTSIDE" "$SHORT_N")
+			b=$(run_loop "$FIRST" "$SHORT_N")
+		fi
+		out+=("$a") in+=("$b")
+		ratio+=("$(awk -v a="$a" -v b="$b" 'BEGIN { print b / a }')")
+	done
+	awk -v l="$1" -v a="$(printf '%s\n' "${out[@]}" | median)" \
+		-v b="$(printf '%s\n' "${in[@]}" | median)" -v r="$(printf '%s\n' "${ratio[@]}" | median)" \
+		'BEGIN { printf "%-28s outside %.3f s, counted %.3f s; paired ratio %.4f (%+.2f %%)\n", l, a, b, r, (r - 1) * 100 }'
+}
 echo
-echo "-- the same loop ($SHORT_N iterations) in a counted cgroup vs one outside the include pattern, $PAIRS interleaved pairs"
+echo "-- the loop ($SHORT_N iterations) in cgroup ${FIRST#lxc.payload.} vs one outside the include pattern, $PAIRS pairs each"
+pairs "no virtmeter (control):"
 start_pair
 wait_counted "$ON_URL" "$N" >/dev/null
-IN=() OUT=() R=()
-for ((r = 0; r < PAIRS; r++)); do
-	OUT+=("$(run_loop "$OUTSIDE" "$SHORT_N")")
-	IN+=("$(run_loop "${NAMES[0]}" "$SHORT_N")")
-	R+=("$(awk -v a="${OUT[r]}" -v b="${IN[r]}" 'BEGIN { print b / a }')")
-done
+pairs "virtmeter counting $N:"
 stop_virtmeter "$ON_PID"
-IN_MED=$(printf '%s\n' "${IN[@]}" | median)
-OUT_MED=$(printf '%s\n' "${OUT[@]}" | median)
-R_MED=$(printf '%s\n' "${R[@]}" | median)
-echo "uncounted cgroup: median $OUT_MED s; counted cgroup: median $IN_MED s"
-fmt "ratio counted/uncounted: %.4f (medians), %.4f (median of paired ratios) = %+.2f %%\n" \
-	"$(awk -v a="$OUT_MED" -v b="$IN_MED" 'BEGIN { print b / a }')" "$R_MED" "$(awk -v r="$R_MED" 'BEGIN { print (r - 1) * 100 }')"
 exit 0
