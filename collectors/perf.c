@@ -29,8 +29,8 @@
 #define PERF_DEFAULT_MAX_CGROUPS 256
 
 static const char *const default_events[] = {
-    "cycles",	      "instructions", "dTLB-load-misses", "iTLB-load-misses",
-    "cache-misses",   "task-clock",   "page-faults",	  "context-switches",
+    "cycles",	    "instructions", "dTLB-load-misses", "iTLB-load-misses",
+    "cache-misses", "task-clock",   "page-faults",	"context-switches",
 };
 
 static const struct snap_family fam_supported = {
@@ -122,9 +122,9 @@ static const struct snap_family fam_fds = {
 };
 
 static const struct snap_family *const perf_families[] = {
-    &fam_supported, &fam_split,	  &fam_host,	&fam_host_ratio,
-    &fam_vm,	    &fam_vm_ratio, &fam_ct,	&fam_ct_ratio,
-    &fam_counted,   &fam_skipped, &fam_fds,	NULL,
+    &fam_supported, &fam_split,	   &fam_host, &fam_host_ratio,
+    &fam_vm,	    &fam_vm_ratio, &fam_ct,   &fam_ct_ratio,
+    &fam_counted,   &fam_skipped,  &fam_fds,  NULL,
 };
 
 static const struct collector_option perf_options[] = {
@@ -161,7 +161,8 @@ struct perf_state {
 /* Adds event name (len bytes) to st unless it is there already or full. */
 static void add_event(struct perf_state *st, const char *name, size_t len)
 {
-	if (len == 0 || len >= PERF_EVENT_NAME_MAX || st->nev == PERF_MAX_EVENTS)
+	if (len == 0 || len >= PERF_EVENT_NAME_MAX ||
+	    st->nev == PERF_MAX_EVENTS)
 		return;
 	for (size_t i = 0; i < st->nev; i++)
 		if (strlen(st->ev[i].name) == len &&
@@ -173,7 +174,8 @@ static void add_event(struct perf_state *st, const char *name, size_t len)
 }
 
 /* The event list: the flag, else the config file, else the default. */
-static void choose_events(struct perf_state *st, const struct collector_env *env)
+static void choose_events(struct perf_state *st,
+			  const struct collector_env *env)
 {
 	const char *flag = collector_setting(env, &perf_collector, "events");
 	const struct config_perf *cp = env->cfg ? &env->cfg->perf : NULL;
@@ -189,8 +191,8 @@ static void choose_events(struct perf_state *st, const struct collector_env *env
 		for (size_t i = 0; i < cp->nevents; i++)
 			add_event(st, cp->events[i], strlen(cp->events[i]));
 	} else {
-		for (size_t i = 0; i < sizeof(default_events) /
-					   sizeof(default_events[0]);
+		for (size_t i = 0;
+		     i < sizeof(default_events) / sizeof(default_events[0]);
 		     i++)
 			add_event(st, default_events[i],
 				  strlen(default_events[i]));
@@ -202,7 +204,8 @@ static void choose_events(struct perf_state *st, const struct collector_env *env
 static int choose_max_cgroups(struct perf_state *st,
 			      const struct collector_env *env)
 {
-	const char *flag = collector_setting(env, &perf_collector, "max-cgroups");
+	const char *flag =
+	    collector_setting(env, &perf_collector, "max-cgroups");
 	char *end;
 	long n;
 
@@ -215,7 +218,8 @@ static int choose_max_cgroups(struct perf_state *st,
 	n = strtol(flag, &end, 10);
 	if (errno || *end || end == flag || n < 0 || n > 100000) {
 		collector_error("--collector.perf.max-cgroups=%s: expected a "
-				"whole number from 0 to 100000", flag);
+				"whole number from 0 to 100000",
+				flag);
 		return -EINVAL;
 	}
 	st->max_cgroups = (size_t)n;
@@ -241,8 +245,8 @@ static void size_fd_budget(struct perf_state *st)
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 24)
 		rl.rlim_cur = 1u << 24;
 	st->fd_budget = rl.rlim_cur > PERF_FD_RESERVE
-				? (size_t)(rl.rlim_cur - PERF_FD_RESERVE)
-				: 0;
+			    ? (size_t)(rl.rlim_cur - PERF_FD_RESERVE)
+			    : 0;
 }
 
 /* Re-reads the online CPUs into st->cpus; *changed tells whether the set
@@ -522,8 +526,9 @@ static int perf_init(const struct collector_env *env, void **state)
 	choose_events(st, env);
 	err = open_cpus(st);
 	if (err < 0) {
-		collector_error("perf: cannot read the online CPUs under %s: %s",
-				env->sysfs, strerror(-err));
+		collector_error(
+		    "perf: cannot read the online CPUs under %s: %s",
+		    env->sysfs, strerror(-err));
 		goto fail;
 	}
 	for (size_t i = 0; i < st->nev; i++)
@@ -573,20 +578,23 @@ static int retry_probe(struct perf_state *st)
 			reason = st->ev[i].reason;
 	}
 	collector_error("perf: no configured event can be counted on this "
-			"host: %s", reason[0] ? reason : "no event configured");
+			"host: %s",
+			reason[0] ? reason : "no event configured");
 	return -ENOENT;
 }
 
 /* The label of a slot's mode. */
 static const char *mode_name(enum perf_mode m)
 {
-	return m == PERF_MODE_GUEST ? "guest" : m == PERF_MODE_HOST ? "host"
-								     : "all";
+	return m == PERF_MODE_GUEST  ? "guest"
+	       : m == PERF_MODE_HOST ? "host"
+				     : "all";
 }
 
 /* Adds the samples of target t for workload tr (NULL: the host). */
 static void emit_target(const struct perf_state *st, struct snap_set *out,
-			const struct perf_target *t, const struct perf_track *tr)
+			const struct perf_target *t,
+			const struct perf_track *tr)
 {
 	const struct perf_layout *lay = t->lay;
 
@@ -653,7 +661,8 @@ static int update_cgroups(struct perf_state *st, bool cpus_changed)
 	if (!tab)
 		return -ENOMEM;
 	if (!st->cgroot[0])
-		log_fail_once(&st->cgroot_log, "perf: no perf_event or cgroup2 "
+		log_fail_once(&st->cgroot_log,
+			      "perf: no perf_event or cgroup2 "
 			      "hierarchy found: VMs and containers are not "
 			      "counted");
 	err = perf_tracks_update(&st->tracks, &tenv, tab);
@@ -670,7 +679,8 @@ static int perf_collect(void *state, struct snap_set *out)
 	err = read_cpus(st, &changed);
 	if (err < 0)
 		log_debug("perf: online CPUs unreadable, keeping the last "
-			  "list: %s", strerror(-err));
+			  "list: %s",
+			  strerror(-err));
 	err = retry_probe(st);
 	if (err < 0)
 		return err;

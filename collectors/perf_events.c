@@ -101,8 +101,8 @@ static void set_reason(struct perf_event_def *ev, int err, const char *sysfs)
 	case ENODEV:
 	case EOPNOTSUPP:
 		what = ev->hardware && !has_cpu_pmu(sysfs)
-			       ? "no hardware PMU on this host"
-			       : "not supported by this host's PMU";
+			   ? "no hardware PMU on this host"
+			   : "not supported by this host's PMU";
 		break;
 	default:
 		what = "refused by the kernel";

@@ -13,14 +13,14 @@
 
 /* One configured event. */
 struct perf_event_def {
-	char name[PERF_EVENT_NAME_MAX];  /* as the operator wrote it */
-	struct perf_event_attr attr;     /* counts guest and host alike */
-	bool resolved;   /* libpfm4 knows the name */
-	bool supported;  /* a counter opened on this host */
-	bool hardware;   /* counted by a PMU, not by the kernel */
-	bool want_split; /* cycles or instructions: split for VMs */
-	bool split;      /* want_split, and exclude_host/exclude_guest open */
-	char reason[160];/* why it is unsupported; "" when supported */
+	char name[PERF_EVENT_NAME_MAX]; /* as the operator wrote it */
+	struct perf_event_attr attr;	/* counts guest and host alike */
+	bool resolved;			/* libpfm4 knows the name */
+	bool supported;			/* a counter opened on this host */
+	bool hardware;	  /* counted by a PMU, not by the kernel */
+	bool want_split;  /* cycles or instructions: split for VMs */
+	bool split;	  /* want_split, and exclude_host/exclude_guest open */
+	char reason[160]; /* why it is unsupported; "" when supported */
 };
 
 /* Initialises libpfm4 (idempotent). Returns 0, or -EIO with the library's

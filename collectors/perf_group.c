@@ -189,8 +189,9 @@ static int read_group(struct perf_target *t, size_t k)
 		ssize_t got = read(t->g[c].fd[lead], buf,
 				   PERF_GROUP_WORDS(n) * sizeof(buf[0]));
 
-		if (got < 0 || perf_scale_group(buf, (size_t)got / sizeof(buf[0]),
-						n, prev, delta, &tm) < 0) {
+		if (got < 0 ||
+		    perf_scale_group(buf, (size_t)got / sizeof(buf[0]), n, prev,
+				     delta, &tm) < 0) {
 			if (!first_err)
 				first_err = got < 0 ? -errno : -EIO;
 			continue;

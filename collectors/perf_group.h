@@ -30,7 +30,7 @@ struct perf_layout {
 /* The groups of a layout on one CPU. */
 struct perf_cpu_group {
 	int cpu;
-	int *fd;        /* lay->n descriptors, one per slot */
+	int *fd;	/* lay->n descriptors, one per slot */
 	uint64_t *prev; /* per group g, PERF_PREV_WORDS(its size) words at
 			 * 2 * g + start[g] (see perf_scale.h) */
 };
@@ -62,8 +62,8 @@ int perf_target_sync(struct perf_target *t, const int *cpus, size_t n,
 		     const char *cgdir);
 
 /* Reads every group of t once (one read() per group and CPU) and adds the
- * scaled increases to t->total, and sets t->ratio. Returns 0, or the negative errno of the first failed
- * read (the other groups are still read). */
+ * scaled increases to t->total, and sets t->ratio. Returns 0, or the negative
+ * errno of the first failed read (the other groups are still read). */
 int perf_target_read(struct perf_target *t);
 
 /* Closes every descriptor and frees t's memory. */

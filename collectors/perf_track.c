@@ -40,8 +40,8 @@ void perf_tracks_free(struct perf_tracks *ts)
 static struct perf_track *track_find(struct perf_tracks *ts,
 				     const struct workload *w)
 {
-	struct perf_track key = {.kind = w->kind, .cgroup = (char *)w->cgroup,
-				 .id = (char *)w->id};
+	struct perf_track key = {
+	    .kind = w->kind, .cgroup = (char *)w->cgroup, .id = (char *)w->id};
 
 	if (ts->n == 0)
 		return NULL;
@@ -66,9 +66,8 @@ static int track_open(struct perf_track *tr, const struct perf_track_env *env,
 	err = perf_target_init(&tr->t, lay);
 	if (err == 0 && (!tr->cgroup || !tr->id || !tr->name))
 		err = -ENOMEM;
-	if (err == 0 &&
-	    (size_t)snprintf(dir, sizeof(dir), "%s%s", env->cgroot, w->cgroup) >=
-		    sizeof(dir))
+	if (err == 0 && (size_t)snprintf(dir, sizeof(dir), "%s%s", env->cgroot,
+					 w->cgroup) >= sizeof(dir))
 		err = -ENAMETOOLONG;
 	if (err == 0)
 		err = perf_target_sync(&tr->t, env->cpus, env->ncpu, dir);
@@ -109,7 +108,7 @@ static int add_list(struct perf_tracks *ts, struct perf_tracks *next,
 	for (size_t i = 0; list && i < list->n; i++) {
 		const struct workload *w = &list->items[i];
 		const struct perf_layout *lay =
-			kind == WL_VM ? env->vm : env->plain;
+		    kind == WL_VM ? env->vm : env->plain;
 		struct perf_track *old;
 		int err;
 

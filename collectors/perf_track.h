@@ -23,21 +23,21 @@ struct perf_track {
 
 /* Everything the tracker needs from the collector, read-only. */
 struct perf_track_env {
-	const char *cgroot;       /* perf_event v1 or cgroup2 root directory */
+	const char *cgroot; /* perf_event v1 or cgroup2 root directory */
 	const struct perf_layout *plain; /* containers */
-	const struct perf_layout *vm;    /* VMs */
-	const int *cpus;          /* online CPUs, sorted */
+	const struct perf_layout *vm;	 /* VMs */
+	const int *cpus;		 /* online CPUs, sorted */
 	size_t ncpu;
-	bool cpus_changed;        /* since the last cycle */
+	bool cpus_changed; /* since the last cycle */
 	size_t max_cgroups;
-	size_t fd_budget;         /* descriptors the tracks may hold in all */
+	size_t fd_budget; /* descriptors the tracks may hold in all */
 };
 
 struct perf_tracks {
 	struct perf_track *v; /* sorted by kind, cgroup, id */
 	size_t n;
 	size_t skipped; /* workloads with a cgroup left out this cycle */
-	size_t nfds;    /* descriptors the tracks hold */
+	size_t nfds;	/* descriptors the tracks hold */
 };
 
 /* Makes ts follow the VMs and containers of table tab (VMs first, up to

@@ -37,16 +37,17 @@ static int add_event(struct parse_ctx *c, const char *path,
 	char tmp[64];
 
 	if (strlen(v) != len || !event_name_ok(v, len))
-		return cy_fail_at(c, &ev->start_mark,
-				  "%s: %s is not an event name (letters, digits "
-				  "and _-:.=, at most %d bytes)",
-				  path, cy_describe(ev, tmp, sizeof(tmp)),
-				  CONFIG_PERF_EVENT_MAX - 1);
+		return cy_fail_at(
+		    c, &ev->start_mark,
+		    "%s: %s is not an event name (letters, digits "
+		    "and _-:.=, at most %d bytes)",
+		    path, cy_describe(ev, tmp, sizeof(tmp)),
+		    CONFIG_PERF_EVENT_MAX - 1);
 	for (size_t i = 0; i < p->nevents; i++)
 		if (strcmp(p->events[i], v) == 0)
 			return cy_fail_at(c, &ev->start_mark,
-					  "%s: event '%s' is listed twice", path,
-					  p->events[i]);
+					  "%s: event '%s' is listed twice",
+					  path, p->events[i]);
 	if (p->nevents >= CONFIG_PERF_MAX_EVENTS)
 		return cy_fail_at(c, &ev->start_mark, "%s: more than %d events",
 				  path, CONFIG_PERF_MAX_EVENTS);
@@ -84,7 +85,8 @@ static int set_events(struct parse_ctx *c, const char *path,
 		else
 			rc = cy_fail_at(c, &ev.start_mark,
 					"%s: expected an event name, got %s",
-					path, cy_describe(&ev, tmp, sizeof(tmp)));
+					path,
+					cy_describe(&ev, tmp, sizeof(tmp)));
 		yaml_event_delete(&ev);
 		if (rc)
 			return rc;
@@ -100,8 +102,8 @@ static int set_max_cgroups(struct parse_ctx *c, const char *path,
 	long n;
 
 	if (value->type != YAML_SCALAR_EVENT || cy_is_null(value) ||
-	    value->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-	    v[0] < '0' || v[0] > '9')
+	    value->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || v[0] < '0' ||
+	    v[0] > '9')
 		goto bad;
 	errno = 0;
 	n = strtol(v, &end, 10);
@@ -133,13 +135,13 @@ int config_parse_perf(struct parse_ctx *c, const char *path,
 		      const yaml_event_t *value)
 {
 	const struct map_walk w = {
-		.path = path,
-		.keys = {.base = perf_keys,
-			 .stride = sizeof(perf_keys[0]),
-			 .count = sizeof(perf_keys) / sizeof(perf_keys[0]),
-			 .noun = "key"},
-		.on_value = on_perf_key,
-		.arg = &c->cfg->perf,
+	    .path = path,
+	    .keys = {.base = perf_keys,
+		     .stride = sizeof(perf_keys[0]),
+		     .count = sizeof(perf_keys) / sizeof(perf_keys[0]),
+		     .noun = "key"},
+	    .on_value = on_perf_key,
+	    .arg = &c->cfg->perf,
 	};
 
 	return cy_walk_map(c, value, &w);
