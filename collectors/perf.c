@@ -17,6 +17,7 @@
 #include "collectors/perf_cpus.h"
 #include "collectors/perf_events.h"
 #include "collectors/perf_group.h"
+#include "collectors/perf_layout.h"
 #include "collectors/perf_track.h"
 #include "collectors/procfs.h"
 #include "exporter/config.h"
@@ -387,98 +388,6 @@ static void probe_events(struct perf_state *st)
 	}
 }
 
-/* Appends slot (event i, mode) to lay. */
-static void layout_add(struct perf_layout *lay, const struct perf_event_def *ev,
-		       int i, enum perf_mode mode)
-{
-	struct perf_event_attr attr = ev->attr;
-
-	attr.exclude_guest = mode == PERF_MODE_HOST;
-	attr.exclude_host = mode == PERF_MODE_GUEST;
-	lay->attr[lay->n] = attr;
-	lay->ev[lay->n] = i;
-	lay->mode[lay->n] = mode;
-	lay->n++;
-}
-
-/* Ends the group that the last slots of lay form, if any. */
-static void layout_close_group(struct perf_layout *lay)
-{
-	if (lay->n > lay->start[lay->ngroups])
-		lay->start[++lay->ngroups] = lay->n;
-}
-
-/* Which groups an event goes in: PMU events first, in groups of at most
- * PERF_GROUP_HW_MAX (a group is scheduled on the PMU as a whole, and one
- * that needs more counters than the PMU has is never scheduled); then the
- * kernel's other software events in a group of their own; then each clock
- * alone. A task-clock or cpu-clock leader leaves its software siblings at
- * 0, and as a sibling it reads 0 too (seen on Linux 6.18). */
-#define PERF_GROUP_HW_MAX 4
-
-static int slot_rank(const struct perf_event_def *ev)
-{
-	if (ev->hardware)
-		return 0;
-	if (ev->attr.config == PERF_COUNT_SW_CPU_CLOCK ||
-	    ev->attr.config == PERF_COUNT_SW_TASK_CLOCK)
-		return 2;
-	return 1;
-}
-
-/* Appends the slots of event i to lay (two for a VM's split event),
- * starting a new group when the PMU events of the current one reach
- * PERF_GROUP_HW_MAX. */
-static void layout_put(struct perf_layout *lay, const struct perf_event_def *ev,
-		       int i, bool split)
-{
-	size_t need = split ? 2 : 1;
-	size_t in_group = lay->n - lay->start[lay->ngroups];
-
-	if (ev->hardware && in_group + need > PERF_GROUP_HW_MAX)
-		layout_close_group(lay);
-	if (split) {
-		layout_add(lay, ev, i, PERF_MODE_GUEST);
-		layout_add(lay, ev, i, PERF_MODE_HOST);
-	} else {
-		layout_add(lay, ev, i, PERF_MODE_ALL);
-	}
-}
-
-/* Adds the supported events of rank rank to lay; VMs (vm true) get the
- * split events first, twice each. */
-static void layout_rank(struct perf_layout *lay, const struct perf_state *st,
-			int rank, bool vm)
-{
-	for (int pass = vm ? 0 : 1; pass < 2; pass++) {
-		for (size_t i = 0; i < st->nev; i++) {
-			const struct perf_event_def *ev = &st->ev[i];
-			bool split = vm && ev->split;
-
-			if (!ev->supported || slot_rank(ev) != rank ||
-			    split != (pass == 0))
-				continue;
-			layout_put(lay, ev, (int)i, split);
-			if (rank == 2)
-				layout_close_group(lay);
-		}
-		layout_close_group(lay);
-	}
-}
-
-/* Builds the group layouts from the supported events: the same events for
- * the host and containers; for VMs, the split events twice (guest, host),
- * in groups of their own. */
-static void build_layouts(struct perf_state *st)
-{
-	memset(&st->plain, 0, sizeof(st->plain));
-	memset(&st->vm, 0, sizeof(st->vm));
-	for (int rank = 0; rank < 3; rank++) {
-		layout_rank(&st->plain, st, rank, false);
-		layout_rank(&st->vm, st, rank, true);
-	}
-}
-
 static void perf_fini(void *state)
 {
 	struct perf_state *st = state;
@@ -535,7 +444,7 @@ static int perf_init(const struct collector_env *env, void **state)
 		(void)perf_events_resolve(&st->ev[i]);
 	probe_events(st);
 	log_unsupported(st);
-	build_layouts(st);
+	perf_layouts_build(st->ev, st->nev, &st->plain, &st->vm);
 	size_fd_budget(st);
 	find_cgroot(st, env->cgroupfs);
 	err = perf_target_init(&st->host, &st->plain);
@@ -560,7 +469,7 @@ static int retry_probe(struct perf_state *st)
 		return 0;
 	probe_events(st);
 	if (st->any_supported) {
-		build_layouts(st);
+		perf_layouts_build(st->ev, st->nev, &st->plain, &st->vm);
 		/* The host's totals are sized for the layout: start again. */
 		perf_target_close(&st->host);
 		if (perf_target_init(&st->host, &st->plain) < 0)
