@@ -109,8 +109,9 @@ static const struct snap_family fam_counted = {
 
 static const struct snap_family fam_skipped = {
     .name = "virtmeter_perf_cgroups_skipped",
-    .help = "VM and container cgroups left uncounted by the max_cgroups cap "
-	    "or the descriptor budget.",
+    .help = "VM and container cgroups left uncounted this cycle: past the "
+	    "max_cgroups cap or the descriptor budget, or a cgroup that could "
+	    "not be opened for counting.",
     .type = SNAP_GAUGE,
     .labels = {NULL},
 };

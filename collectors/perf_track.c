@@ -135,8 +135,10 @@ static int add_list(struct perf_tracks *ts, struct perf_tracks *next,
 		if (err == 0) {
 			next->nfds += next->v[next->n].t.nfds;
 			next->n++;
-		} else if (err != -ENOENT) {
-			next->skipped++; /* out of descriptors, or refused */
+		} else {
+			/* Out of descriptors, refused, or no such directory in
+			 * the hierarchy perf counts in: retried next cycle. */
+			next->skipped++;
 		}
 	}
 	return 0;

@@ -36,7 +36,8 @@ struct perf_track_env {
 struct perf_tracks {
 	struct perf_track *v; /* sorted by kind, cgroup, id */
 	size_t n;
-	size_t skipped; /* workloads with a cgroup left out this cycle */
+	size_t skipped; /* workloads with a cgroup left out this cycle (cap,
+			 * budget, or a cgroup that could not be opened) */
 	size_t nfds;	/* descriptors the tracks hold */
 };
 
