@@ -1,11 +1,11 @@
 /* libpfm4 resolution and per-event probing (see perf_events.h). */
 #include "collectors/perf_events.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <perfmon/pfmlib_perf_event.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -72,18 +72,25 @@ int perf_events_resolve(struct perf_event_def *ev)
 	return 0;
 }
 
-/* Whether the kernel registered a CPU PMU ("cpu", or "armv8_pmuv3_0" and
- * the like) under sysfs. */
+/* Whether the kernel registered a CPU PMU under sysfs: "cpu" (x86),
+ * "cpu_core" and "cpu_atom" (hybrid Intel), "armv8_pmuv3_0" and the like
+ * (Arm). */
 static bool has_cpu_pmu(const char *sysfs)
 {
 	char path[512];
-	struct stat st;
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
 
-	snprintf(path, sizeof(path), "%s/bus/event_source/devices/cpu", sysfs);
-	if (stat(path, &st) == 0)
-		return true;
-	snprintf(path, sizeof(path), "%s/devices/cpu/type", sysfs);
-	return stat(path, &st) == 0;
+	snprintf(path, sizeof(path), "%s/bus/event_source/devices", sysfs);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir)) != NULL)
+		found = strncmp(d->d_name, "cpu", 3) == 0 ||
+			strncmp(d->d_name, "armv", 4) == 0;
+	closedir(dir);
+	return found;
 }
 
 /* Fills ev->reason from the errno of a failed open. */
