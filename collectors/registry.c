@@ -16,6 +16,9 @@ extern const struct collector power_collector;
 #ifdef HAVE_LIBVIRT
 extern const struct collector libvirt_collector;
 #endif
+#ifdef HAVE_LIBPFM4
+extern const struct collector perf_collector;
+#endif
 
 const struct collector *const collector_table[] = {
 	&host_collector,
@@ -24,6 +27,9 @@ const struct collector *const collector_table[] = {
 	&power_collector,
 #ifdef HAVE_LIBVIRT
 	&libvirt_collector,
+#endif
+#ifdef HAVE_LIBPFM4
+	&perf_collector,
 #endif
 	NULL,
 };

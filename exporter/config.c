@@ -31,6 +31,9 @@ void config_defaults(struct config *cfg)
 	cfg->cgroup.exclude.n = 0;
 	cfg->meters.present = false;
 	cfg->meters.n = 0;
+	cfg->perf.nevents = 0;
+	cfg->perf.events_set = false;
+	cfg->perf.max_cgroups = -1;
 }
 
 /* The number must be digits with at most one '.', checked by hand before
@@ -195,6 +198,7 @@ static const struct section sections[] = {
 	{.name = "collectors", .parse = parse_collectors},
 	{.name = "cgroup", .parse = parse_cgroup},
 	{.name = "meters", .parse = config_parse_meters},
+	{.name = "perf", .parse = config_parse_perf},
 };
 
 static const struct field collector_fields[] = {

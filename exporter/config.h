@@ -66,11 +66,24 @@ struct config_meters {
 	struct config_meter m[CONFIG_MAX_METERS];
 };
 
+/* The perf: section: which events the perf collector counts and how many
+ * cgroups at most. */
+#define CONFIG_PERF_MAX_EVENTS 32
+#define CONFIG_PERF_EVENT_MAX 128 /* bytes, with the terminating NUL */
+
+struct config_perf {
+	size_t nevents; /* 0 with events_set: count nothing but the set-up */
+	bool events_set; /* false: the collector's default list */
+	char events[CONFIG_PERF_MAX_EVENTS][CONFIG_PERF_EVENT_MAX];
+	long max_cgroups; /* -1 unset */
+};
+
 struct config {
 	/* Indexed like the known-collector list given to config_parse. */
 	struct config_collector collectors[CONFIG_MAX_COLLECTORS];
 	struct config_cgroup cgroup;
 	struct config_meters meters;
+	struct config_perf perf;
 };
 
 struct config_error {

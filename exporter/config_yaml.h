@@ -114,9 +114,12 @@ int cy_set_patterns(struct parse_ctx *c, const char *path,
 int cy_on_field(struct parse_ctx *c, size_t idx, const char *path,
 		const yaml_event_t *value, void *arg);
 
-/* Section parsers that live in files of their own. */
+/* Section parsers that live in files of their own: meters: in
+ * config_meters.c, perf: in config_perf.c. */
 int config_parse_meters(struct parse_ctx *c, const char *path,
 			const yaml_event_t *value);
+int config_parse_perf(struct parse_ctx *c, const char *path,
+		      const yaml_event_t *value);
 
 #endif /* HAVE_LIBYAML */
 #endif

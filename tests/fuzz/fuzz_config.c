@@ -31,6 +31,14 @@ static void check_result(int rc, const struct config *cfg,
 		if (i >= 3 && (c->enabled != -1 || c->interval_ms || c->timeout_ms))
 			abort();
 	}
+	/* perf: at most 32 distinct, NUL-terminated event names. */
+	if (cfg->perf.nevents > CONFIG_PERF_MAX_EVENTS ||
+	    cfg->perf.max_cgroups < -1 || cfg->perf.max_cgroups > 100000)
+		abort();
+	for (size_t i = 0; i < cfg->perf.nevents; i++)
+		if (!memchr(cfg->perf.events[i], '\0', CONFIG_PERF_EVENT_MAX) ||
+		    !cfg->perf.events[i][0])
+			abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

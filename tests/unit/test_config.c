@@ -153,7 +153,7 @@ static void empty_sections_leave_everything_unset(void **state)
 static void unknown_top_level_key_is_refused_at_its_line(void **state)
 {
 	assert_fails("collectors:\n  host:\n    enabled: true\ncolectors:\n", 4, 1,
-		     "unknown key 'colectors' at the top level (known: collectors, cgroup, meters)");
+		     "unknown key 'colectors' at the top level (known: collectors, cgroup, meters, perf)");
 }
 
 static void unknown_collector_lists_the_known_ones(void **state)
