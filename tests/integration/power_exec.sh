@@ -13,6 +13,10 @@
 "$VIRTMETER" --version | grep -q yaml || tap_skip_all "built without libyaml: no configuration file"
 M=$TEST_TMP/exec-meter.sh
 cp "$top_srcdir/tests/fixtures/power/exec-meter.sh" "$M" && chmod +x "$M"
+# The hung command sleeps for a time of this run's own, so that counting
+# the commands left behind sees no other test's.
+HANG=3599.$$
+sed -i "s/sleep 3599.25/sleep $HANG/" "$M"
 CNT=$TEST_TMP/counter.txt
 printf 'joules 1000 psu1\n' >"$CNT"
 WF=$TEST_TMP/watts.txt
@@ -66,7 +70,7 @@ tap_is "$(grep -c 'meter garbage (exec) failed' "$VM_LOG")" 1 "a failing meter l
 
 # The hung command's process group is killed, not left behind.
 sleep 1.2
-left=$(pgrep -f 'sleep 3599.25' | wc -l)
+left=$(pgrep -f "sleep $HANG" | wc -l)
 tap_check "at most the current hung read's sleep is alive ($left)" test "$left" -le 1
 
 # A scrape never waits for the hung meter.
@@ -119,15 +123,15 @@ tap_is "$(fetch h "$VM_URL/healthz")" 200 "virtmeter keeps serving"
 stop_virtmeter
 tap_is "$VM_STATUS" 0 "virtmeter stops cleanly while a command hangs"
 sleep 0.2
-tap_is "$(pgrep -f 'sleep 3599.25' | wc -l)" 0 "no command it started outlives it"
+tap_is "$(pgrep -f "sleep $HANG" | wc -l)" 0 "no command it started outlives it"
 
 # Killed outright, virtmeter takes its running commands with it.
 start_virtmeter --config.file="$CONF" --no-collector.process ||
 	tap_abort "virtmeter starts again"
-wait_for 5 pgrep -f 'sleep 3599.25' >/dev/null
+wait_for 5 pgrep -f "sleep $HANG" >/dev/null
 kill -KILL "$VM_PID"
 wait "$VM_PID" 2>/dev/null
 lib_untrack_pid "$VM_PID"
-wait_for 3 bash -c '! pgrep -f "sleep 3599.25" >/dev/null'
-tap_is "$(pgrep -f 'sleep 3599.25' | wc -l)" 0 "a command running when virtmeter is killed is killed too"
+wait_for 3 bash -c "! pgrep -f 'sleep $HANG' >/dev/null"
+tap_is "$(pgrep -f "sleep $HANG" | wc -l)" 0 "a command running when virtmeter is killed is killed too"
 tap_done
