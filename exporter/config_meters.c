@@ -58,46 +58,45 @@ static int set_string(struct parse_ctx *c, const char *path,
 	return 0;
 }
 
+/* on_item of set_command: one word of the command. */
+static int word_item(struct parse_ctx *c, const char *path,
+		     const yaml_event_t *ev, void *arg)
+{
+	struct config_meter *m = arg;
+	char tmp[64];
+	int rc;
+
+	if (m->argc >= CONFIG_MAX_ARGV)
+		return cy_fail_at(c, &ev->start_mark, "%s: more than %d words",
+				  path, CONFIG_MAX_ARGV);
+	rc = set_string(c, path, ev, m->argv[m->argc], CONFIG_ARG_MAX);
+	if (rc == 0 && m->argc == 0 && m->argv[0][0] != '/')
+		rc = cy_fail_at(c, &ev->start_mark,
+				"%s: the program must be an absolute path "
+				"(no PATH search), got '%s'", path,
+				cy_show(m->argv[0], strlen(m->argv[0]), tmp,
+					sizeof(tmp)));
+	if (rc == 0)
+		m->argc++;
+	return rc;
+}
+
 /* command: a list of words, the first an absolute path. Consumes the list
  * up to its end event. */
 static int set_command(struct parse_ctx *c, const char *path,
 		       const yaml_event_t *v, struct config_meter *m)
 {
-	yaml_event_t ev;
-	char tmp[64];
 	int rc;
 
-	if (v->type != YAML_SEQUENCE_START_EVENT)
-		return cy_fail_at(c, &v->start_mark,
-				  "%s: expected a list of words like [\"/usr/bin/pdu-read\", "
-				  "\"--outlet\", \"3\"] (no shell), got %s",
-				  path, cy_describe(v, tmp, sizeof(tmp)));
 	m->argc = 0;
-	for (;;) {
-		rc = cy_next_event(c, &ev);
-		if (rc)
-			return rc;
-		if (ev.type == YAML_SEQUENCE_END_EVENT)
-			break;
-		if (m->argc >= CONFIG_MAX_ARGV)
-			rc = cy_fail_at(c, &ev.start_mark, "%s: more than %d words", path,
-					CONFIG_MAX_ARGV);
-		else
-			rc = set_string(c, path, &ev, m->argv[m->argc], CONFIG_ARG_MAX);
-		if (rc == 0 && m->argc == 0 && m->argv[0][0] != '/')
-			rc = cy_fail_at(c, &ev.start_mark,
-					"%s: the program must be an absolute path "
-					"(no PATH search), got '%s'", path,
-					cy_show(m->argv[0], strlen(m->argv[0]), tmp, sizeof(tmp)));
-		yaml_event_delete(&ev);
-		if (rc)
-			return rc;
-		m->argc++;
-	}
-	yaml_event_delete(&ev);
-	if (m->argc == 0)
-		return cy_fail_at(c, &v->start_mark, "%s: the command is empty", path);
-	return 0;
+	rc = cy_walk_list(c, path, v,
+			  "a list of words like [\"/usr/bin/pdu-read\", "
+			  "\"--outlet\", \"3\"] (no shell)",
+			  word_item, m);
+	if (rc == 0 && m->argc == 0)
+		return cy_fail_at(c, &v->start_mark, "%s: the command is empty",
+				  path);
+	return rc;
 }
 
 static int set_type(struct parse_ctx *c, const char *path,
@@ -249,36 +248,23 @@ static int parse_item(struct parse_ctx *c, const char *list_path,
 	return rc;
 }
 
+/* on_item of config_parse_meters: one meter. */
+static int meter_item(struct parse_ctx *c, const char *path,
+		      const yaml_event_t *ev, void *arg)
+{
+	(void)arg;
+	return parse_item(c, path, ev);
+}
+
 /* meters: a list of meters; present even when empty (an empty list turns
  * discovery off). */
 int config_parse_meters(struct parse_ctx *c, const char *path,
 			const yaml_event_t *value)
 {
-	yaml_event_t ev;
-	char tmp[64];
-	int rc;
-
 	c->cfg->meters.present = true;
 	c->cfg->meters.n = 0;
-	if (cy_is_null(value))
-		return 0;
-	if (value->type != YAML_SEQUENCE_START_EVENT)
-		return cy_fail_at(c, &value->start_mark,
-				  "%s: expected a list of meters (- name: ...), got %s",
-				  path, cy_describe(value, tmp, sizeof(tmp)));
-	for (;;) {
-		rc = cy_next_event(c, &ev);
-		if (rc)
-			return rc;
-		if (ev.type == YAML_SEQUENCE_END_EVENT) {
-			yaml_event_delete(&ev);
-			return 0;
-		}
-		rc = parse_item(c, path, &ev);
-		yaml_event_delete(&ev);
-		if (rc)
-			return rc;
-	}
+	return cy_walk_list(c, path, value, "a list of meters (- name: ...)",
+			    meter_item, NULL);
 }
 
 #endif /* HAVE_LIBYAML */

@@ -55,42 +55,28 @@ static int add_event(struct parse_ctx *c, const char *path,
 	return 0;
 }
 
+/* on_item of set_events: one event name. */
+static int event_item(struct parse_ctx *c, const char *path,
+		      const yaml_event_t *ev, void *arg)
+{
+	char tmp[64];
+
+	if (ev->type != YAML_SCALAR_EVENT || cy_is_null(ev))
+		return cy_fail_at(c, &ev->start_mark,
+				  "%s: expected an event name, got %s", path,
+				  cy_describe(ev, tmp, sizeof(tmp)));
+	return add_event(c, path, ev, arg);
+}
+
 /* events: a list of event names; null is an empty list. */
 static int set_events(struct parse_ctx *c, const char *path,
 		      const yaml_event_t *value, struct config_perf *p)
 {
-	yaml_event_t ev;
-	char tmp[64];
-	int rc;
-
 	p->nevents = 0;
 	p->events_set = true;
-	if (cy_is_null(value))
-		return 0;
-	if (value->type != YAML_SEQUENCE_START_EVENT)
-		return cy_fail_at(c, &value->start_mark,
-				  "%s: expected a list of event names like "
-				  "[cycles, task-clock], got %s",
-				  path, cy_describe(value, tmp, sizeof(tmp)));
-	for (;;) {
-		rc = cy_next_event(c, &ev);
-		if (rc)
-			return rc;
-		if (ev.type == YAML_SEQUENCE_END_EVENT) {
-			yaml_event_delete(&ev);
-			return 0;
-		}
-		if (ev.type == YAML_SCALAR_EVENT && !cy_is_null(&ev))
-			rc = add_event(c, path, &ev, p);
-		else
-			rc = cy_fail_at(c, &ev.start_mark,
-					"%s: expected an event name, got %s",
-					path,
-					cy_describe(&ev, tmp, sizeof(tmp)));
-		yaml_event_delete(&ev);
-		if (rc)
-			return rc;
-	}
+	return cy_walk_list(c, path, value,
+			    "a list of event names like [cycles, task-clock]",
+			    event_item, p);
 }
 
 /* max_cgroups: a whole number from 0 to PERF_MAX_CGROUPS_LIMIT. */

@@ -416,22 +416,34 @@ static int add_pattern(struct parse_ctx *c, const char *path,
 	return 0;
 }
 
-/* Sets a FIELD_PATTERNS: a list of glob patterns (null is an empty list).
- * Consumes the list up to its end event. */
-int cy_set_patterns(struct parse_ctx *c, const char *path,
-			const yaml_event_t *value, struct config_patterns *out)
+/* on_item of cy_set_patterns: one glob pattern. */
+static int pattern_item(struct parse_ctx *c, const char *path,
+			const yaml_event_t *ev, void *arg)
+{
+	char tmp[64];
+
+	if (ev->type != YAML_SCALAR_EVENT)
+		return cy_fail_at(c, &ev->start_mark,
+				  "%s: expected a glob pattern, got %s", path,
+				  cy_describe(ev, tmp, sizeof(tmp)));
+	return add_pattern(c, path, ev, arg);
+}
+
+int cy_walk_list(struct parse_ctx *c, const char *path,
+		 const yaml_event_t *value, const char *expected,
+		 int (*on_item)(struct parse_ctx *c, const char *path,
+				const yaml_event_t *item, void *arg),
+		 void *arg)
 {
 	yaml_event_t ev;
 	char tmp[64];
 	int rc;
 
-	out->n = 0;
 	if (cy_is_null(value))
 		return 0;
 	if (value->type != YAML_SEQUENCE_START_EVENT)
-		return cy_fail_at(c, &value->start_mark,
-			       "%s: expected a list of glob patterns like [\"web*\"], got %s",
-			       path, cy_describe(value, tmp, sizeof(tmp)));
+		return cy_fail_at(c, &value->start_mark, "%s: expected %s, got %s",
+				  path, expected, cy_describe(value, tmp, sizeof(tmp)));
 	for (;;) {
 		rc = cy_next_event(c, &ev);
 		if (rc)
@@ -440,16 +452,22 @@ int cy_set_patterns(struct parse_ctx *c, const char *path,
 			yaml_event_delete(&ev);
 			return 0;
 		}
-		if (ev.type == YAML_SCALAR_EVENT)
-			rc = add_pattern(c, path, &ev, out);
-		else
-			rc = cy_fail_at(c, &ev.start_mark,
-				     "%s: expected a glob pattern, got %s", path,
-				     cy_describe(&ev, tmp, sizeof(tmp)));
+		rc = on_item(c, path, &ev, arg);
 		yaml_event_delete(&ev);
 		if (rc)
 			return rc;
 	}
+}
+
+/* Sets a FIELD_PATTERNS: a list of glob patterns (null is an empty list).
+ * Consumes the list up to its end event. */
+int cy_set_patterns(struct parse_ctx *c, const char *path,
+		    const yaml_event_t *value, struct config_patterns *out)
+{
+	out->n = 0;
+	return cy_walk_list(c, path, value,
+			    "a list of glob patterns like [\"web*\"]",
+			    pattern_item, out);
 }
 
 /* on_value for a table of struct field: arg is a struct field_target. */

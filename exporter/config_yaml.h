@@ -102,6 +102,16 @@ const char *cy_key_list(const struct key_table *t, char *out, size_t size);
 int cy_walk_map(struct parse_ctx *c, const yaml_event_t *start,
 		const struct map_walk *w);
 
+/* Walks the list that starts with value (a null value is an empty list),
+ * calling on_item with each item's first event, which on_item consumes in
+ * full (a mapping up to its end); expected says what the list should be,
+ * for the error when value is not a list ("a list of ..."). */
+int cy_walk_list(struct parse_ctx *c, const char *path,
+		 const yaml_event_t *value, const char *expected,
+		 int (*on_item)(struct parse_ctx *c, const char *path,
+				const yaml_event_t *item, void *arg),
+		 void *arg);
+
 /* Typed setters; each consumes the value (a list up to its end). */
 int cy_set_bool(struct parse_ctx *c, const char *path,
 		const yaml_event_t *value, int *out);
