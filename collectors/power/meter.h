@@ -44,6 +44,10 @@ extern const struct meter_ops meter_rapl_ops;
 extern const struct meter_ops meter_hwmon_ops;
 extern const struct meter_ops meter_exec_ops;
 extern const struct meter_ops meter_plugin_ops;
+/* The network and serial meters (redfish and http need libcurl and yajl). */
+extern const struct meter_ops meter_redfish_ops;
+extern const struct meter_ops meter_http_ops;
+extern const struct meter_ops meter_powerspy_ops;
 
 /* Whether sysfs has at least one RAPL zone (for discovery without a
  * configuration file). */

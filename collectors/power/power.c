@@ -4,6 +4,8 @@
  * each meter's lock, so a meter whose read hangs never delays another
  * meter, another collector or a scrape: it shows as virtmeter_meter_up 0
  * once its read runs past its timeout. */
+#include "build-config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +97,18 @@ static const struct meter_ops *ops_of(enum config_meter_type t)
 		return &meter_exec_ops;
 	case CONFIG_METER_PLUGIN:
 		return &meter_plugin_ops;
+#if defined(HAVE_LIBCURL) && defined(HAVE_YAJL)
+	case CONFIG_METER_REDFISH:
+		return &meter_redfish_ops;
+	case CONFIG_METER_HTTP:
+		return &meter_http_ops;
+#else
+	case CONFIG_METER_REDFISH:
+	case CONFIG_METER_HTTP:
+		return NULL; /* refused by the configuration check */
+#endif
+	case CONFIG_METER_POWERSPY:
+		return NULL; /* not written yet */
 	}
 	return NULL;
 }
