@@ -36,14 +36,27 @@ static bool depth_ok(const char *buf, size_t len, unsigned max)
 	return true;
 }
 
-/* yajl's message on one line, without its trailing newline. */
+/* The first line of yajl's message (the next ones quote the input),
+ * printable, without trailing spaces or dots. */
 static void one_line(char *s)
 {
+	s[strcspn(s, "\r\n")] = '\0';
 	for (char *p = s; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
-	for (size_t n = strlen(s); n > 0 && s[n - 1] == ' '; n--)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	for (size_t n = strlen(s); n > 0 && (s[n - 1] == ' ' || s[n - 1] == '.'); n--)
 		s[n - 1] = '\0';
+}
+
+/* v times scale; a scale of 1/N divides by N, so that 2301 decivolts are
+ * 230.1 V, not 230.10000000000002. */
+static double scaled(double v, double scale)
+{
+	double inv = 1 / scale;
+
+	if (scale < 1 && fabs(inv - round(inv)) < 1e-9 * inv)
+		return v / round(inv);
+	return v * scale;
 }
 
 int meter_json_parse(const char *buf, size_t len, yajl_val *out, char *err,
@@ -253,7 +266,7 @@ int meter_http_extract(yajl_val root, const struct http_spec *spec,
 				 spec->path_text[q], kind(v));
 			return -EINVAL;
 		}
-		d *= spec->scale[q];
+		d = scaled(d, spec->scale[q]);
 		if (!isfinite(d) || d < 0) {
 			snprintf(err, errlen, "%s at %s is %g: negative or out of range",
 				 q_name[q], spec->path_text[q], d);

@@ -176,6 +176,10 @@ static void bad_plug_answers_are_refused_with_reason(void **st)
 	assert_string_equal(err, "energy at aenergy.total is inf: negative or out of range");
 	assert_int_equal(extract(&n, "{\"apower\":48.7,\"aenergy\":{\"tot", &r, err), -EINVAL);
 	assert_true(strncmp(err, "bad JSON: ", 10) == 0);
+	assert_int_equal(extract(&n, "{\"apower\": [1, 2", &r, err), -EINVAL);
+	assert_string_equal(err, "bad JSON: parse error: premature EOF");
+	assert_int_equal(extract(&n, "<html>\n", &r, err), -EINVAL);
+	assert_string_equal(err, "bad JSON: lexical error: invalid char in json text");
 	assert_int_equal(extract(&n, "<html>", &r, err), -EINVAL);
 	assert_int_equal(extract(&n, "", &r, err), -EINVAL);
 	/* Volts and amperes may be missing or null. */
