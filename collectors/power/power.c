@@ -108,7 +108,7 @@ static const struct meter_ops *ops_of(enum config_meter_type t)
 		return NULL; /* refused by the configuration check */
 #endif
 	case CONFIG_METER_POWERSPY:
-		return NULL; /* not written yet */
+		return &meter_powerspy_ops;
 	}
 	return NULL;
 }

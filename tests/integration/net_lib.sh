@@ -8,6 +8,7 @@ NET_FIXTURE=$top_srcdir/tests/fixtures/power/netmeter.py
 # The fixture's credentials (test-only; never a real device's).
 # shellcheck disable=SC2034 # used by the scripts that source this file
 NET_USER=monitor
+# shellcheck disable=SC2034
 NET_PASS='test-only-Pa55"word'
 
 # net_require: skips the whole script when python3 or openssl is missing.
