@@ -17,6 +17,7 @@
 #include "collectors/power/meter.h"
 
 #define HDR_MAX 512
+#define RF_SHOWN_EXTRA 512 /* room for the paths that follow a base URL */
 
 struct meter_http {
 	CURL *curl;
@@ -213,13 +214,17 @@ static int transfer_err(struct meter_http *h, CURLcode rc, const char *method,
 {
 	const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
 
+	if (rc == CURLE_SSL_CACERT_BADFILE) {
+		meter_err(err, "%s %s: cannot use ca_file %s (%s)", method, url,
+			  h->ca_file, detail);
+		return -EPROTO;
+	}
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
 		meter_err(err, "%s %s: no answer within %ums (timeout)", method, url,
 			  h->timeout_ms);
 		return -ETIMEDOUT;
 	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_ISSUER_ERROR:
 		meter_err(err, "%s %s: TLS certificate does not verify (%s); set "
 			  "ca_file to the CA that signed it, or tls_insecure: true",
@@ -249,9 +254,11 @@ int meter_http_request(struct meter_http *h, const char *method,
 		       long *status, char *err)
 {
 	struct curl_slist *hdrs = NULL, *t;
-	char tokhdr[HDR_MAX + 16];
+	char tokhdr[HDR_MAX + 16], shown[CONFIG_URL_MAX + RF_SHOWN_EXTRA];
 	CURLcode rc;
 	int ret = 0;
+
+	meter_url_shown(url, shown, sizeof(shown));
 
 	h->len = 0;
 	h->too_big = false;
@@ -270,13 +277,13 @@ int meter_http_request(struct meter_http *h, const char *method,
 			hdrs = t;
 	}
 	if (!t || prepare(h, method, url, body, hdrs, token && token[0])) {
-		meter_err(err, "%s %s: cannot set up the request", method, url);
+		meter_err(err, "%s %s: cannot set up the request", method, shown);
 		ret = -ENOMEM;
 		goto out;
 	}
 	rc = curl_easy_perform(h->curl);
 	if (rc != CURLE_OK) {
-		ret = transfer_err(h, rc, method, url, err);
+		ret = transfer_err(h, rc, method, shown, err);
 		goto out;
 	}
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status);
@@ -303,10 +310,53 @@ const char *meter_http_location(const struct meter_http *h)
 	return h->location;
 }
 
+/* Whether a query parameter called name (len bytes) may hold a secret. */
+static bool secret_name(const char *name, size_t len)
+{
+	static const char *const words[] = {"pass", "pwd", "token", "key",
+					    "secret", "auth", "user"};
+
+	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+		size_t wl = strlen(words[w]);
+
+		for (size_t i = 0; i + wl <= len; i++)
+			if (strncasecmp(name + i, words[w], wl) == 0)
+				return true;
+	}
+	return false;
+}
+
+void meter_url_shown(const char *url, char *out, size_t size)
+{
+	const char *q = strchr(url, '?');
+	size_t o;
+
+	snprintf(out, size, "%.*s", q ? (int)(q - url) : (int)strlen(url), url);
+	if (!q)
+		return;
+	while (*q && *q != '#') {
+		size_t seg = strcspn(q + 1, "&#") + 1; /* the separator and the pair */
+		size_t name = strcspn(q + 1, "=&#");
+		bool hide = name < seg - 1 && secret_name(q + 1, name);
+
+		o = strlen(out);
+		if (hide)
+			snprintf(out + o, size - o, "%.*s=***", (int)(name + 1), q);
+		else
+			snprintf(out + o, size - o, "%.*s", (int)seg, q);
+		q += seg;
+	}
+	o = strlen(out);
+	snprintf(out + o, size - o, "%s", q);
+}
+
 void meter_http_status_err(char *err, const char *what, const char *url,
 			   long status)
 {
+	char shown[CONFIG_URL_MAX + RF_SHOWN_EXTRA];
 	const char *hint = "";
+
+	meter_url_shown(url, shown, sizeof(shown));
 
 	if (status == 401 || status == 403)
 		hint = " (check username and password)";
@@ -314,7 +364,7 @@ void meter_http_status_err(char *err, const char *what, const char *url,
 		hint = " (check the URL)";
 	else if (status >= 500)
 		hint = " (the device has a problem)";
-	meter_err(err, "%s %s: HTTP status %ld%s", what, url, status, hint);
+	meter_err(err, "%s %s: HTTP status %ld%s", what, shown, status, hint);
 }
 
 int meter_read_secret(const char *path, char *out, size_t size, char *err)

@@ -58,7 +58,13 @@ const char *meter_http_location(const struct meter_http *h);
  * file, never its content) in err. */
 int meter_read_secret(const char *path, char *out, size_t size, char *err);
 
-/* A one-line reason for an HTTP status that is not 2xx, in err. */
+/* Writes url into out (size bytes) for a log line: the value of every
+ * query parameter whose name holds pass, pwd, token, key, secret, auth or
+ * user (any case) becomes "***". Pure. */
+void meter_url_shown(const char *url, char *out, size_t size);
+
+/* A one-line reason for an HTTP status that is not 2xx, in err (the URL
+ * shown as meter_url_shown does). */
 void meter_http_status_err(char *err, const char *what, const char *url,
 			   long status);
 

@@ -16,7 +16,7 @@
 "$VIRTMETER" --version | grep -q yaml || tap_skip_all "built without libyaml: no configuration file"
 net_require
 make_certs || tap_abort "a test CA and certificates are made" "$(cat "$TEST_TMP/tls/openssl.log")"
-start_netmeter shelly1 shelly2tls=shelly2@tls tasmota pdu plug_garbage plug_truncated \
+start_netmeter shelly1 shelly2tls=shelly2@tls tasmota tasmota_auth pdu plug_garbage plug_truncated \
 	plug_wrongtype plug_500 hang tasmotabad=tasmota@badtls ||
 	tap_abort "the fixture plugs start"
 S2_TLS=$(port_of shelly2tls)
@@ -38,6 +38,8 @@ meters:
     interval: 500ms
   - {name: shelly2, type: http, preset: shelly_gen2, url: "https://127.0.0.1:$S2_TLS", ca_file: $CA, interval: 500ms}
   - {name: tasmota, type: http, preset: tasmota, url: "http://127.0.0.1:$(port_of tasmota)"}
+  - {name: tasauth, type: http, preset: tasmota, url: "http://127.0.0.1:$(port_of tasmota_auth)", username: $NET_USER, password_file: $PW}
+  - {name: tasbad, type: http, preset: tasmota, url: "http://127.0.0.1:$(port_of tasmota_auth)", username: $NET_USER, password: wrong-Pa55}
   - name: pdu
     type: http
     url: http://127.0.0.1:$(port_of pdu)/api/outlets
@@ -81,13 +83,14 @@ tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts shelly2)" 231.4 "Shell
 tap_is "$(meter_series "$B" virtmeter_meter_current_amperes shelly2)" 0.241 "Shelly Gen2 current"
 tap_is "$(meter_series "$B" virtmeter_power_watts tasmota "")" 27 "Tasmota StatusSNS.ENERGY.Power"
 tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts tasmota)" 229 "Tasmota Voltage"
+tap_is "$(meter_series "$B" virtmeter_meter_up tasauth)" 1 "Tasmota with a web password (user and password in the query) is up"
 tap_is "$(meter_series "$B" virtmeter_power_watts pdu outlet2)" 98 "a PDU's milliwatts scaled to watts, in its zone"
 tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts pdu)" 230.1 "a PDU's decivolts scaled to volts"
 tap_is "$(meter_series "$B" virtmeter_meter_up insecure)" 1 "tls_insecure: true reads a server whose certificate does not verify"
 e1=$(meter_series "$B" virtmeter_energy_joules_total shelly2 "")
 p1=$(meter_series "$B" virtmeter_energy_joules_total pdu outlet2)
 
-for m in garbage truncated wrongtype status500 badpass badcert plaintls hang; do
+for m in garbage truncated wrongtype status500 badpass tasbad badcert plaintls hang; do
 	tap_is "$(meter_series "$B" virtmeter_meter_up "$m")" 0 "meter $m is down"
 	tap_is "$(samples "$B" virtmeter_power_watts "meter=\"$m\"" | wc -l)" 0 "meter $m has no power sample"
 done
@@ -101,6 +104,8 @@ tap_check "a wrong type is logged with its path" \
 tap_check "HTTP 500 is logged" log_has "meter status500 \(http\) failed: GET .*: HTTP status 500"
 tap_check "HTTP 401 is logged with a hint" \
 	log_has "meter badpass \(http\) failed: GET .*/status: HTTP status 401 \(check username and password\)"
+tap_check "a wrong Tasmota password is logged without it" \
+	log_has "meter tasbad \(http\) failed: GET $U:[0-9]+/cm\?cmnd=Status%208: no watts at StatusSNS.ENERGY.Power; the device says: Need user=<username>&password=<password>;"
 tap_check "a certificate that does not verify is logged" \
 	log_has "meter badcert \(http\) failed: GET https://127.0.0.1:$TAS_BAD/cm\?cmnd=Status%208: TLS certificate does not verify"
 tap_check "plain HTTP to an HTTPS port is logged" log_has "meter plaintls \(http\) failed: GET http://127.0.0.1:$S2_TLS/"

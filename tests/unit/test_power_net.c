@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "collectors/power/http_client.h"
 #include "collectors/power/jpath.h"
 #include "collectors/power/json.h"
 #include "collectors/power/redfish_parse.h"
@@ -324,6 +325,21 @@ static void redfish_collection_and_links(void **st)
 	assert_string_equal(l.power, "/redfish/v1/Chassis/1U/Power");
 }
 
+static void url_shown_hides_secret_parameters(void **st)
+{
+	char out[256];
+
+	(void)st;
+	meter_url_shown("http://t/cm?cmnd=Status%208&user=admin&password=x%26y", out, sizeof(out));
+	assert_string_equal(out, "http://t/cm?cmnd=Status%208&user=***&password=***");
+	meter_url_shown("https://p/api?apiKey=abc&outlet=2&Token=t#frag", out, sizeof(out));
+	assert_string_equal(out, "https://p/api?apiKey=***&outlet=2&Token=***#frag");
+	meter_url_shown("http://p/status", out, sizeof(out));
+	assert_string_equal(out, "http://p/status");
+	meter_url_shown("http://p/?&&pass&x=1", out, sizeof(out));
+	assert_string_equal(out, "http://p/?&&pass&x=1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +357,7 @@ int main(void)
 		cmocka_unit_test(redfish_environment_metrics_kwh_to_joules),
 		cmocka_unit_test(redfish_bad_answers),
 		cmocka_unit_test(redfish_collection_and_links),
+		cmocka_unit_test(url_shown_hides_secret_parameters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
