@@ -14,6 +14,7 @@
 
 [ -x "$VIRTMETER" ] || tap_skip_all "virtmeter binary not built ($VIRTMETER)"
 "$VIRTMETER" --version | grep -q yaml || tap_skip_all "built without libyaml: no configuration file"
+"$VIRTMETER" --version | grep -q 'libcurl.*yajl' || tap_skip_all "built without libcurl or yajl: no network meters"
 net_require
 make_certs || tap_abort "a test CA and certificates are made" "$(cat "$TEST_TMP/tls/openssl.log")"
 start_netmeter shelly1 shelly2tls=shelly2@tls tasmota tasmota_auth pdu plug_garbage plug_truncated \

@@ -16,6 +16,7 @@
 
 [ -x "$VIRTMETER" ] || tap_skip_all "virtmeter binary not built ($VIRTMETER)"
 "$VIRTMETER" --version | grep -q yaml || tap_skip_all "built without libyaml: no configuration file"
+"$VIRTMETER" --version | grep -q 'libcurl.*yajl' || tap_skip_all "built without libcurl or yajl: no network meters"
 net_require
 make_certs || tap_abort "a test CA and certificates are made" "$(cat "$TEST_TMP/tls/openssl.log")"
 start_netmeter dell=dell@tls hpe=hpe@tls env rf_garbage@tls rf_truncated@tls rf_wrongtype@tls \
