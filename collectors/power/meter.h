@@ -38,6 +38,9 @@ struct meter_ops {
 	int (*read)(void *state, struct virtmeter_reading *out, size_t max,
 		    char *err);
 	void (*close)(void *state);
+	/* Optional (NULL if the meter has none): how many malformed frames
+	 * the meter skipped since it was opened (serial meters). */
+	uint64_t (*skipped)(void *state);
 };
 
 extern const struct meter_ops meter_rapl_ops;

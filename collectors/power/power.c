@@ -68,9 +68,17 @@ static const struct snap_family fam_amperes = {
 	.labels = {"meter", NULL},
 };
 
+static const struct snap_family fam_skipped = {
+	.name = "virtmeter_meter_skipped_frames",
+	.help = "Malformed or broken frames that a serial power meter "
+		"(powerspy) skipped since virtmeter started.",
+	.type = SNAP_COUNTER,
+	.labels = {"meter", NULL},
+};
+
 static const struct snap_family *const power_families[] = {
 	&fam_up, &fam_last, &fam_watts, &fam_energy, &fam_volts, &fam_amperes,
-	NULL,
+	&fam_skipped, NULL,
 };
 
 struct power {
@@ -172,6 +180,8 @@ static void emit(struct snap_set *out, const struct meter_view *v)
 
 	snap_add(out, &fam_up, v->up ? 1 : 0, v->name, src);
 	snap_add(out, &fam_last, v->last_sample, v->name);
+	if (v->has_skipped)
+		snap_add(out, &fam_skipped, (double)v->skipped, v->name);
 	for (size_t i = 0; i < v->nzones; i++) {
 		const struct meter_zone *z = &v->zones[i];
 

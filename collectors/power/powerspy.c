@@ -438,9 +438,19 @@ static int spy_read(void *state, struct virtmeter_reading *out, size_t max,
 	return 1;
 }
 
+/* Frames skipped since the device was opened: without five hex fields,
+ * cut short by the next frame, or overlong. */
+static uint64_t spy_skipped(void *state)
+{
+	const struct spy *s = state;
+
+	return s->bad_frames + s->scan.broken;
+}
+
 const struct meter_ops meter_powerspy_ops = {
 	.source = "powerspy",
 	.open = spy_open,
 	.read = spy_read,
 	.close = spy_close,
+	.skipped = spy_skipped,
 };

@@ -62,6 +62,10 @@ tap_is "$(meter_series "$B" virtmeter_meter_current_amperes spy)" 0.5 "amperes =
 cmds=$(head -n 20 "$TEST_TMP/spy.cmds" | tr '\n' ' ')
 tap_is "$cmds" "Q ? V0E V0F V10 V11 V02 V03 V04 V05 V12 V13 V14 V15 V06 V07 V08 V09 F J0032 " \
 	"the dialogue: stop real-time mode first, identify, EEPROM floats, frequency, <J> with 50 periods at 50 Hz"
+sk1=$(meter_series "$B" virtmeter_meter_skipped_frames_total spy)
+tap_check "skipped frames are counted in virtmeter_meter_skipped_frames_total ($sk1)" \
+	awk -v n="$sk1" 'BEGIN { exit !(n >= 1) }'
+tap_is "$(meter_series "$B" virtmeter_meter_skipped_frames_total v1)" 0 "a clean link skips no frame"
 tap_check "skipped frames and noise are counted in the log" \
 	log_has "meter spy: skipped so far [0-9]+ malformed frames, [0-9]+ broken frames and [0-9]+ noise bytes"
 
@@ -99,6 +103,12 @@ tap_is "$(meter_series "$B" virtmeter_meter_up spy)" 1 "and is up again"
 e2=$(meter_series "$B" virtmeter_energy_joules_total spy "")
 tap_check "the energy counter did not go back ($e1 -> $e2 J)" not_less "$e2" "$e1"
 tap_is "$(grep -c '^Q$' "$TEST_TMP/spy.cmds")" 2 "the reconnection stops real-time mode first again"
+sleep 2.2
+wait_read_after spy "$(now_s)"
+sk2=$(meter_series "$B" virtmeter_meter_skipped_frames_total spy)
+tap_check "the skipped-frame counter keeps counting across the reconnection ($sk1 -> $sk2)" \
+	awk -v a="$sk1" -v b="$sk2" 'BEGIN { exit !(b > a) }'
+
 
 tap_is "$(fetch h "$VM_URL/healthz")" 200 "virtmeter keeps serving"
 stop_virtmeter
