@@ -17,7 +17,7 @@
 "$VIRTMETER" --version | grep -q 'libcurl.*yajl' || tap_skip_all "built without libcurl or yajl: no network meters"
 net_require
 make_certs || tap_abort "a test CA and certificates are made" "$(cat "$TEST_TMP/tls/openssl.log")"
-start_netmeter shelly1 shelly2tls=shelly2@tls tasmota tasmota_auth pdu plug_garbage plug_truncated \
+start_netmeter shelly1 shelly2tls=shelly2@tls shelly2_digest tasmota tasmota_auth pdu plug_garbage plug_truncated \
 	plug_wrongtype plug_500 hang tasmotabad=tasmota@badtls ||
 	tap_abort "the fixture plugs start"
 S2_TLS=$(port_of shelly2tls)
@@ -39,6 +39,7 @@ meters:
     interval: 500ms
   - {name: shelly2, type: http, preset: shelly_gen2, url: "https://127.0.0.1:$S2_TLS", ca_file: $CA, interval: 500ms}
   - {name: tasmota, type: http, preset: tasmota, url: "http://127.0.0.1:$(port_of tasmota)"}
+  - {name: digest, type: http, preset: shelly_gen2, url: "http://127.0.0.1:$(port_of shelly2_digest)", username: admin, password_file: $PW}
   - {name: tasauth, type: http, preset: tasmota, url: "http://127.0.0.1:$(port_of tasmota_auth)", username: $NET_USER, password_file: $PW}
   - {name: tasbad, type: http, preset: tasmota, url: "http://127.0.0.1:$(port_of tasmota_auth)", username: $NET_USER, password: wrong-Pa55}
   - name: pdu
@@ -82,6 +83,7 @@ tap_is "$(meter_series "$B" virtmeter_meter_up shelly2)" 1 "Shelly Gen2 over HTT
 tap_is "$(meter_series "$B" virtmeter_power_watts shelly2 "")" 48.7 "Shelly Gen2 apower"
 tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts shelly2)" 231.4 "Shelly Gen2 voltage"
 tap_is "$(meter_series "$B" virtmeter_meter_current_amperes shelly2)" 0.241 "Shelly Gen2 current"
+tap_is "$(meter_series "$B" virtmeter_meter_up digest)" 1 "Shelly Gen2 with digest authentication (SHA-256) is up"
 tap_is "$(meter_series "$B" virtmeter_power_watts tasmota "")" 27 "Tasmota StatusSNS.ENERGY.Power"
 tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts tasmota)" 229 "Tasmota Voltage"
 tap_is "$(meter_series "$B" virtmeter_meter_up tasauth)" 1 "Tasmota with a web password (user and password in the query) is up"
