@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,11 @@ struct exec_meter {
 	char *argv[CONFIG_MAX_ARGV + 1];
 	char words[CONFIG_MAX_ARGV][CONFIG_ARG_MAX];
 	unsigned timeout_ms;
+	/* The command running now (0 if none), for exec_interrupt: set and
+	 * cleared under pid_lock, and cleared before the child is reaped so
+	 * that its pid can never name another process. */
+	pthread_mutex_t pid_lock;
+	pid_t running;
 	char out[EXEC_OUT_MAX];
 	char errtext[EXEC_ERR_MAX + 1];
 };
@@ -67,13 +74,33 @@ static int exec_open(const struct meter_args *a, void **state, char *err)
 	}
 	m->argv[cm->argc] = NULL;
 	m->timeout_ms = a->timeout_ms;
+	pthread_mutex_init(&m->pid_lock, NULL);
 	*state = m;
 	return 0;
 }
 
 static void exec_close(void *state)
 {
-	free(state);
+	struct exec_meter *m = state;
+
+	if (!m)
+		return;
+	pthread_mutex_destroy(&m->pid_lock);
+	free(m);
+}
+
+/* Kills the running command's process group, when virtmeter stops. */
+static void exec_interrupt(void *state)
+{
+	struct exec_meter *m = state;
+
+	if (pthread_mutex_trylock(&m->pid_lock) != 0)
+		return; /* being reaped right now */
+	if (m->running > 0) {
+		kill(-m->running, SIGKILL);
+		kill(m->running, SIGKILL);
+	}
+	pthread_mutex_unlock(&m->pid_lock);
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -84,6 +111,8 @@ static void child(struct exec_meter *m, int out_w, int err_w)
 	int null_fd;
 
 	setpgid(0, 0);
+	/* Killed with virtmeter, even when virtmeter itself is killed. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	memset(&sa, 0, sizeof(sa));
@@ -93,6 +122,8 @@ static void child(struct exec_meter *m, int out_w, int err_w)
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_w, 1) < 0 ||
 	    dup2(err_w, 2) < 0)
 		_exit(126);
+	if (null_fd > 2)
+		close(null_fd);
 	execv(m->argv[0], m->argv);
 	_exit(127);
 }
@@ -100,18 +131,27 @@ static void child(struct exec_meter *m, int out_w, int err_w)
 /* Starts the command with its stdout and stderr on pipes. */
 static int start(struct exec_meter *m, struct run *r, char *err)
 {
-	int out[2], errp[2];
+	int out[2], errp[2], e;
 
 	if (pipe2(out, O_CLOEXEC))
 		goto fail;
 	if (pipe2(errp, O_CLOEXEC)) {
+		e = errno;
 		close(out[0]);
 		close(out[1]);
+		errno = e;
 		goto fail;
 	}
+	pthread_mutex_lock(&m->pid_lock);
 	r->pid = fork();
 	if (r->pid == 0)
 		child(m, out[1], errp[1]);
+	e = errno;
+	/* Also here, so that the group exists before anyone can kill it. */
+	if (r->pid > 0)
+		setpgid(r->pid, r->pid);
+	m->running = r->pid > 0 ? r->pid : 0;
+	pthread_mutex_unlock(&m->pid_lock);
 	close(out[1]);
 	close(errp[1]);
 	r->out_fd = out[0];
@@ -119,12 +159,14 @@ static int start(struct exec_meter *m, struct run *r, char *err)
 	if (r->pid < 0) {
 		close(out[0]);
 		close(errp[0]);
+		errno = e;
 		goto fail;
 	}
 	return 0;
 fail:
-	meter_err(err, "cannot start %s: %s", m->argv[0], strerror(errno));
-	return -errno;
+	e = errno;
+	meter_err(err, "cannot start %s: %s", m->argv[0], strerror(e));
+	return -e;
 }
 
 /* Reads what is ready on fd into buf (keeping at most cap bytes, the rest
@@ -175,25 +217,42 @@ static int collect(struct exec_meter *m, struct run *r, double deadline)
 	return 0;
 }
 
+/* Reaps the child, which has exited or been killed: its pid is first
+ * taken out of reach of exec_interrupt. */
+static void reap_now(struct exec_meter *m, struct run *r, int *status)
+{
+	pthread_mutex_lock(&m->pid_lock);
+	m->running = 0;
+	pthread_mutex_unlock(&m->pid_lock);
+	while (waitpid(r->pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
 /* Waits for the child until the deadline; kills its group after that.
  * Returns 0 with its wait status, or -ETIMEDOUT (killed and reaped). */
-static int reap(struct run *r, double deadline, int *status)
+static int reap(struct exec_meter *m, struct run *r, double deadline,
+		int *status)
 {
-	for (;;) {
-		pid_t p = waitpid(r->pid, status, WNOHANG);
+	siginfo_t si;
 
-		if (p == r->pid)
+	for (;;) {
+		/* WNOWAIT: see the exit without reaping, so that the pid
+		 * stays ours until reap_now. */
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 &&
+		    errno != EINTR)
+			break;
+		if (si.si_pid == r->pid) {
+			reap_now(m, r, status);
 			return 0;
-		if (p < 0 && errno != EINTR)
-			return -errno;
+		}
 		if (now_ms() >= deadline)
 			break;
 		usleep(2000);
 	}
 	kill(-r->pid, SIGKILL);
 	kill(r->pid, SIGKILL);
-	while (waitpid(r->pid, status, 0) < 0 && errno == EINTR)
-		;
+	reap_now(m, r, status);
 	return -ETIMEDOUT;
 }
 
@@ -264,7 +323,7 @@ static int exec_read(void *state, struct virtmeter_reading *out, size_t max,
 	close(r.out_fd);
 	close(r.err_fd);
 	/* A timeout while reading still has to kill and reap the child. */
-	rrc = reap(&r, rc == -ETIMEDOUT ? 0 : deadline, &status);
+	rrc = reap(m, &r, rc == -ETIMEDOUT ? 0 : deadline, &status);
 	if (rc == 0)
 		rc = rrc;
 	rc = judge(m, &r, rc, status, err);
@@ -282,4 +341,5 @@ const struct meter_ops meter_exec_ops = {
 	.open = exec_open,
 	.read = exec_read,
 	.close = exec_close,
+	.interrupt = exec_interrupt,
 };

@@ -1,5 +1,6 @@
 /* The hwmon meter: every power and energy channel of every hwmon device in
- * sysfs (<sysfs>/class/hwmon/hwmonN): powerK_input or, failing that,
+ * sysfs (<sysfs>/class/hwmon/hwmonN, or its device/ directory for older
+ * drivers): powerK_input or, failing that,
  * powerK_average in microwatts, and energyK_input in microjoules (a
  * counter that only resets). A channel's zone is "DEVICE/LABEL", from the
  * device's name file and the channel's powerK_label / energyK_label (else
@@ -164,7 +165,7 @@ static int hwmon_open(const struct meter_args *a, void **state, char *err)
 {
 	char dir[PATH_MAX], dev[PATH_MAX], name[VIRTMETER_ZONE_MAX];
 	char **devs = NULL;
-	size_t ndev = 0;
+	size_t ndev = 0, before;
 	struct hwmon *h;
 	int rc;
 
@@ -176,7 +177,13 @@ static int hwmon_open(const struct meter_args *a, void **state, char *err)
 	for (size_t i = 0; rc == 0 && i < ndev; i++) {
 		dev_name(dir, devs, ndev, i, name);
 		meter_fmt(dev, sizeof(dev), "%s/%s", dir, devs[i]);
+		before = h->nchans;
 		rc = dev_open(h, dev, name, err);
+		/* Older drivers keep their attributes in the device directory. */
+		if (rc == 0 && h->nchans == before &&
+		    meter_fmt(dev, sizeof(dev), "%s/%s/device", dir, devs[i]) == 0 &&
+		    access(dev, F_OK) == 0)
+			rc = dev_open(h, dev, name, err);
 	}
 	meter_names_free(devs, ndev);
 	if (rc == 0 && h->nchans == 0) {

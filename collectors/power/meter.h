@@ -38,6 +38,9 @@ struct meter_ops {
 	int (*read)(void *state, struct virtmeter_reading *out, size_t max,
 		    char *err);
 	void (*close)(void *state);
+	/* Optional (may be NULL): called from another thread while a read
+	 * runs, when the meter stops, to end that read soon. Must not block. */
+	void (*interrupt)(void *state);
 	/* Optional (NULL if the meter has none): how many malformed frames
 	 * the meter skipped since it was opened (serial meters). */
 	uint64_t (*skipped)(void *state);

@@ -20,9 +20,11 @@ struct meter_run {
 	unsigned interval_ms, timeout_ms;
 	double max_gap_s;
 	pthread_t thread;
-	/* The thread's own. */
+	/* Written by the thread under lock, read by it without: the stopper
+	 * reads them under lock to interrupt a read. */
 	void *state;
 	bool opened;
+	/* The thread's own. */
 	struct log_once health;
 	/* Guarded by lock. */
 	pthread_mutex_t lock;
@@ -128,6 +130,19 @@ static void count_skipped(struct meter_run *m)
 	m->skipped_seen = now;
 }
 
+/* Closes the meter (the thread only). */
+static void close_meter(struct meter_run *m)
+{
+	void *st;
+
+	pthread_mutex_lock(&m->lock);
+	st = m->state;
+	m->state = NULL;
+	m->opened = false;
+	pthread_mutex_unlock(&m->lock);
+	m->ops->close(st);
+}
+
 /* Opens the meter if needed and reads it once into buf. Returns the
  * number of readings or a negative errno with err set. */
 static int read_once(struct meter_run *m, struct virtmeter_reading *buf,
@@ -139,25 +154,28 @@ static int read_once(struct meter_run *m, struct virtmeter_reading *buf,
 		.cfg = m->has_cfg ? &m->cfg : NULL,
 		.timeout_ms = m->timeout_ms,
 	};
+	void *st = NULL;
 	int rc;
 
 	if (!m->opened) {
-		rc = m->ops->open(&a, &m->state, err);
+		rc = m->ops->open(&a, &st, err);
 		if (rc)
 			return rc;
+		pthread_mutex_lock(&m->lock);
+		m->state = st;
 		m->opened = true;
+		pthread_mutex_unlock(&m->lock);
 	}
 	memset(buf, 0, METER_MAX_ZONES * sizeof(*buf));
 	rc = m->ops->read(m->state, buf, METER_MAX_ZONES, err);
 	if (m->ops->skipped)
 		count_skipped(m);
+	/* A failed read closes the meter; the next read opens it again (a
+	 * device that went away and came back, a plugin that lost its
+	 * connection). */
 	if (rc < 0) {
 		m->skipped_seen = 0; /* a new opening counts from 0 */
-		/* Opened again on the next read: a device that went away
-		 * and came back, or a plugin that lost its connection. */
-		m->ops->close(m->state);
-		m->opened = false;
-		m->state = NULL;
+		close_meter(m);
 	}
 	return rc;
 }
@@ -166,7 +184,7 @@ static void cycle(struct meter_run *m, struct virtmeter_reading *buf)
 {
 	char err[METER_ERR_MAX] = "";
 	double t, real, took;
-	bool was_stuck;
+	bool was_stuck, stopping;
 	int n;
 
 	pthread_mutex_lock(&m->lock);
@@ -179,6 +197,7 @@ static void cycle(struct meter_run *m, struct virtmeter_reading *buf)
 	pthread_mutex_lock(&m->lock);
 	took = t - m->busy_since;
 	was_stuck = m->stuck_logged;
+	stopping = m->stopping;
 	m->busy = false;
 	m->stuck_logged = false;
 	m->up = n > 0;
@@ -191,7 +210,7 @@ static void cycle(struct meter_run *m, struct virtmeter_reading *buf)
 		log_info("meter %s: the read that hung returned after %.1fs", m->name, took);
 	if (n > 0)
 		log_recover(&m->health, "meter %s (%s) recovered", m->name, m->ops->source);
-	else
+	else if (!stopping) /* a read ended by the stop is no failure */
 		log_fail_once(&m->health, "meter %s (%s) failed: %s; virtmeter_meter_up "
 			      "is 0 until it answers", m->name, m->ops->source,
 			      err[0] ? err : strerror(n < 0 ? -n : EIO));
@@ -223,7 +242,7 @@ static void *run_main(void *arg)
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (m->opened)
-		m->ops->close(m->state);
+		close_meter(m);
 	free(buf);
 	release(m);
 	return NULL;
@@ -294,11 +313,25 @@ void meter_run_view(struct meter_run *m, double now, struct meter_view *out)
 			 m->ops->source, m->timeout_ms / 1000.0);
 }
 
+void meter_run_seed(struct meter_run *m, const char *zone, double joules)
+{
+	struct meter_zone *z;
+
+	pthread_mutex_lock(&m->lock);
+	z = zone_get(m, zone);
+	if (z)
+		z->acc.total += joules;
+	pthread_mutex_unlock(&m->lock);
+}
+
 void meter_run_signal_stop(struct meter_run *m)
 {
 	pthread_mutex_lock(&m->lock);
 	m->stopping = true;
 	pthread_cond_broadcast(&m->cond);
+	/* End a read in progress where the meter can (an exec command). */
+	if (m->opened && m->busy && m->ops->interrupt)
+		m->ops->interrupt(m->state);
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -56,6 +56,11 @@ int meter_run_start(const char *name, const struct meter_ops *ops,
  * one warning is logged). Never waits for a read. */
 void meter_run_view(struct meter_run *m, double now, struct meter_view *out);
 
+/* Adds joules to the energy counter of zone (created if new): the total
+ * a previous run of the same meter reached, so that a reload does not
+ * reset it. Safe while the meter runs. */
+void meter_run_seed(struct meter_run *m, const char *zone, double joules);
+
 /* Asks the meter's thread to stop, without waiting. */
 void meter_run_signal_stop(struct meter_run *m);
 

@@ -5,6 +5,7 @@
  * functions. Readings it returns are checked too (zone names, bits). */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,11 @@
 #include "collectors/power/meter.h"
 #include "collectors/power/parse.h"
 #include "exporter/config.h"
+
+/* dlopen and dlclose from several meter threads at once are safe in glibc,
+ * but serialising them keeps dlerror() messages with their call and keeps
+ * race detectors (which do not see the loader's own lock) quiet. */
+static pthread_mutex_t dl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct plugin {
 	void *handle;
@@ -53,8 +59,11 @@ static void plugin_close(void *state)
 		return;
 	if (p->d && p->state)
 		p->d->close(p->state);
-	if (p->handle)
+	if (p->handle) {
+		pthread_mutex_lock(&dl_lock);
 		dlclose(p->handle);
+		pthread_mutex_unlock(&dl_lock);
+	}
 	free(p);
 }
 

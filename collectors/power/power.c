@@ -7,6 +7,7 @@
 #include "build-config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,19 @@ struct power {
 	struct meter_run *m[CONFIG_MAX_METERS];
 };
 
+/* The energy totals of the meters of the last run, handed from fini to the
+ * next init (a reload), so that counters continue instead of resetting. */
+struct carry {
+	char meter[CONFIG_METER_NAME_MAX];
+	const char *source;
+	char zone[VIRTMETER_ZONE_MAX];
+	double joules;
+};
+
+static pthread_mutex_t carry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct carry *carried;
+static size_t ncarried;
+
 static double now_mono(void)
 {
 	struct timespec ts;
@@ -136,20 +150,61 @@ static void add_meter(struct power *p, const struct collector_env *env,
 		return;
 	}
 	p->m[p->n++] = m;
+	pthread_mutex_lock(&carry_lock);
+	for (size_t i = 0; i < ncarried; i++)
+		if (strcmp(carried[i].meter, name) == 0 && carried[i].source == ops->source)
+			meter_run_seed(m, carried[i].zone, carried[i].joules);
+	pthread_mutex_unlock(&carry_lock);
+}
+
+/* Keeps the energy totals of p's meters for the next init. */
+static void carry_save(struct power *p, struct meter_view *v)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&carry_lock);
+	free(carried);
+	ncarried = 0;
+	carried = calloc(p->n * METER_MAX_ZONES + 1, sizeof(*carried));
+	for (size_t i = 0; carried && i < p->n; i++) {
+		meter_run_view(p->m[i], now_mono(), v);
+		for (size_t k = 0; k < v->nzones; k++) {
+			if (!v->zones[k].acc.have_prev && v->zones[k].acc.total == 0)
+				continue;
+			memcpy(carried[n].meter, v->name, sizeof(carried[n].meter));
+			carried[n].source = v->source;
+			memcpy(carried[n].zone, v->zones[k].name, sizeof(carried[n].zone));
+			carried[n++].joules = v->zones[k].acc.total;
+		}
+	}
+	ncarried = n;
+	pthread_mutex_unlock(&carry_lock);
+}
+
+/* Forgets the totals once the meters of a new run took theirs. */
+static void carry_drop(void)
+{
+	pthread_mutex_lock(&carry_lock);
+	free(carried);
+	carried = NULL;
+	ncarried = 0;
+	pthread_mutex_unlock(&carry_lock);
 }
 
 /* Without a meters: list, RAPL and hwmon are found in sysfs. */
 static void discover(struct power *p, const struct collector_env *env)
 {
-	if (meter_rapl_present(env->sysfs))
+	const char *sysfs = env->sysfs ? env->sysfs : "/sys";
+
+	if (meter_rapl_present(sysfs))
 		add_meter(p, env, "rapl", &meter_rapl_ops, NULL);
-	if (meter_hwmon_present(env->sysfs))
+	if (meter_hwmon_present(sysfs))
 		add_meter(p, env, "hwmon", &meter_hwmon_ops, NULL);
 	if (p->n == 0)
 		log_info("power: no meter configured and none found (no RAPL zone "
 			 "under %s/class/powercap, no hwmon power or energy "
 			 "sensor under %s/class/hwmon): no power metrics",
-			 env->sysfs, env->sysfs);
+			 sysfs, sysfs);
 }
 
 static int power_init(const struct collector_env *env, void **state)
@@ -168,6 +223,7 @@ static int power_init(const struct collector_env *env, void **state)
 	} else {
 		discover(p, env);
 	}
+	carry_drop();
 	*state = p;
 	return 0;
 }
@@ -224,9 +280,14 @@ static void power_fini(void *state)
 {
 	struct power *p = state;
 	struct timespec deadline;
+	struct meter_view *v;
 
 	if (!p)
 		return;
+	v = malloc(sizeof(*v));
+	if (v)
+		carry_save(p, v);
+	free(v);
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += STOP_GRACE_MS / 1000;
 	for (size_t i = 0; i < p->n; i++)
@@ -238,8 +299,8 @@ static void power_fini(void *state)
 
 const struct collector power_collector = {
 	.name = "power",
-	.help = "Power meters: RAPL, hwmon, exec commands and plugins, each "
-		"read on its own interval",
+	.help = "power meters (RAPL, hwmon, exec commands, plugins), each read by "
+		"a thread of its own on its own interval",
 	.default_enabled = true,
 	.interval_ms = 1000,
 	.timeout_ms = 5000,

@@ -7,6 +7,12 @@
  * the meter stops. The built-in meters (RAPL, hwmon, exec) fill the same
  * struct virtmeter_reading.
  *
+ * Threads: calls on one state never overlap (open, then reads one after
+ * the other, then close, all from that meter's thread). One plugin may be
+ * listed as several meters, which share the loaded object: keep all state
+ * behind the state pointer, not in globals. A read that fails makes
+ * virtmeter close the state and open a new one for the next read.
+ *
  * Compatibility: abi_version changes only when a field changes meaning;
  * new slots are appended to the end of struct virtmeter_meter and found
  * through struct_size, so a plugin built against an older header of the

@@ -80,6 +80,17 @@ kill -HUP "$VM_PID"
 wait_read_after pdu "$(now_s)" || tap_fail "the reloaded exec meter reads" "$(cat "$VM_LOG")"
 tap_is "$(meter_series "$TEST_TMP/m.b" virtmeter_meter_up pdu)" 1 "a reload starts the meters of the new file"
 tap_is "$(grep -c '^virtmeter_meter_up' "$TEST_TMP/m.b")" 1 "and only those"
+sleep 1
+wait_read_after pdu "$(now_s)"
+e1=$(meter_series "$TEST_TMP/m.b" virtmeter_energy_joules_total pdu "")
+printf 'meters:\n  - {name: pdu, type: exec, interval: 400ms, command: [%s, good]}\n' "$M" >"$CONF"
+kill -HUP "$VM_PID"
+reloads() { [ "$(grep -c 'configuration reloaded' "$VM_LOG")" -ge "$1" ]; }
+wait_for 5 reloads 2 || tap_fail "the second reload happens" "$(cat "$VM_LOG")"
+wait_read_after pdu "$(now_s)"
+e2=$(meter_series "$TEST_TMP/m.b" virtmeter_energy_joules_total pdu "")
+tap_check "a reload keeps the energy counters of a meter it keeps ($e1 -> $e2)" \
+	awk -v a="$e1" -v b="$e2" 'BEGIN { exit !(a > 0 && b >= a) }'
 stop_virtmeter
 tap_is "$VM_STATUS" 0 "virtmeter stops cleanly"
 tap_done

@@ -15,6 +15,8 @@ M=$TEST_TMP/exec-meter.sh
 cp "$top_srcdir/tests/fixtures/power/exec-meter.sh" "$M" && chmod +x "$M"
 CNT=$TEST_TMP/counter.txt
 printf 'joules 1000 psu1\n' >"$CNT"
+WF=$TEST_TMP/watts.txt
+printf 'watts 100\n' >"$WF"
 CONF=$TEST_TMP/meters.yml
 cat >"$CONF" <<EOC
 meters:
@@ -24,11 +26,13 @@ meters:
   - {name: hang, type: exec, interval: 500ms, timeout: 1s, command: [$M, hang]}
   - {name: fail, type: exec, command: [$M, fail]}
   - {name: missing, type: exec, command: [$TEST_TMP/no-such-program]}
+  - {name: flood, type: exec, command: [$M, flood]}
   - {name: counter, type: exec, interval: 300ms, command: [$M, file, $CNT]}
+  - {name: gap, type: exec, interval: 300ms, max_gap: 1s, command: [$M, file, $WF]}
 EOC
 
 start_virtmeter --config.file="$CONF" --no-collector.process ||
-	tap_abort "virtmeter starts with seven exec meters"
+	tap_abort "virtmeter starts with nine exec meters"
 wait_read_after good "$(now_s)" || tap_abort "the good exec meter reads" "$(cat "$VM_LOG")"
 sleep 1.5
 wait_read_after good "$(now_s)"
@@ -45,7 +49,7 @@ e=$(meter_series "$B" virtmeter_energy_joules_total good "")
 tap_check "watts are integrated over the real sample times (got $e J)" \
 	awk -v e="$e" 'BEGIN { exit !(e > 60) }'
 
-for m in garbage partial hang fail missing; do
+for m in garbage partial hang fail missing flood; do
 	tap_is "$(meter_series "$B" virtmeter_meter_up "$m")" 0 "meter $m is down"
 	tap_is "$(samples "$B" virtmeter_power_watts "meter=\"$m\"" | wc -l)" 0 "meter $m has no power sample"
 done
@@ -57,6 +61,7 @@ tap_check "a hung command is killed at its timeout" \
 tap_check "a non-zero exit is logged with the command's stderr" \
 	log_has "meter fail \(exec\) failed: .*exec-meter.sh exited with status 3; stderr: sensor offline"
 tap_check "a missing program is logged" log_has "meter missing \(exec\) failed: .*no-such-program exited with status 127 \(cannot execute it"
+tap_check "output past 64 KiB is refused" log_has "meter flood \(exec\) failed: .*exec-meter.sh printed more than 65536 bytes"
 tap_is "$(grep -c 'meter garbage (exec) failed' "$VM_LOG")" 1 "a failing meter logs once, not every read"
 
 # The hung command's process group is killed, not left behind.
@@ -92,8 +97,37 @@ tap_is "$(meter_series "$B" virtmeter_meter_up counter)" 0 "a bad line takes the
 c4=$(meter_series "$B" virtmeter_energy_joules_total counter psu1)
 tap_is "$c4" "$c3" "a rejected read adds nothing, not even its good lines"
 
+# A gap longer than max_gap is not bridged: 5 s of failed reads at 100 W
+# would add 500 J if it were. What is added is the reads published after
+# g1 (it may be up to a collector cycle old) and after the gap: under 300 J.
+wait_read_after gap "$(now_s)"
+g1=$(meter_series "$B" virtmeter_energy_joules_total gap "")
+printf 'watts x\n' >"$WF"
+sleep 5
+printf 'watts 100\n' >"$WF"
+wait_read_after gap "$(now_s)"
+g2=$(meter_series "$B" virtmeter_energy_joules_total gap "")
+d=$(awk -v a="$g1" -v b="$g2" 'BEGIN { printf "%.1f", b - a }')
+tap_check "a gap longer than max_gap adds no made-up energy ($d J)" \
+	awk -v d="$d" 'BEGIN { exit !(d >= 0 && d < 300) }'
+wait_read_after gap "$(now_s)"
+g3=$(meter_series "$B" virtmeter_energy_joules_total gap "")
+tap_check "counting goes on after the gap ($g2 -> $g3)" awk -v a="$g2" -v b="$g3" 'BEGIN { exit !(b > a) }'
+
 fetch h "$VM_URL/healthz" >/dev/null
 tap_is "$(fetch h "$VM_URL/healthz")" 200 "virtmeter keeps serving"
 stop_virtmeter
 tap_is "$VM_STATUS" 0 "virtmeter stops cleanly while a command hangs"
+sleep 0.2
+tap_is "$(pgrep -f 'sleep 3599.25' | wc -l)" 0 "no command it started outlives it"
+
+# Killed outright, virtmeter takes its running commands with it.
+start_virtmeter --config.file="$CONF" --no-collector.process ||
+	tap_abort "virtmeter starts again"
+wait_for 5 pgrep -f 'sleep 3599.25' >/dev/null
+kill -KILL "$VM_PID"
+wait "$VM_PID" 2>/dev/null
+lib_untrack_pid "$VM_PID"
+wait_for 3 bash -c '! pgrep -f "sleep 3599.25" >/dev/null'
+tap_is "$(pgrep -f 'sleep 3599.25' | wc -l)" 0 "a command running when virtmeter is killed is killed too"
 tap_done

@@ -97,7 +97,10 @@ static void hwmon_reads_power_and_energy_channels_by_label(void **st)
 	assert_int_equal(meter_hwmon_ops.open(&a, &state, err), 0);
 	memset(r, 0, sizeof(r));
 	n = meter_hwmon_ops.read(state, r, METER_MAX_ZONES, err);
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 5);
+	z = find(r, n, "legacy_meter/power1"); /* in hwmon4/device/ */
+	assert_non_null(z);
+	assert_true(z->watts == 55);
 	z = find(r, n, "power_meter/power1");
 	assert_non_null(z);
 	assert_int_equal(z->have, VIRTMETER_HAVE_WATTS);
