@@ -196,9 +196,17 @@ static int http_read(void *state, struct virtmeter_reading *out, size_t max,
 	return 1;
 }
 
+static void http_interrupt(void *state)
+{
+	struct http_meter *m = state;
+
+	meter_http_interrupt(m->client);
+}
+
 const struct meter_ops meter_http_ops = {
 	.source = "http",
 	.open = http_open,
 	.read = http_read,
 	.close = http_close,
+	.interrupt = http_interrupt,
 };

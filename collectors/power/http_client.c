@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ struct meter_http {
 	char password[CONFIG_SECRET_MAX];
 	char ca_file[CONFIG_ARG_MAX];
 	bool insecure;
+	atomic_bool stop; /* set by meter_http_interrupt, from another thread */
 	/* The last answer. */
 	char *body;
 	size_t len, cap;
@@ -69,6 +71,19 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	memcpy(h->body + h->len, data, add);
 	h->len += add;
 	return add;
+}
+
+/* Ends a transfer once meter_http_interrupt was called. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct meter_http *h = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load(&h->stop) ? 1 : 0;
 }
 
 /* Copies the value of header name from line (len bytes) into out when the
@@ -122,6 +137,9 @@ static int setup(struct meter_http *h)
 	SET(CURLOPT_WRITEDATA, h);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, h);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, h);
 	SET(CURLOPT_USERAGENT, "virtmeter/" PACKAGE_VERSION);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)METER_HTTP_MAX);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -220,6 +238,9 @@ static int transfer_err(struct meter_http *h, CURLcode rc, const char *method,
 		return -EPROTO;
 	}
 	switch (rc) {
+	case CURLE_ABORTED_BY_CALLBACK:
+		meter_err(err, "%s %s: stopped", method, url);
+		return -ECANCELED;
 	case CURLE_OPERATION_TIMEDOUT:
 		meter_err(err, "%s %s: no answer within %ums (timeout)", method, url,
 			  h->timeout_ms);
@@ -260,6 +281,10 @@ int meter_http_request(struct meter_http *h, const char *method,
 
 	meter_url_shown(url, shown, sizeof(shown));
 
+	if (atomic_load(&h->stop)) {
+		meter_err(err, "%s: stopped", method);
+		return -ECANCELED;
+	}
 	h->len = 0;
 	h->too_big = false;
 	h->token[0] = h->location[0] = h->errbuf[0] = '\0';
@@ -292,6 +317,11 @@ out:
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);
 	return ret;
+}
+
+void meter_http_interrupt(struct meter_http *h)
+{
+	atomic_store(&h->stop, true);
 }
 
 const char *meter_http_body(const struct meter_http *h, size_t *len)

@@ -44,6 +44,11 @@ int meter_http_request(struct meter_http *h, const char *method,
 		       const char *url, const char *body, const char *token,
 		       long *status, char *err);
 
+/* Makes the request running in another thread end soon (within about a
+ * second) with -ECANCELED, and every later one fail at once. Does not
+ * block; for the meters' interrupt operation. */
+void meter_http_interrupt(struct meter_http *h);
+
 /* The body of the last answer (not NUL-terminated) and its length; owned
  * by the client until the next request. */
 const char *meter_http_body(const struct meter_http *h, size_t *len);

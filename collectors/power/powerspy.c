@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ struct spy {
 	char name[CONFIG_METER_NAME_MAX];
 	char device[CONFIG_ARG_MAX];
 	int fd;
+	int wake; /* an eventfd: spy_interrupt ends a wait for bytes */
 	unsigned timeout_ms;
 	struct psy_scan scan;
 	struct psy_ident id;
@@ -156,16 +158,20 @@ static int next_frame(struct spy *s, double deadline, char *frame, char *err)
 {
 	for (;;) {
 		char buf[1];
-		struct pollfd p = {s->fd, POLLIN, 0};
+		struct pollfd p[2] = {{s->fd, POLLIN, 0}, {s->wake, POLLIN, 0}};
 		double left = deadline - now_s();
 		bool got = false;
 		ssize_t n;
 		int rc;
 
 		/* Past the deadline, bytes already received are still taken. */
-		rc = poll(&p, 1, left > 0 ? (int)(left * 1000) + 1 : 0);
+		rc = poll(p, 2, left > 0 ? (int)(left * 1000) + 1 : 0);
 		if (rc < 0 && errno == EINTR)
 			continue;
+		if (rc > 0 && p[1].revents) {
+			meter_err(err, "%s: stopped", s->device);
+			return -ECANCELED;
+		}
 		if (rc == 0 && left <= 0)
 			return 0;
 		if (rc == 0)
@@ -329,6 +335,8 @@ static void spy_close(void *state)
 		send_cmd(s, "<Q>", err); /* leave the device idle for the next reader */
 		close(s->fd);
 	}
+	if (s->wake >= 0)
+		close(s->wake);
 	free(s);
 }
 
@@ -356,7 +364,13 @@ static int spy_open(const struct meter_args *a, void **state, char *err)
 	snprintf(s->name, sizeof(s->name), "%s", a->name);
 	snprintf(s->device, sizeof(s->device), "%s", cm->net.device);
 	s->timeout_ms = a->timeout_ms;
+	s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	s->fd = open(s->device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (s->wake < 0 && s->fd >= 0) {
+		rc = -errno;
+		meter_err(err, "cannot make an eventfd: %s", strerror(-rc));
+		goto fail;
+	}
 	if (s->fd < 0) {
 		rc = -errno;
 		meter_err(err, "cannot open %s: %s", s->device, strerror(-rc));
@@ -438,6 +452,16 @@ static int spy_read(void *state, struct virtmeter_reading *out, size_t max,
 	return 1;
 }
 
+/* Ends a wait for bytes in another thread (the meter stops). */
+static void spy_interrupt(void *state)
+{
+	struct spy *s = state;
+	uint64_t one = 1;
+
+	if (write(s->wake, &one, sizeof(one)) < 0)
+		return; /* the counter is already set: the wait ends anyway */
+}
+
 /* Frames skipped since the device was opened: without five hex fields,
  * cut short by the next frame, or overlong. */
 static uint64_t spy_skipped(void *state)
@@ -452,5 +476,6 @@ const struct meter_ops meter_powerspy_ops = {
 	.open = spy_open,
 	.read = spy_read,
 	.close = spy_close,
+	.interrupt = spy_interrupt,
 	.skipped = spy_skipped,
 };

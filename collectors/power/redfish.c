@@ -291,9 +291,17 @@ static int redfish_read(void *state, struct virtmeter_reading *out, size_t max,
 	return (int)total;
 }
 
+static void redfish_interrupt(void *state)
+{
+	struct redfish_meter *m = state;
+
+	meter_http_interrupt(m->client);
+}
+
 const struct meter_ops meter_redfish_ops = {
 	.source = "redfish",
 	.open = redfish_open,
 	.read = redfish_read,
 	.close = redfish_close,
+	.interrupt = redfish_interrupt,
 };

@@ -53,6 +53,7 @@ EOC
 	rf status500 rf_500
 	rf badpass rf_badpass
 	rf hang hang "timeout: 1s"
+	rf hanglong hang "timeout: 30s"
 	rf badcert dellbad
 	printf '  - {name: insecure, type: redfish, url: "%s:%s", username: %s, password_file: %s, tls_insecure: true}\n' \
 		"$H" "$(port_of dellbad)" "$NET_USER" "$PW"
@@ -129,7 +130,13 @@ tap_check "a BMC whose counter goes back does not take the total back ($e2 -> $e
 
 no_secret_logged "no password reaches the log, even at debug level"
 tap_is "$(fetch h "$VM_URL/healthz")" 200 "virtmeter keeps serving"
+t0=$(now_s)
 stop_virtmeter
+t1=$(now_s)
+tap_check "a read that hangs (30 s timeout) is interrupted at stop, not left behind" \
+	fails grep -q "did not stop in time" "$VM_LOG"
+tap_check "virtmeter stops within 2 s while a server hangs" \
+	awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 2) }'
 tap_is "$VM_STATUS" 0 "virtmeter stops cleanly while a BMC hangs"
 s=$(fixture_get hpe _stats https)
 tap_is "$(json_field "$s" logouts)" 1 "the session is closed (DELETE) when virtmeter stops"
