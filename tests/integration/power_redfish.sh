@@ -45,6 +45,7 @@ CONF=$TEST_TMP/meters.yml
     password: '$NET_PASS'
     ca_file: $CA
     interval: 500ms
+  - {name: hpebad, type: redfish, url: "$H:$(port_of hpe)", auth: session, username: $NET_USER, password: wrong-Pa55, ca_file: $CA}
   - {name: env, type: redfish, url: "http://127.0.0.1:$(port_of env)", username: $NET_USER, password_file: $PW, interval: 500ms}
 EOC
 	rf garbage rf_garbage
@@ -83,7 +84,7 @@ tap_is "$(meter_series "$B" virtmeter_power_watts env 1U)" 374.12 "its PowerWatt
 tap_is "$(meter_series "$B" virtmeter_meter_up insecure)" 1 "tls_insecure: true reads a BMC whose certificate does not verify"
 e1=$(meter_series "$B" virtmeter_energy_joules_total env 1U)
 
-for m in garbage truncated wrongtype status500 badpass hang badcert; do
+for m in garbage truncated wrongtype status500 badpass hpebad hang badcert; do
 	tap_is "$(meter_series "$B" virtmeter_meter_up "$m")" 0 "meter $m is down"
 	tap_is "$(samples "$B" virtmeter_power_watts "meter=\"$m\"" | wc -l)" 0 "meter $m has no power sample"
 done
@@ -96,6 +97,8 @@ tap_check "a wrong type is logged with its property" \
 tap_check "HTTP 500 is logged" log_has "meter status500 \(redfish\) failed: $P: HTTP status 500"
 tap_check "HTTP 401 is logged with a hint" \
 	log_has "meter badpass \(redfish\) failed: GET $H:[0-9]+/redfish/v1/Chassis: HTTP status 401 \(check username and password\)"
+tap_check "a refused session login is logged" \
+	log_has "meter hpebad \(redfish\) failed: session login: POST $H:[0-9]+/redfish/v1/SessionService/Sessions: HTTP status 401 \(check username and password\)"
 tap_check "a certificate that does not verify is logged" \
 	log_has "meter badcert \(redfish\) failed: GET $H:[0-9]+/redfish/v1/Chassis: TLS certificate does not verify"
 tap_check "a BMC that never answers is logged as a timeout" \
