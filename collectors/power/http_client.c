@@ -22,7 +22,8 @@
 
 struct meter_http {
 	CURL *curl;
-	unsigned timeout_ms;
+	unsigned timeout_ms; /* of each request (meter_http_budget) */
+	unsigned read_ms;    /* the meter's timeout, for messages */
 	bool digest;
 	char username[CONFIG_SECRET_MAX];
 	char password[CONFIG_SECRET_MAX];
@@ -167,6 +168,7 @@ int meter_http_new(const struct meter_http_opts *o, struct meter_http **out,
 	if (!h)
 		return -ENOMEM;
 	h->timeout_ms = o->timeout_ms;
+	h->read_ms = o->timeout_ms;
 	h->insecure = o->insecure;
 	h->digest = o->digest;
 	snprintf(h->username, sizeof(h->username), "%s", o->username ? o->username : "");
@@ -243,7 +245,7 @@ static int transfer_err(struct meter_http *h, CURLcode rc, const char *method,
 		return -ECANCELED;
 	case CURLE_OPERATION_TIMEDOUT:
 		meter_err(err, "%s %s: no answer within %ums (timeout)", method, url,
-			  h->timeout_ms);
+			  h->read_ms);
 		return -ETIMEDOUT;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_ISSUER_ERROR:
@@ -322,6 +324,15 @@ out:
 void meter_http_interrupt(struct meter_http *h)
 {
 	atomic_store(&h->stop, true);
+}
+
+void meter_http_budget(struct meter_http *h, unsigned ms)
+{
+	if (ms == 0)
+		ms = 1;
+	h->timeout_ms = ms;
+	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)ms);
+	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)ms);
 }
 
 const char *meter_http_body(const struct meter_http *h, size_t *len)

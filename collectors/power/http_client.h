@@ -49,6 +49,11 @@ int meter_http_request(struct meter_http *h, const char *method,
  * block; for the meters' interrupt operation. */
 void meter_http_interrupt(struct meter_http *h);
 
+/* Limits the next requests to ms milliseconds each (at least 1): a meter
+ * that makes several requests per read gives each what is left of its
+ * timeout. */
+void meter_http_budget(struct meter_http *h, unsigned ms);
+
 /* The body of the last answer (not NUL-terminated) and its length; owned
  * by the client until the next request. */
 const char *meter_http_body(const struct meter_http *h, size_t *len);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <yajl/yajl_gen.h>
 
@@ -33,10 +34,36 @@ struct redfish_meter {
 	char token[512];
 	char logout[CONFIG_URL_MAX + RF_PATH_MAX]; /* the session's URL, for DELETE */
 	struct meter_http *client;
+	unsigned timeout_ms;
+	double deadline; /* monotonic seconds: the end of this read */
 	size_t nres; /* 0 until discovery succeeded */
 	struct rf_res res[RF_MAX_CHASSIS];
 	char url[CONFIG_URL_MAX + RF_PATH_MAX];
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Gives the next request what is left of the read's timeout (all the
+ * requests of one read share it). Returns 0, or -ETIMEDOUT with err set
+ * when nothing is left. */
+static int budget(struct redfish_meter *m, const char *path, char *err)
+{
+	double left = m->deadline - now_s();
+
+	if (left <= 0.001) {
+		meter_err(err, "%s%s: the read's %ums ran out before this request "
+			  "(a slow BMC: raise timeout)", m->base, path, m->timeout_ms);
+		return -ETIMEDOUT;
+	}
+	meter_http_budget(m->client, (unsigned)(left * 1000));
+	return 0;
+}
 
 /* Sets m->url to the base followed by path, or to path when it is a full
  * URL. */
@@ -121,10 +148,15 @@ static int get(struct redfish_meter *m, const char *path, char *err)
 
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (m->session && !m->token[0]) {
-			rc = login(m, err);
+			rc = budget(m, SESSIONS_PATH, err);
+			if (rc == 0)
+				rc = login(m, err);
 			if (rc)
 				return rc;
 		}
+		rc = budget(m, path, err);
+		if (rc)
+			return rc;
 		make_url(m, path);
 		rc = meter_http_request(m->client, "GET", m->url, NULL,
 					m->session ? m->token : NULL, &status, err);
@@ -196,9 +228,13 @@ static void redfish_close(void *state)
 
 	if (!m)
 		return;
-	if (m->client && m->token[0] && m->logout[0])
+	if (m->client && m->token[0] && m->logout[0]) {
+		/* Log out, briefly: a BMC that does not answer keeps the
+		 * session until it expires. */
+		meter_http_budget(m->client, m->timeout_ms < 2000 ? m->timeout_ms : 2000);
 		meter_http_request(m->client, "DELETE", m->logout, NULL, m->token,
 				   &status, err);
+	}
 	meter_http_free(m->client);
 	explicit_bzero(m, sizeof(*m));
 	free(m);
@@ -231,6 +267,7 @@ static int redfish_open(const struct meter_args *a, void **state, char *err)
 	if (!m)
 		return -ENOMEM;
 	set_base(m, n->url);
+	m->timeout_ms = a->timeout_ms;
 	m->session = n->auth == CONFIG_AUTH_SESSION;
 	snprintf(m->username, sizeof(m->username), "%s", n->username);
 	if (n->password_file[0])
@@ -266,6 +303,7 @@ static int redfish_read(void *state, struct virtmeter_reading *out, size_t max,
 	size_t total = 0;
 	int rc;
 
+	m->deadline = now_s() + m->timeout_ms / 1000.0;
 	if (m->nres == 0) {
 		rc = discover(m, err);
 		if (rc)
