@@ -68,6 +68,22 @@ out=$("$VIRTMETER" --check-config --config.file="$CONF" 2>&1)
 tap_is "$?" 0 "--check-config accepts http meters of every kind"
 tap_unlike "$out" "Pa55" "--check-config does not print a password"
 
+check_bad() { # NAME YAML EXPECTED-ERE
+	printf '%s' "$2" >"$TEST_TMP/$1.yml"
+	out=$("$VIRTMETER" --check-config --config.file="$TEST_TMP/$1.yml" 2>&1)
+	tap_is "$?" 1 "--check-config refuses $1"
+	tap_like "$out" "$TEST_TMP/$1.yml:$3" "$1 is reported at its line and column"
+	tap_unlike "$out" "s3cret" "and the password is not printed"
+}
+check_bad missing-url $'meters:\n  - name: p\n    type: http\n    preset: tasmota\n' \
+	'2:5: meters\[0\]: a meter of type http needs a url'
+check_bad both-passwords $'meters:\n  - name: b\n    type: redfish\n    url: https://bmc\n    username: u\n    password: s3cret\n    password_file: /etc/p\n' \
+	"7:20: meters\[0\].password_file: give password or password_file, not both"
+check_bad unknown-preset $'meters:\n  - {name: p, type: http, url: "http://p", preset: kasa, password: s3cret}\n' \
+	"2:52: meters\[0\].preset: unknown value 'kasa' \(known: shelly_gen1, shelly_gen2, tasmota\)"
+check_bad credentials-in-url $'meters:\n  - {name: p, type: http, preset: tasmota, url: "http://admin:s3cret@p"}\n' \
+	'2:49: meters\[0\].url: put credentials in username and password'
+
 start_virtmeter --config.file="$CONF" --no-collector.process --log.level=debug ||
 	tap_abort "virtmeter starts with http meters"
 wait_read_after shelly2 "$(now_s)" || tap_abort "the Shelly Gen2 meter reads" "$(cat "$VM_LOG")"
