@@ -89,8 +89,12 @@ static void backoff_note(const char *name, bool ok)
 		unsigned f = backoff[i].failures < 6 ? backoff[i].failures : 6;
 		double wait = (double)(1u << f);
 
+		if (wait > BACKOFF_MAX_S)
+			wait = BACKOFF_MAX_S;
 		backoff[i].failures++;
-		backoff[i].next_try = now_s() + (wait < BACKOFF_MAX_S ? wait : BACKOFF_MAX_S);
+		backoff[i].next_try = now_s() + wait;
+		log_debug("meter %s: open attempt %u failed; the next one in %.0fs",
+			  name, backoff[i].failures, wait);
 	}
 	pthread_mutex_unlock(&backoff_lock);
 }

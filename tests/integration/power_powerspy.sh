@@ -46,7 +46,8 @@ meters:
   - {name: silent, type: powerspy, device: $TEST_TMP/silent, timeout: 2s}
   - {name: absent, type: powerspy, device: $TEST_TMP/no-such-rfcomm}
 EOC
-start_virtmeter --config.file="$CONF" --no-collector.process ||
+T_START=$(now_s)
+start_virtmeter --config.file="$CONF" --no-collector.process --log.level=debug ||
 	tap_abort "virtmeter starts with powerspy meters"
 wait_read_after spy "$(now_s)" || tap_abort "the PowerSpy meter reads" "$(cat "$VM_LOG")"
 sleep 1.2
@@ -81,6 +82,12 @@ tap_check "a device that never answers is logged" \
 tap_check "a missing device is logged" \
 	log_has "meter absent \(powerspy\) failed: cannot open .*/no-such-rfcomm: No such file or directory"
 tap_is "$(grep -c 'meter absent (powerspy) failed' "$VM_LOG")" 1 "a missing device is logged once, not every retry"
+# Opens are retried after 1 s, 2 s, 4 s...: at most log2(elapsed) + 2
+# attempts, where a retry on every 1 s read would make about one a second.
+n_absent=$(grep -c 'meter absent: open attempt [0-9]* failed' "$VM_LOG")
+elapsed=$(awk -v a="$T_START" -v b="$(now_s)" 'BEGIN { printf "%d", b - a }')
+tap_check "a missing device is retried with a growing back-off ($n_absent attempts in ${elapsed}s)" \
+	awk -v n="$n_absent" -v t="$elapsed" 'BEGIN { exit !(n >= 2 && n <= log(t + 1) / log(2) + 2) }'
 
 # The link drops and comes back 1.5 s later: down, logged, reconnected
 # (stopping real-time mode again), and the counter never goes back.
