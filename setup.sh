@@ -18,7 +18,8 @@ run_pkgs=(build-essential autoconf automake libtool pkg-config
 	libcurl4-openssl-dev libyajl-dev zlib1g-dev libyaml-dev)
 # The libvirt tests run a real libvirtd with a TCG qemu guest built from
 # Debian's kernel package and busybox (tests/libvirt/).
-test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps
+# python3 and openssl: the fixture BMCs and plugs, and their test CA.
+test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps python3 openssl
 	clang libclang-rt-14-dev
 	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils lxc)
 

@@ -2,6 +2,7 @@
  * each a mapping of name, type, timing and the keys of its type. Every
  * mistake is reported with its line and column; see docs/config.md. */
 #include "exporter/config_yaml.h"
+#include "exporter/config_meters_net.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +12,9 @@
 
 enum meter_key {
 	MK_NAME, MK_TYPE, MK_INTERVAL, MK_TIMEOUT, MK_MAX_GAP, MK_COMMAND,
-	MK_PATH, MK_ARGUMENT, MK_COUNT
+	MK_PATH, MK_ARGUMENT,
+	/* Then the keys of config_meters_net.h, in their order. */
+	MK_NET_FIRST, MK_COUNT = MK_NET_FIRST + NK_COUNT
 };
 
 /* The keys of one meter (a key table: the name comes first). */
@@ -22,11 +25,32 @@ static const struct {
 	[MK_TIMEOUT] = {"timeout"}, [MK_MAX_GAP] = {"max_gap"},
 	[MK_COMMAND] = {"command"}, [MK_PATH] = {"path"},
 	[MK_ARGUMENT] = {"argument"},
+	[MK_NET_FIRST + NK_URL] = {"url"},
+	[MK_NET_FIRST + NK_USERNAME] = {"username"},
+	[MK_NET_FIRST + NK_PASSWORD] = {"password"},
+	[MK_NET_FIRST + NK_PASSWORD_FILE] = {"password_file"},
+	[MK_NET_FIRST + NK_CA_FILE] = {"ca_file"},
+	[MK_NET_FIRST + NK_TLS_INSECURE] = {"tls_insecure"},
+	[MK_NET_FIRST + NK_AUTH] = {"auth"},
+	[MK_NET_FIRST + NK_PRESET] = {"preset"},
+	[MK_NET_FIRST + NK_ZONE] = {"zone"},
+	[MK_NET_FIRST + NK_WATTS_PATH] = {"watts_path"},
+	[MK_NET_FIRST + NK_ENERGY_PATH] = {"energy_path"},
+	[MK_NET_FIRST + NK_VOLTS_PATH] = {"volts_path"},
+	[MK_NET_FIRST + NK_AMPERES_PATH] = {"amperes_path"},
+	[MK_NET_FIRST + NK_WATTS_SCALE] = {"watts_scale"},
+	[MK_NET_FIRST + NK_ENERGY_SCALE] = {"energy_scale"},
+	[MK_NET_FIRST + NK_VOLTS_SCALE] = {"volts_scale"},
+	[MK_NET_FIRST + NK_AMPERES_SCALE] = {"amperes_scale"},
+	[MK_NET_FIRST + NK_ENERGY_UNIT] = {"energy_unit"},
+	[MK_NET_FIRST + NK_DEVICE] = {"device"},
 };
 
 static const char *const type_names[] = {
 	[CONFIG_METER_RAPL] = "rapl", [CONFIG_METER_HWMON] = "hwmon",
 	[CONFIG_METER_EXEC] = "exec", [CONFIG_METER_PLUGIN] = "plugin",
+	[CONFIG_METER_REDFISH] = "redfish", [CONFIG_METER_HTTP] = "http",
+	[CONFIG_METER_POWERSPY] = "powerspy",
 };
 
 /* One list item while it is parsed: the meter, and where each key's value
@@ -112,7 +136,8 @@ static int set_type(struct parse_ctx *c, const char *path,
 			return 0;
 		}
 	return cy_fail_at(c, &v->start_mark,
-			  "%s: unknown meter type %s (known: rapl, hwmon, exec, plugin)",
+			  "%s: unknown meter type %s (known: rapl, hwmon, exec, plugin, "
+			  "redfish, http, powerspy)",
 			  path, cy_describe(v, tmp, sizeof(tmp)));
 }
 
@@ -167,6 +192,9 @@ static int on_meter_key(struct parse_ctx *c, size_t idx, const char *path,
 		break;
 	case MK_COUNT:
 		break;
+	default:
+		rc = config_net_on_key(c, (unsigned)(idx - MK_NET_FIRST), path, v, m);
+		break;
 	}
 	return rc;
 }
@@ -188,12 +216,20 @@ static int check_item(struct parse_ctx *c, const char *path,
 		return cy_fail_at(c, &start->start_mark, "%s: a meter needs a name", path);
 	if (!(it->seen & (1u << MK_TYPE)))
 		return cy_fail_at(c, &start->start_mark,
-				  "%s: a meter needs a type (rapl, hwmon, exec or plugin)", path);
-	for (size_t k = 0; k < MK_COUNT; k++)
-		if ((it->seen & (1u << k)) && only[k] && !(only[k] & (1u << m->type)))
+				  "%s: a meter needs a type (rapl, hwmon, exec, plugin, "
+				  "redfish, http or powerspy)", path);
+	for (size_t k = 0; k < MK_COUNT; k++) {
+		unsigned types = k < MK_NET_FIRST ? only[k]
+				 : config_net_key_types[k - MK_NET_FIRST];
+
+		if ((it->seen & (1u << k)) && types && !(types & (1u << m->type)))
 			return cy_fail_at(c, &it->mark[k], "%s.%s: not a setting of a "
 					  "meter of type %s", path, meter_keys[k].name,
 					  type_names[m->type]);
+	}
+	if (config_net_check(c, path, start, m, it->seen >> MK_NET_FIRST,
+			     &it->mark[MK_NET_FIRST]))
+		return -EINVAL;
 	if (m->type == CONFIG_METER_EXEC && !(it->seen & (1u << MK_COMMAND)))
 		return cy_fail_at(c, &start->start_mark,
 				  "%s: a meter of type exec needs a command", path);

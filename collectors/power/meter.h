@@ -41,12 +41,19 @@ struct meter_ops {
 	/* Optional (may be NULL): called from another thread while a read
 	 * runs, when the meter stops, to end that read soon. Must not block. */
 	void (*interrupt)(void *state);
+	/* Optional (NULL if the meter has none): how many malformed frames
+	 * the meter skipped since it was opened (serial meters). */
+	uint64_t (*skipped)(void *state);
 };
 
 extern const struct meter_ops meter_rapl_ops;
 extern const struct meter_ops meter_hwmon_ops;
 extern const struct meter_ops meter_exec_ops;
 extern const struct meter_ops meter_plugin_ops;
+/* The network and serial meters (redfish and http need libcurl and yajl). */
+extern const struct meter_ops meter_redfish_ops;
+extern const struct meter_ops meter_http_ops;
+extern const struct meter_ops meter_powerspy_ops;
 
 /* Whether sysfs has at least one RAPL zone (for discovery without a
  * configuration file). */

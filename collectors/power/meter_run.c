@@ -34,6 +34,8 @@ struct meter_run {
 	double busy_since, last_sample;
 	size_t nzones;
 	struct meter_zone zones[METER_MAX_ZONES];
+	uint64_t skipped;      /* guarded by lock: summed over every opening */
+	uint64_t skipped_seen; /* the thread's: the open meter's last count */
 };
 
 static double clock_s(clockid_t id)
@@ -116,6 +118,18 @@ static void account(struct meter_run *m, const struct virtmeter_reading *r,
 	}
 }
 
+/* Adds the frames the open meter skipped since the last read. */
+static void count_skipped(struct meter_run *m)
+{
+	uint64_t now = m->ops->skipped(m->state);
+
+	pthread_mutex_lock(&m->lock);
+	if (now > m->skipped_seen)
+		m->skipped += now - m->skipped_seen;
+	pthread_mutex_unlock(&m->lock);
+	m->skipped_seen = now;
+}
+
 /* Closes the meter (the thread only). */
 static void close_meter(struct meter_run *m)
 {
@@ -154,11 +168,15 @@ static int read_once(struct meter_run *m, struct virtmeter_reading *buf,
 	}
 	memset(buf, 0, METER_MAX_ZONES * sizeof(*buf));
 	rc = m->ops->read(m->state, buf, METER_MAX_ZONES, err);
+	if (m->ops->skipped)
+		count_skipped(m);
 	/* A failed read closes the meter; the next read opens it again (a
 	 * device that went away and came back, a plugin that lost its
 	 * connection). */
-	if (rc < 0)
+	if (rc < 0) {
+		m->skipped_seen = 0; /* a new opening counts from 0 */
 		close_meter(m);
+	}
 	return rc;
 }
 
@@ -282,6 +300,8 @@ void meter_run_view(struct meter_run *m, double now, struct meter_view *out)
 	out->last_sample = m->last_sample;
 	out->nzones = m->nzones;
 	memcpy(out->zones, m->zones, m->nzones * sizeof(m->zones[0]));
+	out->has_skipped = m->ops->skipped != NULL;
+	out->skipped = m->skipped;
 	if (busy_for > m->timeout_ms / 1000.0 && !m->stuck_logged) {
 		m->stuck_logged = true;
 		warn = true;

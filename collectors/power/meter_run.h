@@ -33,6 +33,8 @@ struct meter_view {
 	double last_sample; /* Unix time of the last successful read, or 0 */
 	size_t nzones;
 	struct meter_zone zones[METER_MAX_ZONES];
+	bool has_skipped;   /* the meter counts skipped frames */
+	uint64_t skipped;   /* frames skipped since virtmeter started */
 };
 
 struct meter_run;

@@ -4,6 +4,8 @@
  * each meter's lock, so a meter whose read hangs never delays another
  * meter, another collector or a scrape: it shows as virtmeter_meter_up 0
  * once its read runs past its timeout. */
+#include "build-config.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -67,9 +69,17 @@ static const struct snap_family fam_amperes = {
 	.labels = {"meter", NULL},
 };
 
+static const struct snap_family fam_skipped = {
+	.name = "virtmeter_meter_skipped_frames",
+	.help = "Malformed or broken frames that a serial power meter "
+		"(powerspy) skipped since virtmeter started.",
+	.type = SNAP_COUNTER,
+	.labels = {"meter", NULL},
+};
+
 static const struct snap_family *const power_families[] = {
 	&fam_up, &fam_last, &fam_watts, &fam_energy, &fam_volts, &fam_amperes,
-	NULL,
+	&fam_skipped, NULL,
 };
 
 struct power {
@@ -109,6 +119,18 @@ static const struct meter_ops *ops_of(enum config_meter_type t)
 		return &meter_exec_ops;
 	case CONFIG_METER_PLUGIN:
 		return &meter_plugin_ops;
+#if defined(HAVE_LIBCURL) && defined(HAVE_YAJL)
+	case CONFIG_METER_REDFISH:
+		return &meter_redfish_ops;
+	case CONFIG_METER_HTTP:
+		return &meter_http_ops;
+#else
+	case CONFIG_METER_REDFISH:
+	case CONFIG_METER_HTTP:
+		return NULL; /* refused by the configuration check */
+#endif
+	case CONFIG_METER_POWERSPY:
+		return &meter_powerspy_ops;
 	}
 	return NULL;
 }
@@ -214,6 +236,8 @@ static void emit(struct snap_set *out, const struct meter_view *v)
 
 	snap_add(out, &fam_up, v->up ? 1 : 0, v->name, src);
 	snap_add(out, &fam_last, v->last_sample, v->name);
+	if (v->has_skipped)
+		snap_add(out, &fam_skipped, (double)v->skipped, v->name);
 	for (size_t i = 0; i < v->nzones; i++) {
 		const struct meter_zone *z = &v->zones[i];
 

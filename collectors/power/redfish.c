@@ -1,0 +1,345 @@
+/* The redfish meter: a BMC's power readings over HTTPS. The first read
+ * finds the chassis (GET /redfish/v1/Chassis, then each member) and, for
+ * each, its EnvironmentMetrics resource (newer BMCs) or else its Power
+ * resource; every read GETs those and parses them (redfish_parse.h).
+ * Authentication is HTTP basic, or a Redfish session (POST to the
+ * SessionService, then X-Auth-Token; logged in again on a 401, logged out
+ * at close). The password never reaches a log line. */
+#include "collectors/power/http_client.h"
+#include "collectors/power/json.h"
+#include "collectors/power/meter.h"
+#include "collectors/power/redfish_parse.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <yajl/yajl_gen.h>
+
+#define SESSIONS_PATH "/redfish/v1/SessionService/Sessions"
+
+/* One resource read each time: its path and the chassis it belongs to. */
+struct rf_res {
+	char path[RF_PATH_MAX];
+	char chassis[VIRTMETER_ZONE_MAX];
+};
+
+struct redfish_meter {
+	char base[CONFIG_URL_MAX]; /* scheme://host[:port], no trailing '/' */
+	bool session;
+	char username[CONFIG_SECRET_MAX];
+	char password[CONFIG_SECRET_MAX];
+	char token[512];
+	char logout[CONFIG_URL_MAX + RF_PATH_MAX]; /* the session's URL, for DELETE */
+	struct meter_http *client;
+	unsigned timeout_ms;
+	double deadline; /* monotonic seconds: the end of this read */
+	size_t nres; /* 0 until discovery succeeded */
+	struct rf_res res[RF_MAX_CHASSIS];
+	char url[CONFIG_URL_MAX + RF_PATH_MAX];
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Gives the next request what is left of the read's timeout (all the
+ * requests of one read share it). Returns 0, or -ETIMEDOUT with err set
+ * when nothing is left. */
+static int budget(struct redfish_meter *m, const char *path, char *err)
+{
+	double left = m->deadline - now_s();
+
+	if (left <= 0.001) {
+		meter_err(err, "%s%s: the read's %ums ran out before this request "
+			  "(a slow BMC: raise timeout)", m->base, path, m->timeout_ms);
+		return -ETIMEDOUT;
+	}
+	meter_http_budget(m->client, (unsigned)(left * 1000));
+	return 0;
+}
+
+/* Sets m->url to the base followed by path, or to path when it is a full
+ * URL. */
+static void make_url(struct redfish_meter *m, const char *path)
+{
+	if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0)
+		snprintf(m->url, sizeof(m->url), "%s", path);
+	else
+		snprintf(m->url, sizeof(m->url), "%s%s", m->base, path);
+}
+
+/* The login body {"UserName": ..., "Password": ...}, escaped by yajl, in
+ * out (size bytes). Returns 0 or -ENOMEM / -E2BIG. */
+static int login_body(const struct redfish_meter *m, char *out, size_t size)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t len;
+	int rc = -ENOMEM;
+
+	if (!g)
+		return rc;
+	if (yajl_gen_map_open(g) == yajl_gen_status_ok &&
+	    yajl_gen_string(g, (const unsigned char *)"UserName", 8) == yajl_gen_status_ok &&
+	    yajl_gen_string(g, (const unsigned char *)m->username, strlen(m->username)) == yajl_gen_status_ok &&
+	    yajl_gen_string(g, (const unsigned char *)"Password", 8) == yajl_gen_status_ok &&
+	    yajl_gen_string(g, (const unsigned char *)m->password, strlen(m->password)) == yajl_gen_status_ok &&
+	    yajl_gen_map_close(g) == yajl_gen_status_ok &&
+	    yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
+		rc = len < size ? 0 : -E2BIG;
+		if (rc == 0) {
+			memcpy(out, buf, len);
+			out[len] = '\0';
+		}
+		explicit_bzero((void *)buf, len);
+	}
+	yajl_gen_free(g);
+	return rc;
+}
+
+/* Opens a session: keeps its token and its URL. */
+static int login(struct redfish_meter *m, char *err)
+{
+	char body[2 * CONFIG_SECRET_MAX * 6 + 64];
+	long status = 0;
+	int rc;
+
+	m->token[0] = m->logout[0] = '\0';
+	rc = login_body(m, body, sizeof(body));
+	if (rc) {
+		meter_err(err, "cannot build the session request: %s", strerror(-rc));
+		return rc;
+	}
+	make_url(m, SESSIONS_PATH);
+	rc = meter_http_request(m->client, "POST", m->url, body, NULL, &status, err);
+	explicit_bzero(body, sizeof(body));
+	if (rc)
+		return rc;
+	if (status != 201 && status != 200) {
+		meter_http_status_err(err, "session login: POST", m->url, status);
+		return -EACCES;
+	}
+	if (!meter_http_token(m->client)[0]) {
+		meter_err(err, "session login: POST %s: no X-Auth-Token in the answer",
+			  m->url);
+		return -EPROTO;
+	}
+	snprintf(m->token, sizeof(m->token), "%s", meter_http_token(m->client));
+	if (meter_http_location(m->client)[0]) {
+		make_url(m, meter_http_location(m->client));
+		snprintf(m->logout, sizeof(m->logout), "%s", m->url);
+	}
+	return 0;
+}
+
+/* GETs path (a session is opened first, and again once on a 401). Returns
+ * 0 with a 200 answer in the client, or a negative errno with err set. */
+static int get(struct redfish_meter *m, const char *path, char *err)
+{
+	long status = 0;
+	int rc;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (m->session && !m->token[0]) {
+			rc = budget(m, SESSIONS_PATH, err);
+			if (rc == 0)
+				rc = login(m, err);
+			if (rc)
+				return rc;
+		}
+		rc = budget(m, path, err);
+		if (rc)
+			return rc;
+		make_url(m, path);
+		rc = meter_http_request(m->client, "GET", m->url, NULL,
+					m->session ? m->token : NULL, &status, err);
+		if (rc)
+			return rc;
+		if (status == 401 && m->session && attempt == 0) {
+			m->token[0] = '\0'; /* expired: log in again */
+			continue;
+		}
+		break;
+	}
+	if (status != 200) {
+		meter_http_status_err(err, "GET", m->url, status);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Finds the power resource of every chassis. */
+static int discover(struct redfish_meter *m, char *err)
+{
+	char ids[RF_MAX_CHASSIS][RF_PATH_MAX];
+	char why[200];
+	const char *body;
+	size_t len;
+	int n, rc;
+
+	rc = get(m, "/redfish/v1/Chassis", err);
+	if (rc)
+		return rc;
+	body = meter_http_body(m->client, &len);
+	n = meter_redfish_members(body, len, ids, RF_MAX_CHASSIS, why, sizeof(why));
+	if (n < 0) {
+		meter_err(err, "GET %s: %s", m->url, why);
+		return n;
+	}
+	m->nres = 0;
+	for (int i = 0; i < n; i++) {
+		struct rf_links l;
+		struct rf_res *r = &m->res[m->nres];
+
+		rc = get(m, ids[i], err);
+		if (rc)
+			return rc;
+		body = meter_http_body(m->client, &len);
+		if (meter_redfish_links(body, len, &l, why, sizeof(why))) {
+			meter_err(err, "GET %s: %s", m->url, why);
+			return -EINVAL;
+		}
+		if (!l.env[0] && !l.power[0])
+			continue;
+		memcpy(r->path, l.env[0] ? l.env : l.power, RF_PATH_MAX);
+		meter_redfish_id(ids[i], r->chassis, sizeof(r->chassis));
+		m->nres++;
+	}
+	if (m->nres == 0) {
+		meter_err(err, "%s/redfish/v1/Chassis: no chassis has a Power or "
+			  "EnvironmentMetrics resource", m->base);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static void redfish_close(void *state)
+{
+	struct redfish_meter *m = state;
+	char err[METER_ERR_MAX];
+	long status;
+
+	if (!m)
+		return;
+	if (m->client && m->token[0] && m->logout[0]) {
+		/* Log out, briefly: a BMC that does not answer keeps the
+		 * session until it expires. */
+		meter_http_budget(m->client, m->timeout_ms < 2000 ? m->timeout_ms : 2000);
+		meter_http_request(m->client, "DELETE", m->logout, NULL, m->token,
+				   &status, err);
+	}
+	meter_http_free(m->client);
+	explicit_bzero(m, sizeof(*m));
+	free(m);
+}
+
+/* The base URL: the configured one without trailing '/' or /redfish/v1. */
+static void set_base(struct redfish_meter *m, const char *url)
+{
+	size_t n;
+
+	snprintf(m->base, sizeof(m->base), "%s", url);
+	n = strlen(m->base);
+	while (n > 0 && m->base[n - 1] == '/')
+		m->base[--n] = '\0';
+	if (n >= 11 && strcmp(m->base + n - 11, "/redfish/v1") == 0)
+		m->base[n - 11] = '\0';
+}
+
+static int redfish_open(const struct meter_args *a, void **state, char *err)
+{
+	const struct config_meter_net *n = a->cfg ? &a->cfg->net : NULL;
+	struct redfish_meter *m;
+	int rc = 0;
+
+	if (!n || !n->url[0]) {
+		meter_err(err, "no url configured");
+		return -EINVAL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	set_base(m, n->url);
+	m->timeout_ms = a->timeout_ms;
+	m->session = n->auth == CONFIG_AUTH_SESSION;
+	snprintf(m->username, sizeof(m->username), "%s", n->username);
+	if (n->password_file[0])
+		rc = meter_read_secret(n->password_file, m->password,
+				       sizeof(m->password), err);
+	else
+		snprintf(m->password, sizeof(m->password), "%s", n->password);
+	if (rc == 0) {
+		const struct meter_http_opts o = {
+			.timeout_ms = a->timeout_ms,
+			.ca_file = n->ca_file,
+			.insecure = n->tls_insecure == 1,
+			/* With sessions, credentials go in the login body only. */
+			.username = m->session ? NULL : m->username,
+			.password = m->session ? NULL : m->password,
+		};
+
+		rc = meter_http_new(&o, &m->client, err);
+	}
+	if (rc) {
+		redfish_close(m);
+		return rc;
+	}
+	*state = m;
+	return 0;
+}
+
+static int redfish_read(void *state, struct virtmeter_reading *out, size_t max,
+			char *err)
+{
+	struct redfish_meter *m = state;
+	char why[200];
+	size_t total = 0;
+	int rc;
+
+	m->deadline = now_s() + m->timeout_ms / 1000.0;
+	if (m->nres == 0) {
+		rc = discover(m, err);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; i < m->nres; i++) {
+		const char *body;
+		size_t len;
+		int n;
+
+		rc = get(m, m->res[i].path, err);
+		if (rc)
+			return rc;
+		body = meter_http_body(m->client, &len);
+		n = meter_redfish_readings(body, len, m->res[i].chassis, out + total,
+					   max - total, why, sizeof(why));
+		if (n < 0) {
+			meter_err(err, "GET %s: %s", m->url, why);
+			return n;
+		}
+		total += (size_t)n;
+	}
+	return (int)total;
+}
+
+static void redfish_interrupt(void *state)
+{
+	struct redfish_meter *m = state;
+
+	meter_http_interrupt(m->client);
+}
+
+const struct meter_ops meter_redfish_ops = {
+	.source = "redfish",
+	.open = redfish_open,
+	.read = redfish_read,
+	.close = redfish_close,
+	.interrupt = redfish_interrupt,
+};
