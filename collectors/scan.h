@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -86,6 +87,38 @@ static inline bool scan_word_is(const struct scan *w, const char *s)
 	size_t n = strlen(s);
 
 	return (size_t)(w->end - w->p) == n && memcmp(w->p, s, n) == 0;
+}
+
+/* Whether the arrays and objects of a JSON text nest at most max deep,
+ * counting brackets outside strings only (the text need not be valid).
+ * yajl frees a tree recursively, so a deep one is refused before it is
+ * built. */
+static inline bool scan_json_depth_ok(const char *buf, size_t len,
+				      unsigned max)
+{
+	unsigned depth = 0;
+	bool in_str = false, esc = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = buf[i];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (ch == '\\')
+				esc = true;
+			else if (ch == '"')
+				in_str = false;
+		} else if (ch == '"') {
+			in_str = true;
+		} else if (ch == '[' || ch == '{') {
+			if (++depth > max)
+				return false;
+		} else if ((ch == ']' || ch == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return true;
 }
 
 #endif

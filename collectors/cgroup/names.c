@@ -14,6 +14,8 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "collectors/scan.h"
+
 static const struct cg_state_paths defaults = {
     .docker = "/var/lib/docker",
     .containerd = "/run/containerd",
@@ -37,33 +39,6 @@ void cg_meta_free(struct cg_meta *m)
 
 /* ---- pure parsing ------------------------------------------------------ */
 
-/* Whether arrays and objects in the JSON text nest at most max deep. Only
- * brackets outside strings count; the text need not be valid. */
-static bool depth_ok(const char *buf, size_t len, unsigned max)
-{
-	unsigned depth = 0;
-	bool in_string = false;
-
-	for (size_t i = 0; i < len; i++) {
-		char ch = buf[i];
-
-		if (in_string) {
-			if (ch == '\\')
-				i++;
-			else if (ch == '"')
-				in_string = false;
-		} else if (ch == '"') {
-			in_string = true;
-		} else if (ch == '[' || ch == '{') {
-			if (++depth > max)
-				return false;
-		} else if ((ch == ']' || ch == '}') && depth > 0) {
-			depth--;
-		}
-	}
-	return true;
-}
-
 /* Parses len bytes at buf (at most max) into a yajl tree that the caller
  * frees with yajl_tree_free. Returns 0, -EINVAL or -ENOMEM. */
 static int parse_tree(const char *buf, size_t len, size_t max, yajl_val *out)
@@ -71,7 +46,7 @@ static int parse_tree(const char *buf, size_t len, size_t max, yajl_val *out)
 	char *text;
 
 	if (!buf || len == 0 || len > max ||
-	    !depth_ok(buf, len, CG_NAMES_MAX_DEPTH))
+	    !scan_json_depth_ok(buf, len, CG_NAMES_MAX_DEPTH))
 		return -EINVAL;
 	/* yajl_tree_parse wants a NUL-terminated string. */
 	text = malloc(len + 1);

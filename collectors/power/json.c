@@ -7,34 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Whether the nesting of arrays and objects stays within max (yajl frees a
- * tree recursively, so a deep one is refused before it is built). */
-static bool depth_ok(const char *buf, size_t len, unsigned max)
-{
-	unsigned depth = 0;
-	bool in_str = false, esc = false;
-
-	for (size_t i = 0; i < len; i++) {
-		char ch = buf[i];
-
-		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (ch == '\\')
-				esc = true;
-			else if (ch == '"')
-				in_str = false;
-		} else if (ch == '"') {
-			in_str = true;
-		} else if (ch == '[' || ch == '{') {
-			if (++depth > max)
-				return false;
-		} else if ((ch == ']' || ch == '}') && depth > 0) {
-			depth--;
-		}
-	}
-	return true;
-}
+#include "collectors/scan.h"
 
 /* The first line of yajl's message (the next ones quote the input),
  * printable, without trailing spaces or dots. */
@@ -74,7 +47,7 @@ int meter_json_parse(const char *buf, size_t len, yajl_val *out, char *err,
 		snprintf(err, errlen, "empty answer, not JSON");
 		return -EINVAL;
 	}
-	if (!depth_ok(buf, len, METER_JSON_MAX_DEPTH)) {
+	if (!scan_json_depth_ok(buf, len, METER_JSON_MAX_DEPTH)) {
 		snprintf(err, errlen, "JSON nested deeper than %d levels",
 			 METER_JSON_MAX_DEPTH);
 		return -EINVAL;
