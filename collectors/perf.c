@@ -14,12 +14,11 @@
 
 #include "collectors/cgroup/layout.h"
 #include "collectors/collector.h"
-#include "collectors/perf_cpus.h"
+#include "collectors/procfs.h"
 #include "collectors/perf_events.h"
 #include "collectors/perf_group.h"
 #include "collectors/perf_layout.h"
 #include "collectors/perf_track.h"
-#include "collectors/procfs.h"
 #include "exporter/config.h"
 #include "exporter/log.h"
 #include "exporter/workload.h"
@@ -148,7 +147,7 @@ struct perf_state {
 	struct perf_event_def ev[PERF_MAX_EVENTS];
 	size_t nev;
 	struct perf_layout plain, vm;
-	int cpus[PERF_MAX_CPUS];
+	int cpus[PROCFS_MAX_CPUS];
 	size_t ncpu;
 	int online_fd;
 	char *buf;
@@ -256,7 +255,7 @@ static void size_fd_budget(struct perf_state *st)
  * sysconf are used. Returns 0 or a negative errno (st->cpus kept). */
 static int read_cpus(struct perf_state *st, bool *changed)
 {
-	int next[PERF_MAX_CPUS];
+	int next[PROCFS_MAX_CPUS];
 	size_t n = 0;
 	ssize_t len;
 	int err;
@@ -267,14 +266,14 @@ static int read_cpus(struct perf_state *st, bool *changed)
 					  64 * 1024);
 		if (len < 0)
 			return (int)len;
-		err = perf_parse_cpu_list(st->buf, (size_t)len, next,
-					  PERF_MAX_CPUS, &n);
+		err = procfs_parse_cpus(st->buf, (size_t)len, next,
+					  PROCFS_MAX_CPUS, &n);
 		if (err < 0)
 			return err;
 	} else {
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 
-		for (long i = 0; i < c && i < PERF_MAX_CPUS; i++)
+		for (long i = 0; i < c && i < PROCFS_MAX_CPUS; i++)
 			next[n++] = (int)i;
 	}
 	if (n == st->ncpu && memcmp(next, st->cpus, n * sizeof(*next)) == 0)

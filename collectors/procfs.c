@@ -260,11 +260,15 @@ int procfs_parse_pid_stat(const char *buf, size_t len,
 	return 0;
 }
 
-int procfs_parse_cpu_list(const char *buf, size_t len, unsigned *count)
+/* Calls range(first, last, arg) for each item "a" or "a-b" of a sysfs CPU
+ * list, in order; CPU numbers must be below limit. Returns 0, what range
+ * returned if negative, -EINVAL for a malformed list or -ERANGE. */
+static int cpulist_walk(const char *buf, size_t len, uint64_t limit,
+			int (*range)(uint64_t first, uint64_t last, void *arg),
+			void *arg)
 {
 	struct scan c = {buf, buf + len};
-	uint64_t total = 0, first, last, prev_end = 0;
-	bool have_prev = false;
+	uint64_t first, last, next_min = 0;
 	int err;
 
 	while (c.end > c.p && (scan_is_blank(c.end[-1]) || c.end[-1] == '\n'))
@@ -280,13 +284,15 @@ int procfs_parse_cpu_list(const char *buf, size_t len, unsigned *count)
 			if (err < 0)
 				return err;
 		}
-		if (first > UINT32_MAX - 1 || last > UINT32_MAX - 1)
+		if (first >= limit || last >= limit)
 			return -ERANGE;
-		if (last < first || (have_prev && first <= prev_end))
+		/* The kernel prints ranges in order, never overlapping. */
+		if (last < first || first < next_min)
 			return -EINVAL;
-		total += last - first + 1;
-		prev_end = last;
-		have_prev = true;
+		err = range(first, last, arg);
+		if (err < 0)
+			return err;
+		next_min = last + 1;
 		if (c.p == c.end)
 			break;
 		if (*c.p != ',')
@@ -296,7 +302,51 @@ int procfs_parse_cpu_list(const char *buf, size_t len, unsigned *count)
 		if (c.p == c.end)
 			return -EINVAL;
 	}
+	return 0;
+}
+
+static int count_range(uint64_t first, uint64_t last, void *arg)
+{
+	*(uint64_t *)arg += last - first + 1;
+	return 0;
+}
+
+int procfs_parse_cpu_list(const char *buf, size_t len, unsigned *count)
+{
+	uint64_t total = 0;
+	int err = cpulist_walk(buf, len, UINT32_MAX, count_range, &total);
+
+	if (err < 0)
+		return err;
 	*count = (unsigned)total;
+	return 0;
+}
+
+struct cpu_array {
+	int *cpus;
+	size_t max, n;
+};
+
+static int list_range(uint64_t first, uint64_t last, void *arg)
+{
+	struct cpu_array *a = arg;
+
+	if (last - first + 1 > a->max - a->n)
+		return -ERANGE;
+	for (uint64_t cpu = first; cpu <= last; cpu++)
+		a->cpus[a->n++] = (int)cpu;
+	return 0;
+}
+
+int procfs_parse_cpus(const char *buf, size_t len, int *cpus, size_t max,
+		      size_t *n)
+{
+	struct cpu_array a = {cpus, max, 0};
+	int err = cpulist_walk(buf, len, PROCFS_MAX_CPUS, list_range, &a);
+
+	if (err < 0)
+		return err;
+	*n = a.n;
 	return 0;
 }
 

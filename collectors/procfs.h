@@ -96,6 +96,17 @@ int procfs_parse_pid_stat(const char *buf, size_t len,
  * for a CPU number above UINT32_MAX - 1. */
 int procfs_parse_cpu_list(const char *buf, size_t len, unsigned *count);
 
+/* More CPUs than any host has; a list naming more is refused. */
+#define PROCFS_MAX_CPUS 8192
+
+/* Parses the same kind of list into the CPU numbers, in increasing order,
+ * in cpus (room for max entries), and their count in *n (an empty list is
+ * valid). Returns 0; -EINVAL for a malformed list; -ERANGE when a CPU
+ * number is PROCFS_MAX_CPUS or more, or when the list holds more than max
+ * CPUs. On error *n and cpus are left in an unspecified state. */
+int procfs_parse_cpus(const char *buf, size_t len, int *cpus, size_t max,
+		      size_t *n);
+
 /* Reads the whole file behind fd from offset 0 into buf (cap bytes), with
  * pread so that one descriptor can be read again every cycle (procfs and
  * sysfs regenerate the text for a read at offset 0). Does not add a NUL.
