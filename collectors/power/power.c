@@ -299,8 +299,9 @@ static void power_fini(void *state)
 
 const struct collector power_collector = {
 	.name = "power",
-	.help = "power meters (RAPL, hwmon, exec commands, plugins), each read by "
-		"a thread of its own on its own interval",
+	.help = "power meters (RAPL, hwmon, Redfish, HTTP plugs and PDUs, "
+		"PowerSpy, exec commands, plugins), each read by a thread of "
+		"its own on its own interval",
 	.default_enabled = true,
 	.interval_ms = 1000,
 	.timeout_ms = 5000,
