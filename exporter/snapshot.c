@@ -25,7 +25,7 @@ struct snap_set *snap_set_new(void)
 	if (!set)
 		return NULL;
 	atomic_init(&set->refs, 1);
-	set->last_fam = NONE;
+	memset(set->fam_cache, 0xff, sizeof(set->fam_cache));
 	set->last_labels = NONE;
 	return set;
 }
@@ -82,19 +82,27 @@ static size_t count_labels(const struct snap_family *fam)
 	return n;
 }
 
+/* The slot of fam in the family cache. */
+static size_t fam_slot(const struct snap_family *fam)
+{
+	uintptr_t p = (uintptr_t)fam;
+
+	return (size_t)((p >> 4) ^ (p >> 10)) & (SNAP_FAM_CACHE - 1);
+}
+
 /* Returns the index of fam in set, adding it if new, or NONE without
- * memory. Collectors emit a family's samples mostly together, so the last
- * hit is checked first. */
+ * memory. */
 static uint32_t fam_index(struct snap_set *set, const struct snap_family *fam)
 {
+	uint32_t *slot = &set->fam_cache[fam_slot(fam)];
 	struct snap_fam_entry *e;
 
-	if (set->last_fam != NONE && set->fams[set->last_fam].desc == fam)
-		return set->last_fam;
+	if (*slot < set->nfams && set->fams[*slot].desc == fam)
+		return *slot;
 	for (size_t i = 0; i < set->nfams; i++) {
 		if (set->fams[i].desc == fam) {
-			set->last_fam = (uint32_t)i;
-			return set->last_fam;
+			*slot = (uint32_t)i;
+			return *slot;
 		}
 	}
 	if (grow((void **)&set->fams, &set->capfams, set->nfams + 1,
@@ -105,8 +113,8 @@ static uint32_t fam_index(struct snap_set *set, const struct snap_family *fam)
 	e->nlabels = (uint32_t)count_labels(fam);
 	e->first = e->last = NONE;
 	e->count = 0;
-	set->last_fam = (uint32_t)set->nfams++;
-	return set->last_fam;
+	*slot = (uint32_t)set->nfams++;
+	return *slot;
 }
 
 /* Whether values[0..n) equal the last run of label values stored. */

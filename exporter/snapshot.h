@@ -46,6 +46,9 @@ struct snap_fam_entry {
 
 /* The samples of one collector's cycle. Filled by one thread, then
  * published and never changed again. */
+/* Slots of snap_set's family cache (a power of two). */
+#define SNAP_FAM_CACHE 64
+
 struct snap_set {
 	atomic_int refs;
 	struct snap_fam_entry *fams;
@@ -55,7 +58,10 @@ struct snap_set {
 	char *strings; /* label values, each NUL-terminated, back to back */
 	size_t nstrings, capstrings;
 	int err;       /* sticky: first allocation/argument error */
-	uint32_t last_fam;
+	/* Index in fams of recently used families, by a hash of the family's
+	 * address: a workload's samples cycle through a few dozen families,
+	 * which a search from the start would scan each time. */
+	uint32_t fam_cache[SNAP_FAM_CACHE];
 	/* The last run of label values stored, reused by the next sample that
 	 * has the same values (a workload's families share them). */
 	uint32_t last_labels, last_nlabels;
