@@ -18,6 +18,11 @@
 #define NVARIANTS (EXPO_NFORMATS * 2)
 /* Lead before a due scrape: this much, plus twice the last render. */
 #define LEAD_MIN_S 0.25
+/* Scrapers faster than this are not rendered for: a client polling in a
+ * loop finds each generation rendered by its own previous scrape anyway,
+ * and waking the thread for every one of its scrapes would cost more than
+ * it saves. */
+#define MIN_INTERVAL_S 0.25
 /* Longest a scraper is waited for while its interval is unknown. */
 #define UNKNOWN_EXPIRY_S 600.0
 
@@ -42,7 +47,7 @@ void pr_seen(struct pr_scraper *s, double now)
 
 double pr_due(const struct pr_scraper *s, double lead)
 {
-	if (s->key == 0 || s->steady < 1 || s->interval <= 0 ||
+	if (s->key == 0 || s->steady < 1 || s->interval < MIN_INTERVAL_S ||
 	    s->done_for == s->last)
 		return 0;
 	/* A lead longer than half the interval would render for nobody. */
@@ -273,7 +278,8 @@ static void record(uint64_t key, unsigned v, double now)
 
 		if (c->s.key == key) {
 			pr_seen(&c->s, now);
-			pthread_cond_signal(&pr.cond);
+			if (pr_due(&c->s, pr.lead) > 0)
+				pthread_cond_signal(&pr.cond);
 			return;
 		}
 		if (c->s.key && pr_expired(&c->s, now))

@@ -37,7 +37,8 @@ struct pr_scraper {
 void pr_seen(struct pr_scraper *s, double now);
 
 /* When to render ahead for s, lead seconds before its next scrape: 0 when
- * its interval is not steady yet or the render for that scrape is done. */
+ * its interval is not steady yet, shorter than a quarter second (a client
+ * polling in a loop), or the render for that scrape is done. */
 double pr_due(const struct pr_scraper *s, double lead);
 
 /* Whether s has been silent so long (three intervals, or ten minutes while

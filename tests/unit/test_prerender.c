@@ -81,6 +81,18 @@ static void lead_is_capped_at_half_the_interval(void **unused)
 	NEAR(pr_due(&s, 5.0), 2.5);
 }
 
+static void clients_polling_in_a_loop_are_not_rendered_for(void **unused)
+{
+	struct pr_scraper s = fresh();
+
+	(void)unused;
+	pr_seen(&s, 0.0);
+	pr_seen(&s, 0.001);
+	pr_seen(&s, 0.002);
+	assert_int_equal(s.steady, 1);
+	NEAR(pr_due(&s, 0.25), 0);
+}
+
 static void silent_scrapers_expire(void **unused)
 {
 	struct pr_scraper s = fresh();
@@ -151,6 +163,7 @@ int main(void)
 	    cmocka_unit_test(steady_scraper_is_due_lead_before_its_next_scrape),
 	    cmocka_unit_test(jitter_is_followed_and_a_gap_restarts),
 	    cmocka_unit_test(lead_is_capped_at_half_the_interval),
+	    cmocka_unit_test(clients_polling_in_a_loop_are_not_rendered_for),
 	    cmocka_unit_test(silent_scrapers_expire),
 	    cmocka_unit_test(steady_scrapes_are_served_rendered_ahead),
 	};
