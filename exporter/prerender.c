@@ -68,6 +68,7 @@ bool pr_expired(const struct pr_scraper *s, double now)
 struct scraper_slot {
 	struct pr_scraper s;
 	unsigned variant; /* fmt * 2 + gzip */
+	uint64_t last_gen; /* id of the generation it was served last */
 };
 
 static struct {
@@ -268,8 +269,9 @@ static uint64_t client_key(const struct sockaddr *sa, unsigned v)
 	return h ? h : 1;
 }
 
-/* Records a scrape of key in variant v at now (caller holds the lock). */
-static void record(uint64_t key, unsigned v, double now)
+/* Records a scrape of key in variant v at now (caller holds the lock);
+ * returns the scraper's slot. */
+static struct scraper_slot *record(uint64_t key, unsigned v, double now)
 {
 	int free_i = -1, oldest = 0;
 
@@ -280,7 +282,7 @@ static void record(uint64_t key, unsigned v, double now)
 			pr_seen(&c->s, now);
 			if (pr_due(&c->s, pr.lead) > 0)
 				pthread_cond_signal(&pr.cond);
-			return;
+			return c;
 		}
 		if (c->s.key && pr_expired(&c->s, now))
 			memset(c, 0, sizeof(*c));
@@ -295,6 +297,7 @@ static void record(uint64_t key, unsigned v, double now)
 	pr.sc[free_i].s.key = key;
 	pr.sc[free_i].variant = v;
 	pr_seen(&pr.sc[free_i].s, now);
+	return &pr.sc[free_i];
 }
 
 struct snap_gen *prerender_pick(const struct sockaddr *client,
@@ -302,13 +305,17 @@ struct snap_gen *prerender_pick(const struct sockaddr *client,
 {
 	unsigned v = (unsigned)fmt * 2 + (gzip ? 1 : 0);
 	struct snap_gen *gen = snap_current();
+	struct scraper_slot *sc = NULL;
 	double now = now_mono();
 	bool ready = render_ready(gen, fmt, gzip);
 
 	pthread_mutex_lock(&pr.lock);
 	if (pr.running)
-		record(client_key(client, v), v, now);
-	if (!ready && pr.ahead[v] && now - pr.ahead_at[v] <= max_age()) {
+		sc = record(client_key(client, v), v, now);
+	/* Never older than what this scraper was served before: its counters
+	 * would seem to go backwards. */
+	if (!ready && pr.ahead[v] && now - pr.ahead_at[v] <= max_age() &&
+	    (!sc || pr.ahead[v]->id >= sc->last_gen)) {
 		snap_gen_unref(gen);
 		gen = snap_gen_ref(pr.ahead[v]);
 		ready = true;
@@ -317,6 +324,8 @@ struct snap_gen *prerender_pick(const struct sockaddr *client,
 		atomic_fetch_add(&served[ready ? SERVED_CACHED : SERVED_INLINE],
 				 1);
 	}
+	if (sc)
+		sc->last_gen = gen->id;
 	pthread_mutex_unlock(&pr.lock);
 	return gen;
 }
