@@ -5,9 +5,9 @@
 # chassis without power), an HPE iLO-like one (session auth, trailing '/'
 # in every path, a session that expires), a newer EnvironmentMetrics one
 # (PowerWatts, EnergykWh), one whose power supplies have PowerSupplyMetrics
-# under a PowerSubsystem (one zone each); and bad ones: no power resource, garbage, truncated JSON, a wrong
-# type, HTTP 401 and 500, a certificate that does not verify, a server
-# that accepts and never answers. Every bad meter logs one clear line and
+# under a PowerSubsystem (one zone each); and bad ones: no power resource,
+# garbage, truncated JSON, a wrong type, HTTP 401 and 500, a certificate
+# that does not verify, a server that accepts and never answers. Every bad meter logs one clear line and
 # has virtmeter_meter_up 0, the good ones keep being read, the energy
 # counter never goes back, sessions are closed at the end and no password
 # reaches the log.
