@@ -1,7 +1,8 @@
 /* The redfish meter: a BMC's power readings over HTTPS. The first read
  * finds the chassis (GET /redfish/v1/Chassis, then each member) and, for
- * each, its EnvironmentMetrics resource (newer BMCs) or else its Power
- * resource; every read GETs those and parses them (redfish_parse.h).
+ * each, its EnvironmentMetrics resource (newer BMCs), else the Metrics of
+ * every power supply of its PowerSubsystem, else its Power resource; every
+ * read GETs those and parses them (redfish_parse.h).
  * Authentication is HTTP basic, or a Redfish session (POST to the
  * SessionService, then X-Auth-Token; logged in again on a 401, logged out
  * at close). The password never reaches a log line. */
@@ -19,11 +20,14 @@
 #include <yajl/yajl_gen.h>
 
 #define SESSIONS_PATH "/redfish/v1/SessionService/Sessions"
+#define RF_MAX_RES 16 /* resources GET each read, at most */
 
-/* One resource read each time: its path and the chassis it belongs to. */
+/* One resource read each time: its path, the chassis it belongs to and,
+ * for a PowerSupplyMetrics resource, the power supply ("" otherwise). */
 struct rf_res {
 	char path[RF_PATH_MAX];
 	char chassis[VIRTMETER_ZONE_MAX];
+	char psu[VIRTMETER_ZONE_MAX];
 };
 
 struct redfish_meter {
@@ -37,7 +41,7 @@ struct redfish_meter {
 	unsigned timeout_ms;
 	double deadline; /* monotonic seconds: the end of this read */
 	size_t nres; /* 0 until discovery succeeded */
-	struct rf_res res[RF_MAX_CHASSIS];
+	struct rf_res res[RF_MAX_RES];
 	char url[CONFIG_URL_MAX + RF_PATH_MAX];
 };
 
@@ -175,13 +179,121 @@ static int get(struct redfish_meter *m, const char *path, char *err)
 	return 0;
 }
 
-/* Finds the power resource of every chassis. */
-static int discover(struct redfish_meter *m, char *err)
+/* Adds a resource to read each time, unless RF_MAX_RES are already
+ * there. Returns 1 when added, else 0. */
+static int add_res(struct redfish_meter *m, const char *path,
+		   const char *chassis, const char *psu)
 {
-	char ids[RF_MAX_CHASSIS][RF_PATH_MAX];
+	struct rf_res *r;
+
+	if (m->nres >= RF_MAX_RES)
+		return 0;
+	r = &m->res[m->nres];
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	snprintf(r->chassis, sizeof(r->chassis), "%s", chassis);
+	snprintf(r->psu, sizeof(r->psu), "%s", psu);
+	m->nres++;
+	return 1;
+}
+
+/* GETs path and parses its link key into out. Returns 0, -ENOENT when the
+ * resource has no such link, or another negative errno with err set. */
+static int get_link(struct redfish_meter *m, const char *path, const char *key,
+		    char *out, char *err)
+{
 	char why[200];
 	const char *body;
 	size_t len;
+	int rc;
+
+	rc = get(m, path, err);
+	if (rc)
+		return rc;
+	body = meter_http_body(m->client, &len);
+	rc = meter_redfish_link(body, len, key, out, why, sizeof(why));
+	if (rc && rc != -ENOENT)
+		meter_err(err, "GET %s: %s", m->url, why);
+	return rc;
+}
+
+/* Adds the Metrics resource of every power supply (at most RF_MAX_PSUS)
+ * of the PowerSubsystem at path; a supply without Metrics (an empty bay)
+ * is skipped. Returns the number added (0 when the subsystem lists no
+ * supply with Metrics), or a negative errno with err set. */
+static int discover_psus(struct redfish_meter *m, const char *path,
+			 const char *chassis, char *err)
+{
+	char ids[RF_MAX_PSUS][RF_PATH_MAX], link[RF_PATH_MAX], psu[VIRTMETER_ZONE_MAX];
+	char why[200];
+	const char *body;
+	size_t len;
+	int n, rc, added = 0;
+
+	rc = get_link(m, path, "PowerSupplies", link, err);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	rc = get(m, link, err);
+	if (rc)
+		return rc;
+	body = meter_http_body(m->client, &len);
+	n = meter_redfish_members(body, len, ids, RF_MAX_PSUS, why, sizeof(why));
+	if (n < 0) {
+		meter_err(err, "GET %s: %s", m->url, why);
+		return n;
+	}
+	for (int i = 0; i < n; i++) {
+		rc = get_link(m, ids[i], "Metrics", link, err);
+		if (rc == -ENOENT)
+			continue;
+		if (rc)
+			return rc;
+		meter_redfish_id(ids[i], psu, sizeof(psu));
+		if (!psu[0])
+			snprintf(psu, sizeof(psu), "psu%d", i);
+		added += add_res(m, link, chassis, psu);
+	}
+	return added;
+}
+
+/* Finds the power resources of one chassis (at path, named chassis):
+ * EnvironmentMetrics, else the power supplies of PowerSubsystem, else
+ * Power. Returns the number added (0: the chassis has none), or a
+ * negative errno with err set. */
+static int discover_chassis(struct redfish_meter *m, const char *path,
+			    const char *chassis, char *err)
+{
+	struct rf_links l;
+	char why[200];
+	const char *body;
+	size_t len;
+	int rc;
+
+	rc = get(m, path, err);
+	if (rc)
+		return rc;
+	body = meter_http_body(m->client, &len);
+	if (meter_redfish_links(body, len, &l, why, sizeof(why))) {
+		meter_err(err, "GET %s: %s", m->url, why);
+		return -EINVAL;
+	}
+	if (l.env[0])
+		return add_res(m, l.env, chassis, "");
+	if (l.subsystem[0]) {
+		rc = discover_psus(m, l.subsystem, chassis, err);
+		if (rc)
+			return rc;
+	}
+	return l.power[0] ? add_res(m, l.power, chassis, "") : 0;
+}
+
+/* Finds the power resources of every chassis. */
+static int discover(struct redfish_meter *m, char *err)
+{
+	char ids[RF_MAX_CHASSIS][RF_PATH_MAX], chassis[VIRTMETER_ZONE_MAX];
+	char names[160] = "";
+	char why[200];
+	const char *body;
+	size_t len, o;
 	int n, rc;
 
 	rc = get(m, "/redfish/v1/Chassis", err);
@@ -195,26 +307,17 @@ static int discover(struct redfish_meter *m, char *err)
 	}
 	m->nres = 0;
 	for (int i = 0; i < n; i++) {
-		struct rf_links l;
-		struct rf_res *r = &m->res[m->nres];
-
-		rc = get(m, ids[i], err);
-		if (rc)
+		meter_redfish_id(ids[i], chassis, sizeof(chassis));
+		rc = discover_chassis(m, ids[i], chassis, err);
+		if (rc < 0)
 			return rc;
-		body = meter_http_body(m->client, &len);
-		if (meter_redfish_links(body, len, &l, why, sizeof(why))) {
-			meter_err(err, "GET %s: %s", m->url, why);
-			return -EINVAL;
-		}
-		if (!l.env[0] && !l.power[0])
-			continue;
-		memcpy(r->path, l.env[0] ? l.env : l.power, RF_PATH_MAX);
-		meter_redfish_id(ids[i], r->chassis, sizeof(r->chassis));
-		m->nres++;
+		o = strlen(names);
+		snprintf(names + o, sizeof(names) - o, "%s%s", o ? ", " : "", chassis);
 	}
 	if (m->nres == 0) {
-		meter_err(err, "%s/redfish/v1/Chassis: no chassis has a Power or "
-			  "EnvironmentMetrics resource", m->base);
+		meter_err(err, "%s/redfish/v1/Chassis: no chassis (%s) has an "
+			  "EnvironmentMetrics, PowerSubsystem or Power resource",
+			  m->base, n ? names : "none listed");
 		return -ENOENT;
 	}
 	return 0;
@@ -310,21 +413,35 @@ static int redfish_read(void *state, struct virtmeter_reading *out, size_t max,
 			return rc;
 	}
 	for (size_t i = 0; i < m->nres; i++) {
+		const struct rf_res *r = &m->res[i];
 		const char *body;
 		size_t len;
 		int n;
 
-		rc = get(m, m->res[i].path, err);
+		if (total >= max) {
+			meter_err(err, "more than %zu zones", max);
+			return -E2BIG;
+		}
+		rc = get(m, r->path, err);
 		if (rc)
 			return rc;
 		body = meter_http_body(m->client, &len);
-		n = meter_redfish_readings(body, len, m->res[i].chassis, out + total,
-					   max - total, why, sizeof(why));
+		if (r->psu[0])
+			n = meter_redfish_psu_readings(body, len, r->chassis, r->psu,
+						       out + total, why, sizeof(why));
+		else
+			n = meter_redfish_readings(body, len, r->chassis, out + total,
+						   max - total, why, sizeof(why));
 		if (n < 0) {
 			meter_err(err, "GET %s: %s", m->url, why);
 			return n;
 		}
 		total += (size_t)n;
+	}
+	if (total == 0) {
+		/* Every resource was a power supply without a reading. */
+		meter_err(err, "GET %s: %s", m->url, why);
+		return -ENODATA;
 	}
 	return (int)total;
 }

@@ -98,11 +98,36 @@ int meter_redfish_links(const char *buf, size_t len, struct rf_links *out,
 	s = odata_id(get(root, "EnvironmentMetrics"));
 	if (s)
 		memcpy(out->env, s, strlen(s) + 1);
+	s = odata_id(get(root, "PowerSubsystem"));
+	if (s)
+		memcpy(out->subsystem, s, strlen(s) + 1);
 	s = odata_id(get(root, "Power"));
 	if (s)
 		memcpy(out->power, s, strlen(s) + 1);
 	yajl_tree_free(root);
 	return 0;
+}
+
+int meter_redfish_link(const char *buf, size_t len, const char *key,
+		       char *out, char *err, size_t errlen)
+{
+	const char *s;
+	yajl_val root;
+	int rc;
+
+	out[0] = '\0';
+	rc = parse_object(buf, len, &root, err, errlen);
+	if (rc)
+		return rc;
+	s = odata_id(get(root, key));
+	if (s) {
+		memcpy(out, s, strlen(s) + 1);
+	} else {
+		snprintf(err, errlen, "no %s link", key);
+		rc = -ENOENT;
+	}
+	yajl_tree_free(root);
+	return rc;
 }
 
 void meter_redfish_id(const char *odata_id_s, char *out, size_t size)
@@ -253,7 +278,9 @@ static int excerpt(yajl_val root, const char *key, double *v, char *err,
 	return number(get(get(root, key), "Reading"), what, v, err, errlen);
 }
 
-/* One reading from EnvironmentMetrics or PowerSupplyMetrics. */
+/* One reading from EnvironmentMetrics or PowerSupplyMetrics, zone chassis.
+ * Returns 1, 0 with a reason in err when neither power nor energy is
+ * given, or -EINVAL. */
 static int metrics(yajl_val root, const char *chassis,
 		   struct virtmeter_reading *out, char *err, size_t errlen)
 {
@@ -295,7 +322,7 @@ static int metrics(yajl_val root, const char *chassis,
 	}
 	if (!(out->have & (VIRTMETER_HAVE_WATTS | VIRTMETER_HAVE_JOULES))) {
 		snprintf(err, errlen, "no PowerWatts, EnergyJoules or EnergykWh reading");
-		return -EINVAL;
+		return 0;
 	}
 	return 1;
 }
@@ -321,11 +348,35 @@ int meter_redfish_readings(const char *buf, size_t len, const char *chassis,
 	else if (pc && !YAJL_IS_NULL(pc))
 		snprintf(err, errlen, "PowerControl is not a list");
 	else if (get(root, "PowerWatts") || get(root, "EnergykWh") ||
-		 get(root, "EnergyJoules") || get(root, "InputPowerWatts"))
+		 get(root, "EnergyJoules") || get(root, "InputPowerWatts")) {
 		rc = metrics(root, chassis, out, err, errlen);
-	else
+		if (rc == 0)
+			rc = -EINVAL;
+	} else
 		snprintf(err, errlen, "neither PowerControl nor PowerWatts nor "
 			 "EnergykWh: not a Power or EnvironmentMetrics resource");
+	yajl_tree_free(root);
+	return rc;
+}
+
+int meter_redfish_psu_readings(const char *buf, size_t len, const char *chassis,
+			       const char *psu, struct virtmeter_reading *out,
+			       char *err, size_t errlen)
+{
+	yajl_val root;
+	int rc;
+
+	rc = parse_object(buf, len, &root, err, errlen);
+	if (rc)
+		return rc;
+	rc = metrics(root, chassis, out, err, errlen);
+	if (rc > 0) {
+		zone_sep(out->zone);
+		zone_append(out->zone, psu);
+	} else if (rc == 0) {
+		snprintf(err, errlen, "no InputPowerWatts, EnergyJoules or EnergykWh "
+			 "reading (is the power supply off?)");
+	}
 	yajl_tree_free(root);
 	return rc;
 }

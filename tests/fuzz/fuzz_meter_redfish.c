@@ -1,9 +1,10 @@
 /* Fuzz target for the Redfish answer parsers (collectors/power/
  * redfish_parse.c): the same bytes are read as a Power or metrics
- * resource, a collection and a chassis, and the promises of each parser
- * are checked. */
+ * resource, a power supply's metrics, a collection, a chassis and a
+ * resource with links, and the promises of each parser are checked. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,14 @@
 #include "collectors/power/redfish_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A reading's values are finite and not negative. */
+static bool reading_ok(const struct virtmeter_reading *x)
+{
+	return isfinite(x->watts) && x->watts >= 0 && isfinite(x->joules) &&
+	       x->joules >= 0 && isfinite(x->volts) && x->volts >= 0 &&
+	       isfinite(x->amperes) && x->amperes >= 0;
+}
 
 static void check_readings(const uint8_t *data, size_t size)
 {
@@ -38,11 +47,42 @@ static void check_readings(const uint8_t *data, size_t size)
 		if (!(x->have & (VIRTMETER_HAVE_WATTS | VIRTMETER_HAVE_JOULES)) ||
 		    (x->have & ~0xfu))
 			abort();
-		if (!isfinite(x->watts) || x->watts < 0 || !isfinite(x->joules) ||
-		    x->joules < 0 || !isfinite(x->volts) || x->volts < 0 ||
-		    !isfinite(x->amperes) || x->amperes < 0)
+		if (!reading_ok(x))
 			abort();
 	}
+}
+
+static void check_psu(const uint8_t *data, size_t size)
+{
+	struct virtmeter_reading r;
+	char err[200];
+	int n;
+
+	n = meter_redfish_psu_readings((const char *)data, size, "Chassis.1", "PSU 1",
+				       &r, err, sizeof(err));
+	if (n < 0 && n != -EINVAL && n != -ENOMEM)
+		abort();
+	if (n <= 0) {
+		if (!memchr(err, '\0', sizeof(err)))
+			abort();
+		return;
+	}
+	if (n != 1 || strcmp(r.zone, "Chassis.1/PSU_1") != 0 || !reading_ok(&r) ||
+	    !(r.have & (VIRTMETER_HAVE_WATTS | VIRTMETER_HAVE_JOULES)) ||
+	    (r.have & ~0xfu))
+		abort();
+}
+
+static void check_link(const uint8_t *data, size_t size, const char *key)
+{
+	char out[RF_PATH_MAX], err[200];
+	int rc;
+
+	rc = meter_redfish_link((const char *)data, size, key, out, err, sizeof(err));
+	if (rc == 0 && (out[0] != '/' || !memchr(out, '\0', sizeof(out))))
+		abort();
+	if (rc && rc != -ENOENT && rc != -EINVAL && rc != -ENOMEM)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -52,6 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int n;
 
 	check_readings(data, size);
+	check_psu(data, size);
+	check_link(data, size, "PowerSupplies");
+	check_link(data, size, "Metrics");
 	n = meter_redfish_members((const char *)data, size, ids, RF_MAX_CHASSIS,
 				  err, sizeof(err));
 	if (n > RF_MAX_CHASSIS)
@@ -64,7 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	if (meter_redfish_links((const char *)data, size, &l, err, sizeof(err)) == 0 &&
-	    ((l.env[0] && l.env[0] != '/') || (l.power[0] && l.power[0] != '/')))
+	    ((l.env[0] && l.env[0] != '/') || (l.subsystem[0] && l.subsystem[0] != '/') ||
+	     (l.power[0] && l.power[0] != '/')))
 		abort();
 	return 0;
 }

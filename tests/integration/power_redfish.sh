@@ -4,9 +4,10 @@
 # Dell iDRAC-like Power resource (basic auth, password from a file, a
 # chassis without power), an HPE iLO-like one (session auth, trailing '/'
 # in every path, a session that expires), a newer EnvironmentMetrics one
-# (PowerWatts, EnergykWh); and bad ones: garbage, truncated JSON, a wrong
-# type, HTTP 401 and 500, a certificate that does not verify, a server
-# that accepts and never answers. Every bad meter logs one clear line and
+# (PowerWatts, EnergykWh), one whose power supplies have PowerSupplyMetrics
+# under a PowerSubsystem (one zone each); and bad ones: no power resource,
+# garbage, truncated JSON, a wrong type, HTTP 401 and 500, a certificate
+# that does not verify, a server that accepts and never answers. Every bad meter logs one clear line and
 # has virtmeter_meter_up 0, the good ones keep being read, the energy
 # counter never goes back, sessions are closed at the end and no password
 # reaches the log.
@@ -19,7 +20,7 @@
 "$VIRTMETER" --version | grep -q 'libcurl.*yajl' || tap_skip_all "built without libcurl or yajl: no network meters"
 net_require
 make_certs || tap_abort "a test CA and certificates are made" "$(cat "$TEST_TMP/tls/openssl.log")"
-start_netmeter dell=dell@tls hpe=hpe@tls env rf_garbage@tls rf_truncated@tls rf_wrongtype@tls \
+start_netmeter dell=dell@tls hpe=hpe@tls env psu rf_none rf_garbage@tls rf_truncated@tls rf_wrongtype@tls \
 	rf_500@tls rf_badpass@tls hang@tls dellbad=dell@badtls ||
 	tap_abort "the fixture BMCs start"
 PW=$TEST_TMP/bmc.pass
@@ -47,6 +48,8 @@ CONF=$TEST_TMP/meters.yml
     interval: 500ms
   - {name: hpebad, type: redfish, url: "$H:$(port_of hpe)", auth: session, username: $NET_USER, password: wrong-Pa55, ca_file: $CA}
   - {name: env, type: redfish, url: "http://127.0.0.1:$(port_of env)", username: $NET_USER, password_file: $PW, interval: 500ms}
+  - {name: psu, type: redfish, url: "http://127.0.0.1:$(port_of psu)", username: $NET_USER, password_file: $PW, interval: 500ms}
+  - {name: none, type: redfish, url: "http://127.0.0.1:$(port_of rf_none)", username: $NET_USER, password_file: $PW}
 EOC
 	rf garbage rf_garbage
 	rf truncated rf_truncated
@@ -65,6 +68,7 @@ tap_is "$?" 0 "--check-config accepts redfish meters" "$out"
 start_virtmeter --config.file="$CONF" --no-collector.process --log.level=debug ||
 	tap_abort "virtmeter starts with redfish meters"
 wait_read_after env "$(now_s)" || tap_abort "the EnvironmentMetrics meter reads" "$(cat "$VM_LOG")"
+wait_read_after psu "$(now_s)" || tap_abort "the PowerSubsystem meter reads" "$(cat "$VM_LOG")"
 sleep 1
 wait_read_after hpe "$(now_s)"
 B=$TEST_TMP/m.b
@@ -83,11 +87,25 @@ tap_is "$(meter_series "$B" virtmeter_meter_up env)" 1 "the EnvironmentMetrics B
 tap_is "$(meter_series "$B" virtmeter_power_watts env 1U)" 374.12 "its PowerWatts.Reading"
 tap_is "$(meter_series "$B" virtmeter_meter_up insecure)" 1 "tls_insecure: true reads a BMC whose certificate does not verify"
 e1=$(meter_series "$B" virtmeter_energy_joules_total env 1U)
+tap_is "$(meter_series "$B" virtmeter_meter_up psu)" 1 "the PowerSubsystem BMC is up"
+tap_is "$(grep -c '^virtmeter_power_watts{meter="psu"' "$B")" 2 \
+	"one zone per power supply with Metrics (an empty bay and the deprecated Power resource add none)"
+tap_is "$(meter_series "$B" virtmeter_power_watts psu 1/Bay1)" 181.5 "power supply Bay1's InputPowerWatts.Reading, zone chassis/supply"
+tap_is "$(meter_series "$B" virtmeter_power_watts psu 1/Bay2)" 176.25 "power supply Bay2's InputPowerWatts.Reading"
+tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts psu)" 230.1 "the first power supply's InputVoltage.Reading"
+tap_is "$(meter_series "$B" virtmeter_meter_current_amperes psu)" 0.79 "the first power supply's InputCurrentAmps.Reading"
+p1=$(meter_series "$B" virtmeter_energy_joules_total psu 1/Bay2)
+# The fixture's EnergykWh has 6 decimals: the counter moves in steps of
+# 3.6 J, which watts integrated over time would not.
+tap_check "the energy follows the supply's EnergykWh counter (3.6 J steps: $p1 J)" \
+	awk -v a="$p1" 'BEGIN { q = a / 3.6; d = q - int(q + 0.5); exit !(a > 0 && d < 1e-6 && d > -1e-6) }'
 
-for m in garbage truncated wrongtype status500 badpass hpebad hang badcert; do
+for m in none garbage truncated wrongtype status500 badpass hpebad hang badcert; do
 	tap_is "$(meter_series "$B" virtmeter_meter_up "$m")" 0 "meter $m is down"
 	tap_is "$(samples "$B" virtmeter_power_watts "meter=\"$m\"" | wc -l)" 0 "meter $m has no power sample"
 done
+tap_check "a BMC without power resources is logged with its chassis" \
+	log_has "meter none \(redfish\) failed: http://127.0.0.1:[0-9]+/redfish/v1/Chassis: no chassis \(Blade7\) has an EnvironmentMetrics, PowerSubsystem or Power resource"
 P="GET $H:[0-9]+/redfish/v1/Chassis/System.Embedded.1/Power"
 tap_check "garbage is logged as bad JSON, with the resource's URL" \
 	log_has "meter garbage \(redfish\) failed: $P: bad JSON: lexical error"
@@ -124,6 +142,11 @@ sleep 1
 wait_read_after env "$(now_s)"
 e2=$(meter_series "$B" virtmeter_energy_joules_total env 1U)
 tap_check "the EnergykWh counter grows ($e1 -> $e2 J)" awk -v a="$e1" -v b="$e2" 'BEGIN { exit !(b > a) }'
+wait_read_after psu "$(now_s)"
+p2=$(meter_series "$B" virtmeter_energy_joules_total psu 1/Bay2)
+tap_check "a power supply's EnergykWh counter grows ($p1 -> $p2 J)" awk -v a="$p1" -v b="$p2" 'BEGIN { exit !(b > a) }'
+s=$(fixture_get psu _stats)
+tap_is "$(json_field "$s" discoveries)" 1 "the power supplies are found once, not at every read"
 fixture_get env _reset >/dev/null
 wait_read_after env "$(now_s)"
 sleep 0.6

@@ -1,8 +1,9 @@
 /* Unit tests of the pure parsers of the network meters: JSON paths, the
  * http meter's presets and mapping of an answer to a reading, and the
  * Redfish answers (Power of a Dell-like and an HPE-like BMC,
- * EnvironmentMetrics, collections, chassis links), with exact values and
- * the bad answers a device may give. */
+ * EnvironmentMetrics, collections, chassis links, a PowerSubsystem's power
+ * supplies and their PowerSupplyMetrics), with exact values and the bad
+ * answers a device may give. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -325,6 +326,93 @@ static void redfish_collection_and_links(void **st)
 	assert_string_equal(l.power, "/redfish/v1/Chassis/1U/Power");
 }
 
+static void redfish_power_subsystem_to_supply_metrics(void **st)
+{
+	static const char chassis[] =
+		"{\"@odata.type\":\"#Chassis.v1_14_0.Chassis\",\"Id\":\"1\","
+		"\"PowerSubsystem\":{\"@odata.id\":\"/redfish/v1/Chassis/1/PowerSubsystem\"},"
+		"\"Power\":{\"@odata.id\":\"/redfish/v1/Chassis/1/Power\"}}";
+	static const char subsystem[] =
+		"{\"@odata.id\":\"/redfish/v1/Chassis/1/PowerSubsystem\","
+		"\"@odata.type\":\"#PowerSubsystem.v1_1_0.PowerSubsystem\",\"CapacityWatts\":1600,"
+		"\"PowerSupplies\":{\"@odata.id\":\"/redfish/v1/Chassis/1/PowerSubsystem/PowerSupplies\"}}";
+	static const char supplies[] =
+		"{\"@odata.type\":\"#PowerSupplyCollection.PowerSupplyCollection\","
+		"\"Members\":[{\"@odata.id\":\"/redfish/v1/Chassis/1/PowerSubsystem/PowerSupplies/Bay1\"},"
+		"{\"Id\":\"Bay2\"},"
+		"{\"@odata.id\":\"/redfish/v1/Chassis/1/PowerSubsystem/PowerSupplies/Bay 3\"}],"
+		"\"Members@odata.count\":3}";
+	static const char supply[] =
+		"{\"@odata.type\":\"#PowerSupply.v1_5_0.PowerSupply\",\"Id\":\"Bay1\","
+		"\"Metrics\":{\"@odata.id\":\"/redfish/v1/Chassis/1/PowerSubsystem/PowerSupplies/Bay1/Metrics\"}}";
+	static const char empty_bay[] =
+		"{\"Id\":\"Bay3\",\"Status\":{\"State\":\"Absent\"},\"Metrics\":{}}";
+	static const char metrics[] =
+		"{\"@odata.type\":\"#PowerSupplyMetrics.v1_0_0.PowerSupplyMetrics\","
+		"\"InputVoltage\":{\"Reading\":230.1},\"InputCurrentAmps\":{\"Reading\":0.79},"
+		"\"InputPowerWatts\":{\"Reading\":181.5},\"OutputPowerWatts\":{\"Reading\":167},"
+		"\"EnergykWh\":{\"Reading\":1.25}}";
+	char ids[RF_MAX_PSUS][RF_PATH_MAX], link[RF_PATH_MAX], id[64], err[200];
+	struct virtmeter_reading r;
+	struct rf_links l;
+
+	(void)st;
+	assert_int_equal(meter_redfish_links(chassis, strlen(chassis), &l, err, sizeof(err)), 0);
+	assert_string_equal(l.env, "");
+	assert_string_equal(l.subsystem, "/redfish/v1/Chassis/1/PowerSubsystem");
+	assert_string_equal(l.power, "/redfish/v1/Chassis/1/Power");
+	assert_int_equal(meter_redfish_link(subsystem, strlen(subsystem), "PowerSupplies",
+					    link, err, sizeof(err)), 0);
+	assert_string_equal(link, "/redfish/v1/Chassis/1/PowerSubsystem/PowerSupplies");
+	/* A member without @odata.id or with a space in it is skipped. */
+	assert_int_equal(meter_redfish_members(supplies, strlen(supplies), ids, RF_MAX_PSUS,
+					       err, sizeof(err)), 1);
+	assert_string_equal(ids[0], "/redfish/v1/Chassis/1/PowerSubsystem/PowerSupplies/Bay1");
+	meter_redfish_id(ids[0], id, sizeof(id));
+	assert_string_equal(id, "Bay1");
+	assert_int_equal(meter_redfish_link(supply, strlen(supply), "Metrics", link, err,
+					    sizeof(err)), 0);
+	assert_string_equal(link, "/redfish/v1/Chassis/1/PowerSubsystem/PowerSupplies/Bay1/Metrics");
+	assert_int_equal(meter_redfish_link(empty_bay, strlen(empty_bay), "Metrics", link, err,
+					    sizeof(err)), -ENOENT);
+	assert_string_equal(err, "no Metrics link");
+	assert_string_equal(link, "");
+	assert_int_equal(meter_redfish_link("[]", 2, "Metrics", link, err, sizeof(err)), -EINVAL);
+
+	assert_int_equal(meter_redfish_psu_readings(metrics, strlen(metrics), "1", "Bay1", &r,
+						    err, sizeof(err)), 1);
+	assert_string_equal(r.zone, "1/Bay1");
+	assert_int_equal(r.have, 0xf);
+	assert_float_equal(r.watts, 181.5, 0);
+	assert_float_equal(r.joules, 1.25 * 3.6e6, 0);
+	assert_float_equal(r.volts, 230.1, 0);
+	assert_float_equal(r.amperes, 0.79, 0);
+	assert_int_equal(meter_redfish_psu_readings(metrics, strlen(metrics), "Chassis 1", "PSU#2",
+						    &r, err, sizeof(err)), 1);
+	assert_string_equal(r.zone, "Chassis_1/PSU_2");
+}
+
+static void redfish_bad_supply_metrics(void **st)
+{
+	static const char off[] =
+		"{\"InputPowerWatts\":{\"Reading\":null},\"InputVoltage\":{\"Reading\":0}}";
+	static const char wrong[] = "{\"InputPowerWatts\":{\"Reading\":\"181 W\"}}";
+	struct virtmeter_reading r;
+	char err[200];
+
+	(void)st;
+	assert_int_equal(meter_redfish_psu_readings(off, strlen(off), "1", "Bay1", &r, err,
+						    sizeof(err)), 0);
+	assert_string_equal(err, "no InputPowerWatts, EnergyJoules or EnergykWh reading "
+			    "(is the power supply off?)");
+	assert_int_equal(meter_redfish_psu_readings(wrong, strlen(wrong), "1", "Bay1", &r, err,
+						    sizeof(err)), -EINVAL);
+	assert_string_equal(err, "InputPowerWatts.Reading is not a number");
+	assert_int_equal(meter_redfish_psu_readings("{\"InputPowerWatts\":", 19, "1", "Bay1",
+						    &r, err, sizeof(err)), -EINVAL);
+	assert_true(strncmp(err, "bad JSON: ", 10) == 0);
+}
+
 static void url_shown_hides_secret_parameters(void **st)
 {
 	char out[256];
@@ -357,6 +445,8 @@ int main(void)
 		cmocka_unit_test(redfish_environment_metrics_kwh_to_joules),
 		cmocka_unit_test(redfish_bad_answers),
 		cmocka_unit_test(redfish_collection_and_links),
+		cmocka_unit_test(redfish_power_subsystem_to_supply_metrics),
+		cmocka_unit_test(redfish_bad_supply_metrics),
 		cmocka_unit_test(url_shown_hides_secret_parameters),
 	};
 
