@@ -70,8 +70,7 @@ int meter_json_parse(const char *buf, size_t len, yajl_val *out, char *err,
 	return -EINVAL;
 }
 
-/* The member called key of object v, or NULL. */
-static yajl_val member(yajl_val v, const char *key)
+yajl_val meter_json_member(yajl_val v, const char *key)
 {
 	if (!YAJL_IS_OBJECT(v))
 		return NULL;
@@ -89,7 +88,7 @@ yajl_val meter_jpath_get(yajl_val root, const struct jpath *p)
 		const struct jpath_step *s = &p->step[i];
 
 		if (!s->is_index)
-			v = member(v, p->names + s->key);
+			v = meter_json_member(v, p->names + s->key);
 		else if (YAJL_IS_ARRAY(v) && s->index < v->u.array.len)
 			v = v->u.array.values[s->index];
 		else

@@ -34,6 +34,10 @@ yajl_val meter_jpath_get(yajl_val root, const struct jpath *p);
  * null, -EINVAL for any other non-number (a string, a bool...). */
 int meter_json_number(yajl_val v, double *out);
 
+/* The member called key of object v, or NULL (also when v is not an
+ * object). */
+yajl_val meter_json_member(yajl_val v, const char *key);
+
 /* What the http meter reads from an answer: for each quantity (enum
  * config_quantity) whether it is wanted, its path and its scale into W,
  * J, V or A; and the zone of the reading. */

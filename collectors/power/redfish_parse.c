@@ -12,12 +12,7 @@
 /* The member key of object v, or NULL. */
 static yajl_val get(yajl_val v, const char *key)
 {
-	if (!YAJL_IS_OBJECT(v))
-		return NULL;
-	for (size_t i = 0; i < v->u.object.len; i++)
-		if (strcmp(v->u.object.keys[i], key) == 0)
-			return v->u.object.values[i];
-	return NULL;
+	return meter_json_member(v, key);
 }
 
 /* Whether s is a usable @odata.id: starts with '/', fits, no control
