@@ -14,6 +14,7 @@
 #include "collectors/cgroup/discover.h"
 #include "collectors/cgroup/layout.h"
 #include "collectors/cgroup/names.h"
+#include "collectors/cgroup/watch.h"
 #include "collectors/collector.h"
 #include "exporter/config.h"
 #include "exporter/log.h"
@@ -110,9 +111,19 @@ static const struct snap_family reads_fam = {
     .labels = {"kind", NULL},
 };
 
+static const struct snap_family walks_fam = {
+    .name = "virtmeter_cgroup_walks",
+    .help = "Walks of the cgroup tree to discover containers: at start, "
+	    "when inotify reports a cgroup made or removed under a watched "
+	    "directory, and every 12 cycles regardless (every cycle without "
+	    "inotify).",
+    .type = SNAP_COUNTER,
+    .labels = {NULL},
+};
+
 #define CG_LIST(e, s, t, u, x, h) &ct_##e, &vm_##e,
 static const struct snap_family *const cgroup_families[] = {
-    &ct_info, CG_FAMILIES(CG_LIST) &reads_fam, NULL,
+    &ct_info, CG_FAMILIES(CG_LIST) &reads_fam, &walks_fam, NULL,
 };
 
 static const struct collector_option cgroup_options[] = {
@@ -152,8 +163,9 @@ struct cg_state {
 	double hz;
 	struct cg_tracks ct; /* containers, sorted by rel */
 	struct cg_tracks vm; /* VMs */
-	unsigned idle_cycles; /* --collector.cgroup.idle-cycles */
-	double full_reads, probe_reads;
+	struct cg_watch watch; /* when the tree must be walked again */
+	unsigned idle_cycles;  /* --collector.cgroup.idle-cycles */
+	double full_reads, probe_reads, walks;
 	char *buf;
 	size_t cap;
 };
@@ -189,6 +201,7 @@ static void cgroup_fini(void *state)
 		return;
 	tracks_free(&st->ct);
 	tracks_free(&st->vm);
+	cg_watch_close(&st->watch);
 	wl_publish(WL_SRC_CGROUP, NULL);
 	free(st->buf);
 	free(st);
@@ -256,6 +269,7 @@ static int cgroup_init(const struct collector_env *env, void **state)
 		return err;
 	}
 	setup_filter(st, env->cfg);
+	cg_watch_init(&st->watch);
 	log_debug("cgroup: %s layout under %s",
 		  cg_mode_name(st->layout.mode), env->cgroupfs);
 	*state = st;
@@ -601,14 +615,15 @@ static int collect_vms(struct cg_state *st, struct snap_set *out)
 	return err;
 }
 
-static int cgroup_collect(void *state, struct snap_set *out)
+/* Walks the tree and brings the tracked containers up to date; watches
+ * every directory walked. Returns 0 or a negative errno. */
+static int rediscover(struct cg_state *st)
 {
-	struct cg_state *st = state;
+	struct cg_discover_limits lim = {.on_dir = cg_watch_dir,
+					 .arg = &st->watch};
 	struct cg_list list;
-	struct wl_list *wl = NULL;
-	int err;
+	int err = cg_discover(&st->layout, &lim, &list);
 
-	err = cg_discover(&st->layout, NULL, &list);
 	if (err < 0) {
 		collector_error("cannot walk the cgroup hierarchy: %s",
 				strerror(-err));
@@ -619,6 +634,22 @@ static int cgroup_collect(void *state, struct snap_set *out)
 			  "left out");
 	cg_list_filter(&list, &st->filter);
 	err = update_containers(st, &list);
+	if (err == 0)
+		cg_watch_walked(&st->watch);
+	st->walks++;
+out:
+	cg_discover_free(&list);
+	return err;
+}
+
+static int cgroup_collect(void *state, struct snap_set *out)
+{
+	struct cg_state *st = state;
+	struct wl_list *wl = NULL;
+	int err = 0;
+
+	if (cg_watch_changed(&st->watch))
+		err = rediscover(st);
 	if (err < 0)
 		goto out;
 	wl = wl_list_new();
@@ -631,13 +662,13 @@ static int cgroup_collect(void *state, struct snap_set *out)
 		err = collect_vms(st, out);
 	snap_add(out, &reads_fam, st->full_reads, "full");
 	snap_add(out, &reads_fam, st->probe_reads, "probe");
+	snap_add0(out, &walks_fam, st->walks);
 	if (err == 0 && wl->err == 0)
 		err = wl_publish(WL_SRC_CGROUP, wl);
 	if (err == 0)
 		err = out->err;
 out:
 	wl_list_unref(wl);
-	cg_discover_free(&list);
 	return err;
 }
 

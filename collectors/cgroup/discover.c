@@ -450,6 +450,7 @@ int cg_set_string(char **field, const char *value)
 /* ---- the walk ----------------------------------------------------------- */
 
 struct walk {
+	const char *root; /* the walked hierarchy's directory */
 	struct cg_list *out;
 	struct cg_discover_limits lim;
 	size_t ndirs;
@@ -459,6 +460,19 @@ struct walk {
 };
 
 static int walk_dir(struct walk *w, int fd, unsigned depth);
+
+/* Hands the directory now in w->rel to the caller's on_dir, if any. */
+static void notify_dir(const struct walk *w)
+{
+	char path[CG_LAYOUT_PATH_MAX + CG_REL_PATH_MAX + 2];
+	int n;
+
+	if (!w->lim.on_dir)
+		return;
+	n = snprintf(path, sizeof(path), "%s%s", w->root, w->rel);
+	if (n > 0 && (size_t)n < sizeof(path))
+		w->lim.on_dir(path, w->lim.arg);
+}
 
 /* Whether entry e of the directory dfd is a directory, without following
  * symlinks (cgroupfs has none; a fixture tree might). */
@@ -500,6 +514,7 @@ static int visit(struct walk *w, int dfd, const char *name, unsigned depth)
 	/* A cgroup removed since readdir, or one we may not read: skip it. */
 	if (fd < 0)
 		return 0;
+	notify_dir(w);
 	return walk_dir(w, fd, depth);
 }
 
@@ -572,11 +587,13 @@ int cg_discover(const struct cg_layout *l,
 		w->lim.max_dirs = CG_DISCOVER_MAX_DIRS;
 	if (!w->lim.max_containers)
 		w->lim.max_containers = CG_DISCOVER_MAX_CONTAINERS;
+	w->root = l->dir[h];
 	fd = open(l->dir[h], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
 		goto out;
 	}
+	notify_dir(w);
 	rc = walk_dir(w, fd, 0);
 	if (rc == 0 && out->n > 1)
 		qsort(out->items, out->n, sizeof(out->items[0]), by_rel_path);

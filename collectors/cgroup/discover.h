@@ -66,6 +66,11 @@ struct cg_discover_limits {
 	unsigned max_depth;    /* levels below the hierarchy's root */
 	size_t max_dirs;       /* directories looked at */
 	size_t max_containers; /* containers kept */
+	/* If set, called with the absolute path of each directory before its
+	 * entries are read (the root included, containers not): where to put
+	 * an inotify watch that sees the next container come or go. */
+	void (*on_dir)(const char *path, void *arg);
+	void *arg;
 };
 
 /* What cg_classify decides about one cgroup. */

@@ -468,6 +468,54 @@ static void idle_cycles_1_reads_every_file_every_cycle(void **unused)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The walks counter and the number of containers of one cycle. */
+static void walks_and_containers(void *st, double *walks, int *n)
+{
+	struct snap_set *s = cycle(st);
+
+	*walks = ONE(s, "virtmeter_cgroup_walks", NULL);
+	*n = count(s, "virtmeter_container_info", NULL);
+	snap_set_unref(s);
+}
+
+static void tree_is_walked_again_only_when_a_cgroup_comes_or_goes(void **unused)
+{
+	char tmp[] = "/tmp/virtmeter-cgw.XXXXXX";
+	char cmd[512];
+	const char *root = copy_fixture("v2-systemd", tmp);
+	double w;
+	int n0, n;
+	void *st;
+
+	(void)unused;
+	st = start(root);
+	walks_and_containers(st, &w, &n0);
+	NEAR(w, 1);
+	walks_and_containers(st, &w, &n);
+	walks_and_containers(st, &w, &n);
+	NEAR(w, 1); /* nothing changed: no walk */
+	assert_int_equal(n, n0);
+	snprintf(cmd, sizeof(cmd),
+		 "cp -R '%s/system.slice/docker-" V2_DOCKER ".scope' "
+		 "'%s/system.slice/docker-%064d.scope'", root, root, 7);
+	assert_int_equal(system(cmd), 0);
+	walks_and_containers(st, &w, &n);
+	NEAR(w, 2); /* inotify saw the new cgroup */
+	assert_int_equal(n, n0 + 1);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/system.slice/docker-%064d.scope'",
+		 root, 7);
+	assert_int_equal(system(cmd), 0);
+	walks_and_containers(st, &w, &n);
+	NEAR(w, 3);
+	assert_int_equal(n, n0);
+	for (int i = 0; i < 12; i++)
+		walks_and_containers(st, &w, &n);
+	NEAR(w, 4); /* and every 12 cycles regardless */
+	cgroup_collector.fini(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void bad_idle_cycles_fails_init_naming_the_flag(void **unused)
 {
 	static const char *const bad[] = {"0", "-1", "x", "3s", "", "1001"};
@@ -505,6 +553,8 @@ int main(void)
 	    cmocka_unit_test(idle_container_is_read_in_full_every_third_cycle),
 	    cmocka_unit_test(idle_cycles_1_reads_every_file_every_cycle),
 	    cmocka_unit_test(bad_idle_cycles_fails_init_naming_the_flag),
+	    cmocka_unit_test(
+		tree_is_walked_again_only_when_a_cgroup_comes_or_goes),
 	};
 
 	return cmocka_run_group_tests_name("cgroup_collector", tests, NULL,
