@@ -172,12 +172,15 @@ int main(int argc, char **argv)
 	size_t n;
 
 #ifdef M_MMAP_THRESHOLD
-	/* Scrape bodies, their gzip and large snapshot sets are megabytes that
-	 * live for a cycle. glibc raises its mmap threshold after the first
-	 * such block is freed and serves the next ones from heaps that never
-	 * shrink: a fixed threshold gives them back when freed (at 1,000
-	 * containers, resident memory went from 45 to 23 MB). */
-	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	/* Scrape bodies and their gzip are megabytes that live for a
+	 * generation. glibc raises its mmap threshold after the first such
+	 * block is freed and serves the next ones from heaps that never
+	 * shrink: a fixed threshold gives them back when freed. At 4 MiB the
+	 * snapshot sets (under a megabyte or two at 1,000 containers) stay on
+	 * the heap and are reused; at 256 KiB they were mapped afresh every
+	 * cycle and their page faults cost a quarter of the collection. At
+	 * 1,000 containers: RSS 27 MB, against 39 MB with glibc's default. */
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
 #endif
 	if (opts_parse(argc, argv, &o, err, sizeof(err))) {
 		fprintf(stderr, "virtmeter: error: %s\n", err);
