@@ -35,11 +35,6 @@ GOAL_US=20                         # collection CPU per container per cycle
 FIXTURE=$top_srcdir/tests/fixtures/cgroup/v2-systemd
 : "${VIRTMETER:=${top_builddir:-.}/virtmeter}"
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
 [ -x "$VIRTMETER" ] || die "no virtmeter binary at $VIRTMETER (set VIRTMETER)"
 for t in wrk curl awk; do
 	command -v "$t" >/dev/null 2>&1 || die "$t not installed (see tests/bench/README-cgroup.md)"
@@ -49,22 +44,6 @@ done
 CLK_TCK=$(getconf CLK_TCK)
 
 # ---- helpers ---------------------------------------------------------------
-
-
-# sched_ns PID: run time of all threads of PID in nanoseconds (schedstat,
-# finer than the 10 ms ticks of stat).
-sched_ns() {
-	local t s=0 v
-	for t in /proc/"$1"/task/*; do
-		v=$(awk '{ print $1 }' "$t/schedstat" 2>/dev/null) && s=$((s + ${v:-0}))
-	done
-	echo "$s"
-}
-
-
-
-
-
 
 # per_us TICKS_OR_NS_DELTA DIVISOR_CYCLES DIVISOR_UNITS SCALE: microseconds
 # per unit per cycle; SCALE converts the delta to seconds.

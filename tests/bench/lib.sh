@@ -2,6 +2,22 @@
 # Helpers shared by the benchmarks (sourced after tests/integration/lib.sh,
 # which provides TEST_TMP and series_value).
 
+# die MESSAGE...: says why the benchmark cannot run, and stops it.
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# sched_ns PID: run time of all threads of PID in nanoseconds (schedstat,
+# finer than the 10 ms ticks of stat).
+sched_ns() {
+	local t s=0 v
+	for t in /proc/"$1"/task/*; do
+		v=$(awk '{ print $1 }' "$t/schedstat" 2>/dev/null) && s=$((s + ${v:-0}))
+	done
+	echo "$s"
+}
+
 # cpu_ticks PID: utime + stime of PID in clock ticks (what
 # process_cpu_seconds_total reports, read directly so that no scrape and no
 # process-collector staleness gets in the way).

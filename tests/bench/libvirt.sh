@@ -31,11 +31,6 @@ GOAL_RATIO=20                  # scrape at least this many times faster
 GOAL_US_PER_DOMAIN=20          # collection CPU per domain, microseconds
 PEER=prometheus-libvirt-exporter
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
 [ -x "$VIRTMETER" ] || die "no virtmeter binary at $VIRTMETER (set VIRTMETER)"
 for t in wrk curl awk; do
 	command -v "$t" >/dev/null 2>&1 || die "$t not installed (see tests/bench/README-libvirt.md)"
@@ -50,7 +45,6 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # ---- helpers ---------------------------------------------------------------------
 
-
 # thread_ns PID: "TID NS" per thread of PID, NS its run time in
 # nanoseconds from schedstat (precise, where stat has 10 ms ticks).
 thread_ns() {
@@ -59,11 +53,6 @@ thread_ns() {
 		[ -r "$t/schedstat" ] && echo "${t##*/} $(awk '{ print $1 }' "$t/schedstat" 2>/dev/null)"
 	done
 }
-
-
-
-
-
 
 # ---- the node file ---------------------------------------------------------------
 

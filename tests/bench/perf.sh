@@ -34,11 +34,6 @@ GOAL_PCT=1
 CGROOT=${CGROUPFS:-/sys/fs/cgroup}
 : "${VIRTMETER:=${top_builddir:-.}/virtmeter}"
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
 [ -x "$VIRTMETER" ] || die "no virtmeter binary at $VIRTMETER (set VIRTMETER)"
 [ "$(id -u)" = 0 ] || die "needs root to make cgroups and count them"
 "$VIRTMETER" --help 2>&1 | grep -q -- '--collector.perf.events' ||
@@ -53,14 +48,6 @@ else
 fi
 LAST_CPU=$(($(nproc) - 1))
 
-# sched_ns PID: run time of all threads of PID in nanoseconds.
-sched_ns() {
-	local t s=0 v
-	for t in /proc/"$1"/task/*; do
-		v=$(awk '{ print $1 }' "$t/schedstat" 2>/dev/null) && s=$((s + ${v:-0}))
-	done
-	echo "$s"
-}
 nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
