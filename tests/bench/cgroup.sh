@@ -189,6 +189,7 @@ CYC_TS=$(awk -v a="$TS0" -v b="$TS1" 'BEGIN { printf "%d", b - a + 0.5 }')
 VM_US=$(per_us $((B1 - B0 - (I1 - I0))) "$CYCLES" "$NCT" "$(awk -v h="$CLK_TCK" 'BEGIN { print 1 / h }')")
 VM_US_NS=$(per_us $((BN1 - BN0 - (IN1 - IN0))) "$CYCLES" "$NCT" 1e-9)
 DEF_US_NS=$(per_us $((DN1 - DN0 - (IN1 - IN0))) "$CYCLES" "$NCT" 1e-9)
+# shellcheck disable=SC2153 # DEF_URL is set by start_vm (printf -v)
 scrape r text "$DEF_URL" >/dev/null
 DEF_FULL=$(metric "$TEST_TMP/r.b" 'virtmeter_cgroup_reads_total{kind="full"}')
 DEF_PROBE=$(metric "$TEST_TMP/r.b" 'virtmeter_cgroup_reads_total{kind="probe"}')
