@@ -79,6 +79,13 @@ int collector_find(const char *name);
 const char *collector_setting(const struct collector_env *env,
 			      const struct collector *c, const char *key);
 
+/* The setting key of collector c as a boolean in *out: true, yes, on, 1
+ * or false, no, off, 0 (any case). Returns 0, or -EINVAL after
+ * collector_error() names the flag and its value. */
+int collector_setting_bool(const struct collector_env *env,
+			   const struct collector *c, const char *key,
+			   bool *out);
+
 /* Records why the current cycle of the calling collector is failing, in
  * words that name the file, device or privilege at fault. The scheduler
  * puts it in its one log line when the collector starts failing (and never

@@ -380,27 +380,9 @@ static void lv_fini(void *state)
 	free(st);
 }
 
-/* Parses a boolean setting ("true"/"false", as the flag parser stores it,
- * or yes/no/on/off/1/0). Returns 0 or -EINVAL. */
-static int parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = {"true", "yes", "on", "1"};
-	static const char *const no[] = {"false", "no", "off", "0"};
-
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(s, yes[i]) == 0 || strcasecmp(s, no[i]) == 0) {
-			*out = strcasecmp(s, yes[i]) == 0;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static int lv_init(const struct collector_env *env, void **state)
 {
 	const char *uri = collector_setting(env, &libvirt_collector, "uri");
-	const char *os =
-	    collector_setting(env, &libvirt_collector, "openstack");
 	struct lv_state *st = calloc(1, sizeof(*st));
 	int err = -ENOMEM;
 
@@ -409,13 +391,10 @@ static int lv_init(const struct collector_env *env, void **state)
 	st->uri = strdup(uri && uri[0] ? uri : "qemu:///system");
 	if (!st->uri)
 		goto out;
-	err = parse_bool(os ? os : "true", &st->openstack);
-	if (err < 0) {
-		collector_error("--collector.libvirt.openstack=%s is not a "
-				"boolean",
-				os);
+	err = collector_setting_bool(env, &libvirt_collector, "openstack",
+				     &st->openstack);
+	if (err < 0)
 		goto out;
-	}
 	err = lv_loop_ref();
 	if (err < 0) {
 		collector_error("cannot start libvirt's event loop: %s",

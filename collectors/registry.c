@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "build-config.h"
 
@@ -67,6 +68,25 @@ const char *collector_setting(const struct collector_env *env,
 		    strcmp(env->settings[i].key, key) == 0)
 			v = env->settings[i].value;
 	return v;
+}
+
+int collector_setting_bool(const struct collector_env *env,
+			   const struct collector *c, const char *key,
+			   bool *out)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+	const char *v = collector_setting(env, c, key);
+
+	for (size_t i = 0; v && i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+			*out = strcasecmp(v, yes[i]) == 0;
+			return 0;
+		}
+	}
+	collector_error("--collector.%s.%s=%s is not a boolean (true or "
+			"false)", c->name, key, v ? v : "");
+	return -EINVAL;
 }
 
 /* The failing cycle's message, per worker thread. */

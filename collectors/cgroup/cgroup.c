@@ -132,6 +132,11 @@ static const struct collector_option cgroup_options[] = {
      "full only every Nth cycle, carrying its other figures over meanwhile; "
      "1 reads every file of every cgroup every cycle (default 3)",
      "3"},
+    {"io-uring", NULL,
+     "read a cycle's cgroup files in batches through an io_uring, one "
+     "system call for many files (default on; pread where the kernel "
+     "refuses io_uring)",
+     "true"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -166,8 +171,9 @@ struct cg_state {
 	struct cg_watch watch; /* when the tree must be walked again */
 	unsigned idle_cycles;  /* --collector.cgroup.idle-cycles */
 	double full_reads, probe_reads, walks;
-	char *buf;
-	size_t cap;
+	struct cgr_batch batch;
+	struct cgr_stats stats[CGR_BATCH]; /* one batch's figures */
+	int errs[CGR_BATCH];
 };
 
 /* Closes and frees one tracked cgroup. */
@@ -203,7 +209,7 @@ static void cgroup_fini(void *state)
 	tracks_free(&st->vm);
 	cg_watch_close(&st->watch);
 	wl_publish(WL_SRC_CGROUP, NULL);
-	free(st->buf);
+	cgr_batch_fini(&st->batch);
 	free(st);
 }
 
@@ -249,6 +255,7 @@ static int cgroup_init(const struct collector_env *env, void **state)
 {
 	struct cg_state *st = calloc(1, sizeof(*st));
 	long hz = sysconf(_SC_CLK_TCK);
+	bool ring = true;
 	int err;
 
 	if (!st)
@@ -256,6 +263,9 @@ static int cgroup_init(const struct collector_env *env, void **state)
 	err = parse_idle_cycles(collector_setting(env, &cgroup_collector,
 						  "idle-cycles"),
 				&st->idle_cycles);
+	if (err == 0)
+		err = collector_setting_bool(env, &cgroup_collector,
+					     "io-uring", &ring);
 	if (err < 0) {
 		free(st);
 		return err;
@@ -268,6 +278,16 @@ static int cgroup_init(const struct collector_env *env, void **state)
 		free(st);
 		return err;
 	}
+	err = cgr_batch_init(&st->batch, st->hz, ring);
+	if (err < 0) {
+		free(st);
+		return err;
+	}
+	if (br_uses_ring(&st->batch.br))
+		log_debug("cgroup: reading through an io_uring");
+	else
+		log_info("cgroup: io_uring %s: reading each cgroup file with "
+			 "its own pread", st->batch.br.why_not);
 	setup_filter(st, env->cfg);
 	cg_watch_init(&st->watch);
 	log_debug("cgroup: %s layout under %s",
@@ -461,69 +481,92 @@ static bool stays_idle(const struct cg_state *st, const struct cg_track *t,
 	       s->probe == t->last->probe && t->idle + 1 < st->idle_cycles;
 }
 
-/* Opens (if needed) and reads t's cgroup into s: the CPU time first, then
- * every other file unless the cgroup stayed idle, in which case the last
- * full read's figures are served again. Returns 0, or -ENOENT when the
- * cgroup is gone or going (skipped this cycle), or -ENOMEM. */
-static int read_track(struct cg_state *st, struct cg_track *t,
-		      struct cgr_stats *s)
+/* Reads the cgroups of ts[0..n) (n at most CGR_BATCH) into st->stats,
+ * st->errs[k] saying for each whether it could: 0, or -ENOENT when the
+ * cgroup is gone or going (skipped this cycle). Each cgroup is opened if
+ * needed and probed (its CPU time); those that moved, or whose last full
+ * read is idle_cycles old, are read in full, the others carry the last
+ * full read's figures over. Returns 0 or -ENOMEM. */
+static int read_batch(struct cg_state *st, struct cg_track *ts, size_t n)
 {
+	struct cgr_batch *b = &st->batch;
 	int err;
 
-	if (!t->files.open) {
-		free(t->last);
-		t->last = NULL;
-		err = cgr_open(&st->layout, t->rel, &t->files);
-		if (err < 0)
-			return err == -ENOMEM ? err : -ENOENT;
+	for (size_t k = 0; k < n; k++) {
+		struct cg_track *t = &ts[k];
+
+		st->errs[k] = 0;
+		if (!t->files.open) {
+			free(t->last);
+			t->last = NULL;
+			if (cgr_open(&st->layout, t->rel, &t->files) < 0) {
+				st->errs[k] = -ENOENT;
+				continue;
+			}
+		}
+		cgr_queue_probe(b, &t->files, &st->stats[k]);
 	}
-	err = cgr_read_probe(&t->files, st->hz, &st->buf, &st->cap, s);
-	if (err < 0)
-		return err;
-	if (stays_idle(st, t, s)) {
-		memcpy(s, t->last, offsetof(struct cgr_stats, io) +
-				       t->last->nio * sizeof(s->io[0]));
-		t->idle++;
-		st->probe_reads++;
-		return 0;
+	err = cgr_batch_run(b);
+	for (size_t k = 0; k < n && err == 0; k++) {
+		struct cg_track *t = &ts[k];
+		struct cgr_stats *s = &st->stats[k];
+
+		if (st->errs[k] < 0)
+			continue;
+		if (!t->files.open) {
+			st->errs[k] = -ENOENT;
+		} else if (stays_idle(st, t, s)) {
+			memcpy(s, t->last, offsetof(struct cgr_stats, io) +
+					       t->last->nio * sizeof(s->io[0]));
+			t->idle++;
+			st->probe_reads++;
+			st->errs[k] = 1; /* carried over: no second read */
+		} else {
+			cgr_queue_rest(b, &t->files, s);
+		}
 	}
-	err = cgr_read_rest(&t->files, st->hz, &st->buf, &st->cap, s);
-	if (err < 0)
-		return err;
-	keep_last(t, s);
-	st->full_reads++;
-	return 0;
+	if (err == 0)
+		err = cgr_batch_run(b);
+	for (size_t k = 0; k < n && err == 0; k++) {
+		if (st->errs[k] == 1) {
+			st->errs[k] = 0;
+		} else if (st->errs[k] == 0 && !ts[k].files.open) {
+			st->errs[k] = -ENOENT;
+		} else if (st->errs[k] == 0) {
+			keep_last(&ts[k], &st->stats[k]);
+			st->full_reads++;
+		}
+	}
+	return err;
 }
 
-/* Emits every tracked container and adds it to the workload list wl. */
+/* Emits every tracked container and adds it to the workload list wl.
+ * Returns 0 or -ENOMEM. */
 static int collect_containers(struct cg_state *st, struct snap_set *out,
 			      struct wl_list *wl)
 {
-	struct cgr_stats *s = malloc(sizeof(*s));
+	for (size_t i = 0; i < st->ct.n; i += CGR_BATCH) {
+		size_t n = st->ct.n - i < CGR_BATCH ? st->ct.n - i : CGR_BATCH;
+		int err = read_batch(st, &st->ct.v[i], n);
 
-	if (!s)
-		return -ENOMEM;
-	for (size_t i = 0; i < st->ct.n; i++) {
-		struct cg_track *t = &st->ct.v[i];
-		const char *rt = cg_runtime_name(t->runtime);
-		const char *lbl[SNAP_MAX_LABELS] = {t->name, t->id, rt};
-		struct workload w = {.kind = WL_CONTAINER, .id = t->id,
-				     .name = t->name, .runtime = rt,
-				     .cgroup = t->rel};
-		int err = read_track(st, t, s);
-
-		if (err == -ENOMEM) {
-			free(s);
-			return err;
-		}
 		if (err < 0)
-			continue;
-		snap_add(out, &ct_info, 1, t->name, t->id, rt, t->image, t->pod,
-			 t->ns);
-		emit(out, ct_fams, lbl, 3, s);
-		wl_list_add(wl, &w);
+			return err;
+		for (size_t k = 0; k < n; k++) {
+			struct cg_track *t = &st->ct.v[i + k];
+			const char *rt = cg_runtime_name(t->runtime);
+			const char *lbl[SNAP_MAX_LABELS] = {t->name, t->id, rt};
+			struct workload w = {.kind = WL_CONTAINER, .id = t->id,
+					     .name = t->name, .runtime = rt,
+					     .cgroup = t->rel};
+
+			if (st->errs[k] < 0)
+				continue;
+			snap_add(out, &ct_info, 1, t->name, t->id, rt, t->image,
+				 t->pod, t->ns);
+			emit(out, ct_fams, lbl, 3, &st->stats[k]);
+			wl_list_add(wl, &w);
+		}
 	}
-	free(s);
 	return 0;
 }
 
@@ -588,7 +631,6 @@ static int update_vms(struct cg_state *st, const struct wl_list *vms)
 static int collect_vms(struct cg_state *st, struct snap_set *out)
 {
 	struct wl_table *tab = wl_current();
-	struct cgr_stats *s;
 	int err;
 
 	if (!tab)
@@ -597,22 +639,20 @@ static int collect_vms(struct cg_state *st, struct snap_set *out)
 	wl_table_unref(tab);
 	if (err < 0)
 		return err;
-	s = malloc(sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	for (size_t i = 0; i < st->vm.n; i++) {
-		struct cg_track *t = &st->vm.v[i];
-		const char *lbl[SNAP_MAX_LABELS] = {t->name};
+	for (size_t i = 0; i < st->vm.n; i += CGR_BATCH) {
+		size_t n = st->vm.n - i < CGR_BATCH ? st->vm.n - i : CGR_BATCH;
 
-		err = read_track(st, t, s);
-		if (err == -ENOMEM)
-			break;
-		if (err == 0)
-			emit(out, vm_fams, lbl, 1, s);
-		err = 0;
+		err = read_batch(st, &st->vm.v[i], n);
+		if (err < 0)
+			return err;
+		for (size_t k = 0; k < n; k++) {
+			const char *lbl[SNAP_MAX_LABELS] = {st->vm.v[i + k].name};
+
+			if (st->errs[k] == 0)
+				emit(out, vm_fams, lbl, 1, &st->stats[k]);
+		}
 	}
-	free(s);
-	return err;
+	return 0;
 }
 
 /* Walks the tree and brings the tracked containers up to date; watches

@@ -197,28 +197,6 @@ static ssize_t read_whole(int fd, char **buf, size_t *cap)
 	}
 }
 
-/* Reads file i of f into *buf. Returns the length; 0 when the file is not
- * open or unreadable for a reason other than vanishing (its figures are
- * then left out); -ENOENT when it vanished; -ENOMEM. */
-static ssize_t read_one(struct cgr_files *f, int i, char **buf, size_t *cap)
-{
-	ssize_t n;
-
-	if (f->fd[i] < 0)
-		return 0;
-	n = read_whole(f->fd[i], buf, cap);
-	if (n == -ENODEV || n == -ENOENT || n == -ESTALE)
-		return -ENOENT;
-	if (n == -ENOMEM)
-		return n;
-	if (n < 0) {
-		log_debug("cgroup: read error on a cgroup file: %s",
-			  strerror((int)-n));
-		return 0;
-	}
-	return n;
-}
-
 /* Figures of cpuacct.stat, cpu.stat (both versions). */
 static void parse_cpu(int i, const char *b, size_t n, double hz,
 		      struct cgr_stats *s)
@@ -424,64 +402,163 @@ static int probe_file(const struct cgr_files *f)
 	return -1;
 }
 
-/* Reads and parses file i of f into out. Returns 0, -ENOENT (f is then
- * closed) or -ENOMEM. */
-static int read_file(struct cgr_files *f, int i, double hz, char **buf,
-		     size_t *cap, struct cgr_stats *out)
+/* The buffer of each file in a batch, in bytes: long enough for the
+ * file on any host seen so far; a longer one is read again (read_whole). */
+static size_t slot_size(int i)
 {
-	ssize_t n = read_one(f, i, buf, cap);
-
-	if (n == -ENOENT) {
-		cgr_close(f);
-		return -ENOENT;
+	switch (i) {
+	case CGR_MEM_STAT: /* v1 with the total_ keys: about 2 KiB */
+		return 4096;
+	case CGR_IO_STAT: /* about 100 bytes a device */
+	case CGR_BLKIO_BYTES:
+	case CGR_BLKIO_IOS:
+		return 2048;
+	default: /* a value or a few lines */
+		return 512;
 	}
-	if (n < 0)
-		return (int)n;
-	if (n > 0)
-		parse_file(f, i, *buf, (size_t)n, hz, out);
+}
+
+/* The bytes of arena one cgroup uses: every file's slot. */
+static size_t group_bytes(void)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < CGR_NFILES; i++)
+		n += slot_size(i);
+	return n;
+}
+
+int cgr_batch_init(struct cgr_batch *b, double ticks_per_s, bool use_ring)
+{
+	memset(b, 0, sizeof(*b));
+	b->hz = ticks_per_s;
+	b->arena = malloc(CGR_BATCH * group_bytes());
+	if (!b->arena)
+		return -ENOMEM;
+	br_init(&b->br, use_ring);
 	return 0;
 }
 
-int cgr_read_probe(struct cgr_files *f, double ticks_per_s, char **buf,
-		   size_t *cap, struct cgr_stats *out)
+void cgr_batch_fini(struct cgr_batch *b)
+{
+	br_fini(&b->br);
+	free(b->arena);
+	free(b->buf);
+	b->arena = b->buf = NULL;
+}
+
+bool cgr_batch_full(const struct cgr_batch *b)
+{
+	return b->ngroups >= CGR_BATCH;
+}
+
+/* Starts a group for f and out; returns it, or NULL if b is full. */
+static struct cgr_group *add_group(struct cgr_batch *b, struct cgr_files *f,
+				   struct cgr_stats *out, bool rest)
+{
+	struct cgr_group *g;
+
+	if (b->ngroups >= CGR_BATCH)
+		return NULL;
+	g = &b->groups[b->ngroups++];
+	*g = (struct cgr_group){.f = f, .s = out, .rest = rest};
+	return g;
+}
+
+/* Queues file i of the last group, in that group's part of the arena. */
+static void add_read(struct cgr_batch *b, int i)
+{
+	size_t k = b->nreads++, g = b->ngroups - 1, off = 0;
+	const struct cgr_files *f = b->groups[g].f;
+
+	for (int j = 0; j < i; j++)
+		off += slot_size(j);
+	b->req[k] = (struct br_read){.fd = f->fd[i],
+				     .buf = b->arena + g * group_bytes() + off,
+				     .cap = slot_size(i)};
+	b->file[k] = (unsigned char)i;
+	b->group[k] = (unsigned char)g;
+}
+
+void cgr_queue_probe(struct cgr_batch *b, struct cgr_files *f,
+		     struct cgr_stats *out)
 {
 	int i = probe_file(f);
+	struct cgr_group *g;
 
 	memset(out, 0, sizeof(*out));
-	if (i < 0)
-		return 0;
-	if (i == CGR_CPUACCT_STAT) {
-		int err = read_file(f, i, ticks_per_s, buf, cap, out);
-
-		out->probe = (uint64_t)((out->user_s + out->system_s) *
-					ticks_per_s + 0.5);
-		if (out->present & CGR_HAVE_CPU)
-			out->present |= CGR_HAVE_PROBE;
-		return err;
-	}
-	return read_file(f, i, ticks_per_s, buf, cap, out);
+	g = i >= 0 ? add_group(b, f, out, false) : NULL;
+	if (!g)
+		return;
+	g->ticks_probe = i == CGR_CPUACCT_STAT;
+	add_read(b, i);
 }
 
-int cgr_read_rest(struct cgr_files *f, double ticks_per_s, char **buf,
-		  size_t *cap, struct cgr_stats *out)
+void cgr_queue_rest(struct cgr_batch *b, struct cgr_files *f,
+		    struct cgr_stats *out)
 {
-	int probe = probe_file(f), err;
+	int probe = probe_file(f);
 
-	for (int i = 0; i < CGR_NFILES; i++) {
-		if (i == probe || !f->open)
+	if (!f->open || !add_group(b, f, out, true))
+		return;
+	for (int i = 0; i < CGR_NFILES; i++)
+		if (i != probe && f->fd[i] >= 0)
+			add_read(b, i);
+}
+
+/* The text of read k of b: its slot, or (when the file filled its slot)
+ * the whole file read again into b->buf. Returns the length, or -errno
+ * (-ENOENT when the file vanished). */
+static ssize_t take_read(struct cgr_batch *b, size_t k, const char **text)
+{
+	const struct br_read *r = &b->req[k];
+	ssize_t n = r->res;
+
+	*text = r->buf;
+	if (n >= 0 && (size_t)n == r->cap) {
+		n = read_whole(r->fd, &b->buf, &b->cap);
+		*text = b->buf;
+	}
+	if (n == -ENODEV || n == -ENOENT || n == -ESTALE)
+		return -ENOENT;
+	return n;
+}
+
+int cgr_batch_run(struct cgr_batch *b)
+{
+	int err = 0;
+
+	br_run(&b->br, b->req, b->nreads);
+	for (size_t k = 0; k < b->nreads; k++) {
+		struct cgr_group *g = &b->groups[b->group[k]];
+		const char *text;
+		ssize_t n;
+
+		if (!g->f->open)
 			continue;
-		err = read_file(f, i, ticks_per_s, buf, cap, out);
-		if (err < 0)
-			return err;
+		n = take_read(b, k, &text);
+		if (n == -ENOENT)
+			cgr_close(g->f);
+		else if (n == -ENOMEM)
+			err = -ENOMEM;
+		else if (n < 0)
+			log_debug("cgroup: read error on a cgroup file: %s",
+				  strerror((int)-n));
+		else if (n > 0)
+			parse_file(g->f, b->file[k], text, (size_t)n, b->hz,
+				   g->s);
 	}
-	derive(f, out);
-	return 0;
-}
+	for (size_t j = 0; j < b->ngroups; j++) {
+		struct cgr_group *g = &b->groups[j];
 
-int cgr_read(struct cgr_files *f, double ticks_per_s, char **buf,
-	     size_t *cap, struct cgr_stats *out)
-{
-	int err = cgr_read_probe(f, ticks_per_s, buf, cap, out);
-
-	return err < 0 ? err : cgr_read_rest(f, ticks_per_s, buf, cap, out);
+		if (g->ticks_probe && (g->s->present & CGR_HAVE_CPU)) {
+			g->s->probe = (uint64_t)((g->s->user_s + g->s->system_s) *
+						 b->hz + 0.5);
+			g->s->present |= CGR_HAVE_PROBE;
+		}
+		if (g->rest && g->f->open)
+			derive(g->f, g->s);
+	}
+	b->nreads = b->ngroups = 0;
+	return err;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collectors/batch_read.h"
 #include "collectors/cgroup/layout.h"
 #include "collectors/cgroup/parse.h"
 
@@ -92,22 +93,58 @@ int cgr_open(const struct cg_layout *l, const char *rel, struct cgr_files *f);
 /* Closes every open descriptor of f. */
 void cgr_close(struct cgr_files *f);
 
-/* Reads and parses every open file of f into *out, with *buf (*cap bytes;
- * both may start NULL and 0; the caller frees *buf) as the read buffer.
- * ticks_per_s is USER_HZ. A file that fails to parse only leaves its
- * figures out. Returns 0; -ENOENT when a file vanished (the cgroup is being
- * removed: f is then closed for cgr_open to try again); -ENOMEM. */
-int cgr_read(struct cgr_files *f, double ticks_per_s, char **buf,
-	     size_t *cap, struct cgr_stats *out);
+/* How many cgroups one batch holds. */
+#define CGR_BATCH 16
 
-/* cgr_read in two steps, for a caller that skips the second when the
- * first shows the cgroup idle: cgr_read_probe clears *out and reads the
- * CPU time counter into out->probe (CGR_HAVE_PROBE; on cgroup2 this is
- * cpu.stat, whose CPU figures it also fills), and cgr_read_rest reads
- * every other file. Same returns as cgr_read. */
-int cgr_read_probe(struct cgr_files *f, double ticks_per_s, char **buf,
-		   size_t *cap, struct cgr_stats *out);
-int cgr_read_rest(struct cgr_files *f, double ticks_per_s, char **buf,
-		  size_t *cap, struct cgr_stats *out);
+/* Reads of up to CGR_BATCH cgroups, handed to the kernel together (see
+ * collectors/batch_read.h): a cycle queues the CPU time counter of a few
+ * cgroups, runs, then queues the other files of those that were not idle
+ * and runs again. */
+struct cgr_batch {
+	struct batch_reader br;
+	double hz; /* USER_HZ, for cpuacct.stat */
+	size_t nreads, ngroups;
+	struct br_read req[CGR_BATCH * CGR_NFILES];
+	unsigned char file[CGR_BATCH * CGR_NFILES]; /* enum cgr_file */
+	unsigned char group[CGR_BATCH * CGR_NFILES];
+	struct cgr_group {
+		struct cgr_files *f;
+		struct cgr_stats *s;
+		bool rest;	 /* derive the combined figures after */
+		bool ticks_probe; /* the probe is cpuacct.stat */
+	} groups[CGR_BATCH];
+	char *arena;	/* each read's buffer, about 16 KiB a cgroup */
+	char *buf;	/* a file longer than its slot is read again here */
+	size_t cap;
+};
+
+/* Prepares b: with an io_uring when use_ring and the kernel allows it
+ * (b->br.why_not says why not otherwise). Returns 0 or -ENOMEM. */
+int cgr_batch_init(struct cgr_batch *b, double ticks_per_s, bool use_ring);
+
+/* Frees what cgr_batch_init and cgr_batch_run allocated. */
+void cgr_batch_fini(struct cgr_batch *b);
+
+/* Whether b holds CGR_BATCH cgroups (run it before queueing another). */
+bool cgr_batch_full(const struct cgr_batch *b);
+
+/* Clears *out and queues the read of f's CPU time counter into it:
+ * cpu.stat of cgroup2 (whose CPU figures it also fills), else
+ * cpuacct.usage, else cpuacct.stat. out->probe gets the counter
+ * (CGR_HAVE_PROBE); it moves whenever a task of the cgroup ran. */
+void cgr_queue_probe(struct cgr_batch *b, struct cgr_files *f,
+		     struct cgr_stats *out);
+
+/* Queues the read of every other open file of f into *out (as left by
+ * cgr_queue_probe and cgr_batch_run). */
+void cgr_queue_rest(struct cgr_batch *b, struct cgr_files *f,
+		    struct cgr_stats *out);
+
+/* Reads every queued file and parses it into its cgroup's figures, then
+ * empties b. A file that fails to parse only leaves its figures out; a
+ * file that vanished (the cgroup is being removed) closes its cgroup's
+ * files (f->open false: cgr_open tries again next time). Returns 0 or
+ * -ENOMEM. */
+int cgr_batch_run(struct cgr_batch *b);
 
 #endif
