@@ -121,9 +121,18 @@ static const struct snap_family walks_fam = {
     .labels = {NULL},
 };
 
+static const struct snap_family files_fam = {
+    .name = "virtmeter_cgroup_file_reads",
+    .help = "Files read by the cgroup collector. A full read skips "
+	    "cgroup2's memory.max and memory.events while inotify says "
+	    "they have not changed.",
+    .type = SNAP_COUNTER,
+    .labels = {NULL},
+};
+
 #define CG_LIST(e, s, t, u, x, h) &ct_##e, &vm_##e,
 static const struct snap_family *const cgroup_families[] = {
-    &ct_info, CG_FAMILIES(CG_LIST) &reads_fam, &walks_fam, NULL,
+    &ct_info, CG_FAMILIES(CG_LIST) &reads_fam, &walks_fam, &files_fam, NULL,
 };
 
 static const struct collector_option cgroup_options[] = {
@@ -169,6 +178,7 @@ struct cg_state {
 	struct cg_tracks ct; /* containers, sorted by rel */
 	struct cg_tracks vm; /* VMs */
 	struct cg_watch watch; /* when the tree must be walked again */
+	struct cg_fwatch fwatch; /* memory.max and memory.events */
 	unsigned idle_cycles;  /* --collector.cgroup.idle-cycles */
 	double full_reads, probe_reads, walks;
 	struct cgr_batch batch;
@@ -207,6 +217,7 @@ static void cgroup_fini(void *state)
 		return;
 	tracks_free(&st->ct);
 	tracks_free(&st->vm);
+	cg_fwatch_close(&st->fwatch); /* after the tracks dropped their watches */
 	cg_watch_close(&st->watch);
 	wl_publish(WL_SRC_CGROUP, NULL);
 	cgr_batch_fini(&st->batch);
@@ -290,6 +301,7 @@ static int cgroup_init(const struct collector_env *env, void **state)
 			 "its own pread", st->batch.br.why_not);
 	setup_filter(st, env->cfg);
 	cg_watch_init(&st->watch);
+	cg_fwatch_init(&st->fwatch);
 	log_debug("cgroup: %s layout under %s",
 		  cg_mode_name(st->layout.mode), env->cgroupfs);
 	*state = st;
@@ -499,7 +511,8 @@ static int read_batch(struct cg_state *st, struct cg_track *ts, size_t n)
 		if (!t->files.open) {
 			free(t->last);
 			t->last = NULL;
-			if (cgr_open(&st->layout, t->rel, &t->files) < 0) {
+			if (cgr_open(&st->layout, t->rel, &st->fwatch,
+				     &t->files) < 0) {
 				st->errs[k] = -ENOENT;
 				continue;
 			}
@@ -522,7 +535,7 @@ static int read_batch(struct cg_state *st, struct cg_track *ts, size_t n)
 			st->probe_reads++;
 			st->errs[k] = 1; /* carried over: no second read */
 		} else {
-			cgr_queue_rest(b, &t->files, s);
+			cgr_queue_rest(b, &t->files, s, t->last);
 		}
 	}
 	if (err == 0)
@@ -688,6 +701,7 @@ static int cgroup_collect(void *state, struct snap_set *out)
 	struct wl_list *wl = NULL;
 	int err = 0;
 
+	cg_fwatch_poll(&st->fwatch);
 	if (cg_watch_changed(&st->watch))
 		err = rediscover(st);
 	if (err < 0)
@@ -703,6 +717,7 @@ static int cgroup_collect(void *state, struct snap_set *out)
 	snap_add(out, &reads_fam, st->full_reads, "full");
 	snap_add(out, &reads_fam, st->probe_reads, "probe");
 	snap_add0(out, &walks_fam, st->walks);
+	snap_add0(out, &files_fam, st->batch.files_read);
 	if (err == 0 && wl->err == 0)
 		err = wl_publish(WL_SRC_CGROUP, wl);
 	if (err == 0)

@@ -24,10 +24,18 @@ void cgr_files_init(struct cgr_files *f)
 		f->fd[i] = -1;
 	f->memory_v1 = false;
 	f->open = false;
+	f->fw = NULL;
+	f->notes = NULL;
 }
 
 void cgr_close(struct cgr_files *f)
 {
+	if (f->notes) {
+		cg_fwatch_remove(f->fw, &f->notes[0]);
+		cg_fwatch_remove(f->fw, &f->notes[1]);
+		free(f->notes);
+		f->notes = NULL;
+	}
 	for (int i = 0; i < CGR_NFILES; i++) {
 		if (f->fd[i] >= 0)
 			close(f->fd[i]);
@@ -139,7 +147,33 @@ static void open_others(const struct cg_layout *l, unsigned mask,
 	}
 }
 
-int cgr_open(const struct cg_layout *l, const char *rel, struct cgr_files *f)
+/* Watches cgroup2's memory.max and memory.events of f in fw. Without
+ * memory for the notes they are read every time. */
+static void watch_memory(struct cg_fwatch *fw, struct cgr_files *f)
+{
+	if (!fw || f->memory_v1 ||
+	    (f->fd[CGR_MEM_LIMIT] < 0 && f->fd[CGR_MEM_EVENTS] < 0))
+		return;
+	f->notes = calloc(2, sizeof(*f->notes));
+	if (!f->notes)
+		return;
+	f->fw = fw;
+	cg_fwatch_add(fw, f->fd[CGR_MEM_LIMIT], &f->notes[0]);
+	cg_fwatch_add(fw, f->fd[CGR_MEM_EVENTS], &f->notes[1]);
+}
+
+/* The watch note of file i of f, or NULL. */
+static struct cg_fnote *note_of(const struct cgr_files *f, int i)
+{
+	if (!f->notes)
+		return NULL;
+	if (i == CGR_MEM_LIMIT)
+		return &f->notes[0];
+	return i == CGR_MEM_EVENTS ? &f->notes[1] : NULL;
+}
+
+int cgr_open(const struct cg_layout *l, const char *rel, struct cg_fwatch *fw,
+	     struct cgr_files *f)
 {
 	unsigned mask = 0;
 	int err;
@@ -155,6 +189,7 @@ int cgr_open(const struct cg_layout *l, const char *rel, struct cgr_files *f)
 	for (int i = 0; i < CGR_NFILES; i++)
 		if (f->fd[i] >= 0) {
 			f->open = true;
+			watch_memory(fw, f);
 			return 0;
 		}
 	return -ENOENT;
@@ -495,15 +530,47 @@ void cgr_queue_probe(struct cgr_batch *b, struct cgr_files *f,
 }
 
 void cgr_queue_rest(struct cgr_batch *b, struct cgr_files *f,
-		    struct cgr_stats *out)
+		    struct cgr_stats *out, const struct cgr_stats *last)
 {
 	int probe = probe_file(f);
+	struct cgr_group *g;
 
-	if (!f->open || !add_group(b, f, out, true))
+	if (!f->open)
 		return;
-	for (int i = 0; i < CGR_NFILES; i++)
-		if (i != probe && f->fd[i] >= 0)
-			add_read(b, i);
+	g = add_group(b, f, out, true);
+	if (!g)
+		return;
+	g->last = last;
+	for (int i = 0; i < CGR_NFILES; i++) {
+		struct cg_fnote *note = note_of(f, i);
+
+		if (i == probe || f->fd[i] < 0)
+			continue;
+		if (last && !cg_fnote_due(note)) {
+			g->carried |= 1u << i;
+			continue;
+		}
+		/* Cleared before the read: a change during it comes as an
+		 * event after, and the next cycle reads again. */
+		if (note)
+			note->changed = false;
+		add_read(b, i);
+	}
+}
+
+/* Copies the figures of the files of g that were not read from g->last. */
+static void carry(const struct cgr_group *g)
+{
+	struct cgr_stats *s = g->s;
+
+	if (g->carried & (1u << CGR_MEM_LIMIT)) {
+		s->limit = g->last->limit;
+		s->present |= g->last->present & CGR_HAVE_LIMIT;
+	}
+	if (g->carried & (1u << CGR_MEM_EVENTS)) {
+		s->oom_kills = g->last->oom_kills;
+		s->present |= g->last->present & CGR_HAVE_OOM;
+	}
 }
 
 /* The text of read k of b: its slot, or (when the file filled its slot)
@@ -537,6 +604,8 @@ int cgr_batch_run(struct cgr_batch *b)
 		if (!g->f->open)
 			continue;
 		n = take_read(b, k, &text);
+		if (n < 0 && n != -ENOENT && note_of(g->f, b->file[k]))
+			note_of(g->f, b->file[k])->changed = true;
 		if (n == -ENOENT)
 			cgr_close(g->f);
 		else if (n == -ENOMEM)
@@ -556,9 +625,12 @@ int cgr_batch_run(struct cgr_batch *b)
 						 b->hz + 0.5);
 			g->s->present |= CGR_HAVE_PROBE;
 		}
-		if (g->rest && g->f->open)
+		if (g->rest && g->f->open) {
+			carry(g);
 			derive(g->f, g->s);
+		}
 	}
+	b->files_read += (double)b->nreads;
 	b->nreads = b->ngroups = 0;
 	return err;
 }

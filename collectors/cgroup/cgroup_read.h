@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "collectors/batch_read.h"
+#include "collectors/cgroup/fwatch.h"
 #include "collectors/cgroup/layout.h"
 #include "collectors/cgroup/parse.h"
 
@@ -40,6 +41,10 @@ struct cgr_files {
 	int fd[CGR_NFILES];
 	bool memory_v1; /* the memory files are v1's */
 	bool open;	/* cgr_open succeeded and nothing vanished since */
+	/* cgroup2's memory.max and memory.events, watched (see fwatch.h);
+	 * NULL when they are read every time. */
+	struct cg_fwatch *fw;
+	struct cg_fnote *notes; /* [0] memory.max, [1] memory.events */
 };
 
 /* Most block devices kept per cgroup. */
@@ -86,11 +91,14 @@ void cgr_files_init(struct cgr_files *f);
  * layout l gives it: each figure from the cgroup2 tree where its
  * controller is there (cpu.stat and PSI whenever the cgroup is in the
  * unified tree and has no cpuacct), else from the v1 hierarchy. Files that
- * do not exist stay -1. Returns 0; -ENOENT if the cgroup exists in no
- * hierarchy or no file could be opened (f is then all closed). */
-int cgr_open(const struct cg_layout *l, const char *rel, struct cgr_files *f);
+ * do not exist stay -1. With fw (may be NULL), cgroup2's memory.max and
+ * memory.events are watched there and read only after they changed.
+ * Returns 0; -ENOENT if the cgroup exists in no hierarchy or no file could
+ * be opened (f is then all closed). */
+int cgr_open(const struct cg_layout *l, const char *rel, struct cg_fwatch *fw,
+	     struct cgr_files *f);
 
-/* Closes every open descriptor of f. */
+/* Closes every open descriptor of f and drops its watches. */
 void cgr_close(struct cgr_files *f);
 
 /* How many cgroups one batch holds. */
@@ -110,9 +118,12 @@ struct cgr_batch {
 	struct cgr_group {
 		struct cgr_files *f;
 		struct cgr_stats *s;
+		const struct cgr_stats *last; /* where carried figures come from */
+		unsigned carried; /* files not read: bits of enum cgr_file */
 		bool rest;	 /* derive the combined figures after */
 		bool ticks_probe; /* the probe is cpuacct.stat */
 	} groups[CGR_BATCH];
+	double files_read; /* since cgr_batch_init */
 	char *arena;	/* each read's buffer, about 16 KiB a cgroup */
 	char *buf;	/* a file longer than its slot is read again here */
 	size_t cap;
@@ -136,9 +147,11 @@ void cgr_queue_probe(struct cgr_batch *b, struct cgr_files *f,
 		     struct cgr_stats *out);
 
 /* Queues the read of every other open file of f into *out (as left by
- * cgr_queue_probe and cgr_batch_run). */
+ * cgr_queue_probe and cgr_batch_run). A watched file that has not changed
+ * is not read: its figures are carried over from last, the cgroup's
+ * previous full read (NULL: every file is read). */
 void cgr_queue_rest(struct cgr_batch *b, struct cgr_files *f,
-		    struct cgr_stats *out);
+		    struct cgr_stats *out, const struct cgr_stats *last);
 
 /* Reads every queued file and parses it into its cgroup's figures, then
  * empties b. A file that fails to parse only leaves its figures out; a

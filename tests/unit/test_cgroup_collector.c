@@ -437,18 +437,24 @@ static void idle_container_is_read_in_full_every_third_cycle(void **unused)
 	assert_int_equal(system(cmd), 0);
 }
 
-/* Starts the collector on root with --collector.cgroup.idle-cycles=v;
- * returns its init's result and the state in *st. */
-static int start_idle_cycles(const char *root, const char *v, void **st)
+/* Starts the collector on root with --collector.cgroup.KEY=v; returns its
+ * init's result and the state in *st. */
+static int start_with(const char *root, const char *key, const char *v,
+		      void **st)
 {
 	static struct collector_setting set;
 	struct collector_env env = {.procfs = "/proc", .sysfs = "/sys",
 				    .cgroupfs = root, .settings = &set,
 				    .nsettings = 1};
 
-	set = (struct collector_setting){"cgroup", "idle-cycles", v};
+	set = (struct collector_setting){"cgroup", key, v};
 	*st = NULL;
 	return cgroup_collector.init(&env, st);
+}
+
+static int start_idle_cycles(const char *root, const char *v, void **st)
+{
+	return start_with(root, "idle-cycles", v, st);
 }
 
 static void idle_cycles_1_reads_every_file_every_cycle(void **unused)
@@ -466,6 +472,89 @@ static void idle_cycles_1_reads_every_file_every_cycle(void **unused)
 	cgroup_collector.fini(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	assert_int_equal(system(cmd), 0);
+}
+
+/* One cycle's files-read counter, memory limit and OOM kills of the v2
+ * docker container. */
+static double files_read(void *st, double *limit, double *ooms)
+{
+	struct snap_set *s = cycle(st);
+	double n = ONE(s, "virtmeter_cgroup_file_reads", NULL);
+
+	*limit = ONE(s, "virtmeter_container_memory_limit_bytes", "id",
+		     V2_DOCKER);
+	*ooms = ONE(s, "virtmeter_container_oom_events", "id", V2_DOCKER);
+	snap_set_unref(s);
+	return n;
+}
+
+static void watched_memory_files_are_read_only_after_they_change(void **unused)
+{
+	char tmp[] = "/tmp/virtmeter-cgf.XXXXXX";
+	char cmd[256];
+	const char *root = copy_fixture("v2-systemd", tmp);
+	double n0, n1, n2, n3, n4, limit, ooms, limit0, ooms0;
+	void *st;
+
+	(void)unused;
+	assert_int_equal(start_idle_cycles(root, "1", &st), 0);
+	n0 = files_read(st, &limit0, &ooms0);
+	n1 = files_read(st, &limit, &ooms);
+	NEAR(limit, limit0); /* carried over, not lost */
+	NEAR(ooms, ooms0);
+	n2 = files_read(st, &limit, &ooms);
+	/* Every cycle after the first skips memory.max and memory.events of
+	 * each cgroup2 container (the fixture has several). */
+	assert_true(n1 - n0 < n0 - 2);
+	NEAR(n2 - n1, n1 - n0);
+	put(root, "memory.max", "123456789\n");
+	n3 = files_read(st, &limit, &ooms);
+	NEAR(limit, 123456789); /* inotify: read again at once */
+	NEAR(n3 - n2, n2 - n1 + 1);
+	put(root, "memory.events", "low 0\nhigh 0\nmax 9\noom 4\noom_kill 3\n");
+	n4 = files_read(st, &limit, &ooms);
+	NEAR(ooms, 3);
+	NEAR(limit, 123456789);
+	NEAR(n4 - n3, n2 - n1 + 1);
+	cgroup_collector.fini(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void pread_and_io_uring_read_the_same_figures(void **unused)
+{
+	struct snap_set *a, *b;
+	void *st;
+
+	(void)unused;
+	assert_int_equal(start_with(fixture("v2-systemd"), "io-uring", "false",
+				    &st),
+			 0);
+	a = cycle(st);
+	cgroup_collector.fini(st);
+	st = start(fixture("v2-systemd"));
+	b = cycle(st);
+	cgroup_collector.fini(st);
+	assert_true(count(a, "virtmeter_container_info", NULL) > 1);
+	assert_int_equal(count(a, "virtmeter_container_info", NULL),
+			 count(b, "virtmeter_container_info", NULL));
+	NEAR(ONE(a, "virtmeter_container_memory_usage_bytes", "id", V2_DOCKER),
+	     ONE(b, "virtmeter_container_memory_usage_bytes", "id", V2_DOCKER));
+	NEAR(ONE(a, "virtmeter_container_memory_working_set_bytes", "id",
+		 V2_DOCKER),
+	     ONE(b, "virtmeter_container_memory_working_set_bytes", "id",
+		 V2_DOCKER));
+	NEAR(ONE(a, "virtmeter_container_oom_events", "id", V2_DOCKER),
+	     ONE(b, "virtmeter_container_oom_events", "id", V2_DOCKER));
+	NEAR(ONE(a, "virtmeter_cgroup_file_reads", NULL),
+	     ONE(b, "virtmeter_cgroup_file_reads", NULL));
+	snap_set_unref(a);
+	snap_set_unref(b);
+	assert_int_equal(start_with(fixture("v2-systemd"), "io-uring", "maybe",
+				    &st),
+			 -EINVAL);
+	assert_non_null(strstr(collector_take_error(),
+			       "--collector.cgroup.io-uring=maybe"));
 }
 
 /* The walks counter and the number of containers of one cycle. */
@@ -553,6 +642,9 @@ int main(void)
 	    cmocka_unit_test(idle_container_is_read_in_full_every_third_cycle),
 	    cmocka_unit_test(idle_cycles_1_reads_every_file_every_cycle),
 	    cmocka_unit_test(bad_idle_cycles_fails_init_naming_the_flag),
+	    cmocka_unit_test(
+		watched_memory_files_are_read_only_after_they_change),
+	    cmocka_unit_test(pread_and_io_uring_read_the_same_figures),
 	    cmocka_unit_test(
 		tree_is_walked_again_only_when_a_cgroup_comes_or_goes),
 	};
