@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck source-path=SCRIPTDIR disable=SC2317 # cleanup runs from the trap
+# shellcheck source-path=SCRIPTDIR disable=SC2317,SC2119 # cleanup runs from the trap
 # The cgroup collector on this machine's real cgroup filesystem: a
 # hand-made LXC-like cgroup with a bounded busy loop and a memory hog shows
 # CPU and memory moving; removing it while virtmeter runs drops its series
@@ -7,53 +7,19 @@
 # is reported with runtime "lxc". Needs root. Everything is bounded in time
 # and undone by the EXIT trap.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cg_lib.sh"
 
-CGROOT=${CGROUPFS:-/sys/fs/cgroup}
 NAME=vmtest-busy
 CG=lxc.payload.$NAME
 LXC_NAME=vmt-lxc1
 LXC_STARTED=0
-DIRS=()
 
 [ "$(id -u)" = 0 ] || tap_skip_all "needs root to create cgroups"
 [ -x "$VIRTMETER" ] || tap_skip_all "virtmeter binary not built ($VIRTMETER)"
-[ -e "$CGROOT/cgroup.controllers" ] || [ -e "$CGROOT/memory/cgroup.procs" ] ||
-	[ -e "$CGROOT/unified/cgroup.controllers" ] ||
-	tap_skip_all "no cgroup hierarchy under $CGROOT"
-
-# The directories of the test cgroup: one per v1 controller that matters
-# and one in the cgroup2 tree (on a pure cgroup2 host, just the root).
-if [ -e "$CGROOT/cgroup.controllers" ]; then
-	DIRS=("$CGROOT/$CG")
-else
-	for h in cpu cpuacct memory pids blkio unified; do
-		[ -e "$CGROOT/$h/cgroup.procs" ] && DIRS+=("$CGROOT/$h/$CG")
-	done
-fi
-
-# kill_cg_procs: kills every process left in the test cgroup.
-kill_cg_procs() {
-	local d p
-	for d in "${DIRS[@]}"; do
-		[ -f "$d/cgroup.procs" ] || continue
-		while read -r p; do
-			kill -KILL "$p" 2>/dev/null
-		done <"$d/cgroup.procs"
-	done
-}
+[ ${#CG_HIERS[@]} -gt 0 ] || tap_skip_all "no cgroup hierarchy under $CGROOT"
 
 cleanup() {
-	local d i ok
-	kill_cg_procs
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		for d in "${DIRS[@]}"; do
-			[ -d "$d" ] && rmdir "$d" 2>/dev/null
-		done
-		ok=1
-		for d in "${DIRS[@]}"; do [ -d "$d" ] && ok=0; done
-		[ "$ok" = 1 ] && break
-		sleep 0.2
-	done
+	cg_remove_all
 	if [ "$LXC_STARTED" = 1 ]; then
 		timeout 20 lxc-stop -k -n "$LXC_NAME" >/dev/null 2>&1
 		timeout 20 lxc-destroy -n "$LXC_NAME" >/dev/null 2>&1
@@ -61,21 +27,6 @@ cleanup() {
 	lib_cleanup
 }
 trap cleanup EXIT
-
-# run_in_cg CMD...: runs CMD in the background inside the test cgroup.
-# Sets BG_PID.
-run_in_cg() {
-	local procs=() d
-	for d in "${DIRS[@]}"; do procs+=("$d/cgroup.procs"); done
-	sh -c 'n=$1; shift; i=0
-		for f in "$@"; do
-			i=$((i + 1)); [ $i -le "$n" ] || break
-			echo $$ >"$f" || exit 1
-		done
-		shift "$n"; exec "$@"' sh "${#procs[@]}" "${procs[@]}" "$@" &
-	BG_PID=$!
-	lib_track_pid "$BG_PID"
-}
 
 # val SERIES: its value in a fresh scrape, empty if absent.
 val() {
@@ -112,8 +63,8 @@ sleep 1.5 # a cgroup cycle has run: its descriptors are counted
 BASE_FDS=$(open_fds)
 tap_like "$BASE_FDS" '^[0-9]+$' "process_open_fds is reported before the test cgroup exists"
 
-for d in "${DIRS[@]}"; do mkdir "$d" || tap_abort "mkdir $d"; done
-run_in_cg timeout 8 sh -c 'while :; do :; done'
+cg_make "$CG" || tap_abort "mkdir the cgroup $CG"
+run_in_cg "$CG" timeout 8 sh -c 'while :; do :; done'
 BUSY=$BG_PID
 wait_for 5 has_container
 tap_check "the hand-made cgroup $CG is reported as an lxc container" has_container
@@ -128,7 +79,7 @@ tap_check "its memory usage is above 0" mem_above 0
 m0=$(mem_usage)
 
 # tail holds the 64 MiB it has read until its input ends, 6 s later.
-run_in_cg timeout 10 sh -c '{ head -c 64M /dev/zero; sleep 6; } | tail >/dev/null'
+run_in_cg "$CG" timeout 10 sh -c '{ head -c 64M /dev/zero; sleep 6; } | tail >/dev/null'
 HOG=$BG_PID
 wait_for 8 mem_above $((m0 + 32 * 1024 * 1024))
 tap_check "a 64 MiB memory hog raises its memory usage by more than 32 MiB" \
@@ -136,15 +87,7 @@ tap_check "a 64 MiB memory hog raises its memory usage by more than 32 MiB" \
 
 kill_pid "$HOG"
 kill_pid "$BUSY"
-kill_cg_procs
-sleep 0.3
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	left=0
-	for d in "${DIRS[@]}"; do [ -d "$d" ] && { rmdir "$d" 2>/dev/null || left=1; }; done
-	[ "$left" = 0 ] && break
-	sleep 0.3
-done
-tap_is "$left" 0 "the test cgroups are removed while virtmeter runs"
+tap_check "the test cgroups are removed while virtmeter runs" cg_remove "$CG"
 wait_for 5 no_container
 tap_check "the removed container's series are gone" no_container
 tap_check "virtmeter is still running" kill -0 "$VM_PID"
@@ -175,4 +118,34 @@ else
 	tap_check "the LXC container has CPU series" lxc_cpu
 	tap_check "the LXC container has a memory usage above 0" lxc_mem
 fi
+# The log of the first virtmeter: its cgroup files went through an io_uring.
+no_pread_line() { ! grep -q 'own pread' "$VM_LOG"; }
+tap_check "with io_uring allowed, no line says the cgroup files are read with pread" no_pread_line
+
+# io_uring refused, as Docker's default seccomp profile refuses it: one log
+# line says so and why, and the container's figures are read with pread.
+NO_URING=$top_builddir/tests/helpers/no_io_uring
+if [ ! -x "$NO_URING" ]; then
+	tap_skip "io_uring refused by seccomp" "$NO_URING is not built (make check builds it)"
+else
+	cg_make "$CG" || tap_abort "mkdir the cgroup $CG again"
+	run_in_cg "$CG" timeout 20 sh -c 'while :; do :; done'
+	VM_WRAP=("$NO_URING")
+	start_virtmeter --config.file="$TEST_TMP/config.yml" --path.cgroupfs="$CGROOT" \
+		--no-collector.perf ||
+		tap_abort "virtmeter starts under a seccomp filter that refuses io_uring"
+	VM_WRAP=()
+	wait_for 5 has_container
+	tap_check "without io_uring the container is still found" has_container
+	c0=$(cpu_total)
+	sleep 2
+	c1=$(cpu_total)
+	tap_check "and its CPU seconds grow (from $c0 to $c1)" \
+		awk -v a="$c0" -v b="$c1" 'BEGIN { exit !(a != "" && b - a > 1) }'
+	tap_is "$(grep -c 'io_uring not permitted (sysctl kernel.io_uring_disabled or a seccomp filter): reading each cgroup file with its own pread' "$VM_LOG")" 1 \
+		"one log line says io_uring is refused and names the sysctl and seccomp"
+	stop_virtmeter
+	cg_remove "$CG"
+fi
+
 tap_done

@@ -291,9 +291,11 @@ wait_healthz() {
 
 # start_virtmeter_on PORT ARGS...: runs "$VIRTMETER" ARGS... in the
 # background (the caller passes the listen address itself), logs to a file
-# of its own and waits until http://127.0.0.1:PORT/healthz answers. Sets
+# of its own and waits until http://127.0.0.1:PORT/healthz answers. A
+# command in the array VM_WRAP, if set, runs it (and must exec it). Sets
 # VM_PID, VM_PORT, VM_URL and VM_LOG. Returns 0 when it serves; otherwise
 # prints the log as diagnostics, reaps or kills the process and returns 1.
+VM_WRAP=()
 start_virtmeter_on() {
 	local port=$1 rc
 	shift
@@ -302,7 +304,7 @@ start_virtmeter_on() {
 	# shellcheck disable=SC2034
 	VM_PORT=$port
 	VM_URL=http://127.0.0.1:$port
-	"$VIRTMETER" "$@" >"$VM_LOG" 2>&1 &
+	"${VM_WRAP[@]}" "$VIRTMETER" "$@" >"$VM_LOG" 2>&1 &
 	VM_PID=$!
 	lib_track_pid "$VM_PID"
 	wait_healthz "$VM_URL" "$VM_PID"

@@ -12,8 +12,8 @@
 # cgroup2 tree (hybrid or pure). Everything is bounded in time and undone
 # by the EXIT trap.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cg_lib.sh"
 
-CGROOT=${CGROUPFS:-/sys/fs/cgroup}
 PFX=lxc.payload.vmperf # containers named vmperf-*
 NCHURN=100
 
@@ -21,78 +21,17 @@ NCHURN=100
 [ -x "$VIRTMETER" ] || tap_skip_all "virtmeter binary not built ($VIRTMETER)"
 "$VIRTMETER" --help 2>&1 | grep -q -- '--collector.perf.events' ||
 	tap_skip_all "virtmeter built without libpfm4: no perf collector"
-if [ -e "$CGROOT/cgroup.controllers" ]; then
-	HIERS=("$CGROOT")
-	UNIFIED=$CGROOT
-elif [ -e "$CGROOT/unified/cgroup.controllers" ]; then
-	HIERS=("$CGROOT/unified")
-	UNIFIED=$CGROOT/unified
-	# The cgroup collector finds containers in the memory hierarchy.
-	[ -e "$CGROOT/memory/cgroup.procs" ] && HIERS+=("$CGROOT/memory")
-else
-	tap_skip_all "no cgroup2 tree under $CGROOT"
-fi
-
-MADE=() # cgroup names (under every hierarchy of HIERS) to remove
-
-# cg_make NAME: makes the cgroup NAME in every hierarchy.
-cg_make() {
-	local h
-	for h in "${HIERS[@]}"; do mkdir -p "$h/$1" || return 1; done
-	MADE+=("$1")
-}
-
-# cg_kill NAME: kills the processes of cgroup NAME.
-cg_kill() {
-	local h p
-	for h in "${HIERS[@]}"; do
-		[ -f "$h/$1/cgroup.procs" ] || continue
-		while read -r p; do kill -KILL "$p" 2>/dev/null; done <"$h/$1/cgroup.procs"
-	done
-}
-
-# cg_remove NAME: kills its processes and removes it (retries a while:
-# a killed process leaves its cgroup a moment later).
-cg_remove() {
-	local h i left
-	cg_kill "$1"
-	for ((i = 0; i < 20; i++)); do
-		left=0
-		for h in "${HIERS[@]}"; do
-			[ -d "$h/$1" ] && { rmdir "$h/$1" 2>/dev/null || left=1; }
-		done
-		[ $left = 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+[ -n "$CG_UNIFIED" ] || tap_skip_all "no cgroup2 tree under $CGROOT"
 
 cleanup() {
-	local n
-	for n in "${MADE[@]}"; do cg_remove "$n"; done
+	cg_remove_all
 	lib_cleanup
 }
 trap cleanup EXIT
 
-# run_in_cg NAME CMD...: runs CMD in the background inside cgroup NAME.
-# Sets BG_PID.
-run_in_cg() {
-	local name=$1 procs=() h
-	shift
-	for h in "${HIERS[@]}"; do procs+=("$h/$name/cgroup.procs"); done
-	sh -c 'n=$1; shift; i=0
-		for f in "$@"; do
-			i=$((i + 1)); [ $i -le "$n" ] || break
-			echo $$ >"$f" || exit 1
-		done
-		shift "$n"; exec "$@"' sh "${#procs[@]}" "${procs[@]}" "$@" &
-	BG_PID=$!
-	lib_track_pid "$BG_PID"
-}
-
 # cpu_usec NAME: usage_usec of cgroup NAME's cpu.stat in the cgroup2 tree.
 cpu_usec() {
-	awk '$1 == "usage_usec" { print $2 }' "$UNIFIED/$1/cpu.stat"
+	awk '$1 == "usage_usec" { print $2 }' "$CG_UNIFIED/$1/cpu.stat"
 }
 
 # val SERIES: its value in a fresh scrape, empty if absent.
@@ -189,7 +128,6 @@ fi
 VM_PID=$MAIN_PID VM_URL=$MAIN_URL VM_LOG=$MAIN_LOG
 
 for ((i = 0; i < NCHURN; i++)); do cg_remove "$PFX-churn-$i"; done
-MADE=()
 fds_back() { [ "$(open_fds)" -le "$BASE_FDS" ]; }
 wait_for 15 fds_back
 tap_check "after the $NCHURN cgroups are removed, the descriptors are back to $BASE_FDS (now $(open_fds))" fds_back
@@ -232,7 +170,6 @@ tap_check "the busy container's context-switches are counted" \
 	ge "$(val "$(ct "$BUSY" context-switches)")" 0
 cg_remove "$BUSY"
 cg_remove "$IDLE"
-MADE=()
 gone() { scrape p text >/dev/null; ! grep -q "container=\"${BUSY#lxc.payload.}\"" "$TEST_TMP/p.b"; }
 wait_for 6 gone
 tap_check "the removed containers' perf series are gone" gone
