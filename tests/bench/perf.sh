@@ -21,6 +21,8 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$BENCH_DIR/../.." && pwd)}"
 # shellcheck source=tests/integration/lib.sh
 . "$top_srcdir/tests/integration/lib.sh"
+# shellcheck source=tests/integration/cg_lib.sh
+. "$top_srcdir/tests/integration/cg_lib.sh"
 # shellcheck source=tests/bench/lib.sh
 . "$top_srcdir/tests/bench/lib.sh"
 export LC_ALL=C
@@ -31,70 +33,36 @@ ROUNDS=${BENCH_ROUNDS:-7}
 WINDOW=${BENCH_CPU_CYCLES:-10} # 1 s cycles measured without any scrape
 LOOP_N=${BENCH_LOOP_N:-40000000}
 GOAL_PCT=1
-CGROOT=${CGROUPFS:-/sys/fs/cgroup}
 : "${VIRTMETER:=${top_builddir:-.}/virtmeter}"
 
 [ -x "$VIRTMETER" ] || die "no virtmeter binary at $VIRTMETER (set VIRTMETER)"
 [ "$(id -u)" = 0 ] || die "needs root to make cgroups and count them"
 "$VIRTMETER" --help 2>&1 | grep -q -- '--collector.perf.events' ||
 	die "this virtmeter has no perf collector (built without libpfm4)"
-if [ -e "$CGROOT/cgroup.controllers" ]; then
-	HIERS=("$CGROOT")
-elif [ -e "$CGROOT/unified/cgroup.controllers" ]; then
-	HIERS=("$CGROOT/unified")
-	[ -e "$CGROOT/memory/cgroup.procs" ] && HIERS+=("$CGROOT/memory")
-else
-	die "no cgroup2 tree under $CGROOT"
-fi
+[ -n "$CG_UNIFIED" ] || die "no cgroup2 tree under $CGROOT"
 LAST_CPU=$(($(nproc) - 1))
 
 nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-NAMES=()
 # shellcheck disable=SC2317 # runs from the trap
 cleanup() {
-	local n h p
-	for n in "${NAMES[@]}"; do
-		for h in "${HIERS[@]}"; do
-			[ -f "$h/$n/cgroup.procs" ] || continue
-			while read -r p; do kill -KILL "$p" 2>/dev/null; done <"$h/$n/cgroup.procs"
-		done
-	done
-	sleep 0.3
-	for n in "${NAMES[@]}"; do
-		for h in "${HIERS[@]}"; do rmdir "$h/$n" 2>/dev/null; done
-	done
+	cg_remove_all
 	lib_cleanup
 }
 trap cleanup EXIT
 
-# in_cg NAME CMD...: runs CMD inside cgroup NAME (in the foreground).
-in_cg() {
-	local name=$1 procs=() h
-	shift
-	for h in "${HIERS[@]}"; do procs+=("$h/$name/cgroup.procs"); done
-	sh -c 'n=$1; shift; i=0
-		for f in "$@"; do
-			i=$((i + 1)); [ $i -le "$n" ] || break
-			echo $$ >"$f" || exit 1
-		done
-		shift "$n"; exec "$@"' sh "${#procs[@]}" "${procs[@]}" "$@"
-}
-
 # A cgroup outside the include pattern: the same host, not counted.
 OUTSIDE=lxc.payload.vmbench-outside
-for h in "${HIERS[@]}"; do mkdir -p "$h/$OUTSIDE" || die "mkdir $h/$OUTSIDE"; done
-NAMES+=("$OUTSIDE")
+cg_make "$OUTSIDE" || die "mkdir the cgroup $OUTSIDE"
 FIRST=lxc.payload.vmbench-perf-0 # the counted cgroup the loop runs in
 echo "== perf collector benchmark: 8 default events, $N cgroups"
 echo "host: $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); $("$VIRTMETER" --version 2>&1 | head -n 1)"
 for ((i = 0; i < N; i++)); do
 	n=lxc.payload.vmbench-perf-$i
-	for h in "${HIERS[@]}"; do mkdir -p "$h/$n" || die "mkdir $h/$n"; done
-	NAMES+=("$n")
+	cg_make "$n" || die "mkdir the cgroup $n"
 	# Not a job of this shell: killed through its cgroup at the end.
-	(in_cg "$n" sleep 600 &) 2>/dev/null
+	(cg_exec "$n" sleep 600 &) 2>/dev/null
 done
 
 cat >"$TEST_TMP/bench.yml" <<'YML'
@@ -178,7 +146,7 @@ stop_virtmeter "$ON_PID"
 # ticks, is charged to the loop itself).
 run_loop() {
 	local TIMEFORMAT='%U %S' t
-	t=$({ time in_cg "${1:-$FIRST}" taskset -c "$LAST_CPU" \
+	t=$({ time cg_exec "${1:-$FIRST}" taskset -c "$LAST_CPU" \
 		awk -v n="${2:-$LOOP_N}" 'BEGIN { for (i = 0; i < n; i++) s += i; exit s < 0 }'; } 2>&1)
 	awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%.3f\n", a[1] + a[2] }'
 }

@@ -61,9 +61,9 @@ cg_remove_all() {
 	for n in "${CG_MADE[@]}"; do cg_remove "$n"; done
 }
 
-# run_in_cg NAME CMD...: runs CMD in the background inside cgroup NAME
-# (in every hierarchy). Sets BG_PID.
-run_in_cg() {
+# cg_exec NAME CMD...: runs CMD inside cgroup NAME (in every hierarchy),
+# in the foreground.
+cg_exec() {
 	local name=$1 procs=() h
 	shift
 	for h in "${CG_HIERS[@]}"; do procs+=("$h/$name/cgroup.procs"); done
@@ -72,7 +72,12 @@ run_in_cg() {
 			i=$((i + 1)); [ $i -le "$n" ] || break
 			echo $$ >"$f" || exit 1
 		done
-		shift "$n"; exec "$@"' sh "${#procs[@]}" "${procs[@]}" "$@" &
+		shift "$n"; exec "$@"' sh "${#procs[@]}" "${procs[@]}" "$@"
+}
+
+# run_in_cg NAME CMD...: cg_exec in the background. Sets BG_PID.
+run_in_cg() {
+	cg_exec "$@" &
 	BG_PID=$!
 	lib_track_pid "$BG_PID"
 }
