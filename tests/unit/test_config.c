@@ -55,25 +55,7 @@ enum { HOST, PROCESS, LIBVIRT };
 
 static const char *const known[] = {"host", "process", "libvirt", NULL};
 
-static int parse(const char *text, struct config *cfg, struct config_error *err)
-{
-	return config_parse(text, strlen(text), "test.yml", known, cfg, err);
-}
-
-/* Asserts a failed parse with its position and a fragment of its message. */
-static void assert_fails(const char *text, unsigned line, unsigned column,
-			 const char *fragment)
-{
-	struct config cfg;
-	struct config_error err;
-	int rc = parse(text, &cfg, &err);
-
-	if (rc != -EINVAL || err.line != line || err.column != column ||
-	    !strstr(err.msg, fragment))
-		fail_msg("rc %d at %u:%u '%s'; wanted -EINVAL at %u:%u with '%s'",
-			 rc, err.line, err.column, err.msg, line, column, fragment);
-	assert_string_equal(err.file, "test.yml");
-}
+#include "config_test.h"
 
 static void assert_all_unset(const struct config *cfg)
 {

@@ -19,10 +19,7 @@
 
 static const char *const known[] = {"host", "power", NULL};
 
-static int parse(const char *text, struct config *cfg, struct config_error *err)
-{
-	return config_parse(text, strlen(text), "test.yml", known, cfg, err);
-}
+#include "config_test.h"
 
 static void meters_list_sets_every_type(void **st)
 {
@@ -80,11 +77,7 @@ static void no_list_means_discovery_and_empty_list_none(void **st)
 
 static void meter_mistakes_name_line_and_column(void **st)
 {
-	static const struct {
-		const char *text;
-		unsigned line, column;
-		const char *words;
-	} bad[] = {
+	static const struct ct_refusal bad[] = {
 		{"meters: {a: 1}\n", 1, 9, "expected a list of meters"},
 		{"meters:\n  - 5\n", 2, 5, "expected a mapping"},
 		{"meters:\n  - type: rapl\n", 2, 5, "needs a name"},
@@ -112,22 +105,9 @@ static void meter_mistakes_name_line_and_column(void **st)
 		{"meters:\n  - name: x\n    type: rapl\n    colour: red\n", 4, 5,
 		 "unknown key 'colour'"},
 	};
-	static struct config cfg;
-	struct config_error err;
 
 	(void)st;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		config_defaults(&cfg);
-		if (parse(bad[i].text, &cfg, &err) != -EINVAL)
-			fail_msg("case %zu was accepted", i);
-		if (err.line != bad[i].line || err.column != bad[i].column ||
-		    !strstr(err.msg, bad[i].words))
-			fail_msg("case %zu: got %u:%u '%s', want %u:%u '%s'", i, err.line,
-				 err.column, err.msg, bad[i].line, bad[i].column,
-				 bad[i].words);
-		/* A rejected file leaves the configuration as it was. */
-		assert_false(cfg.meters.present);
-	}
+	assert_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 int main(void)

@@ -24,10 +24,7 @@
 
 static const char *const known[] = {"host", "power", NULL};
 
-static int parse(const char *text, struct config *cfg, struct config_error *err)
-{
-	return config_parse(text, strlen(text), "test.yml", known, cfg, err);
-}
+#include "config_test.h"
 
 #ifdef HAVE_NET_METERS
 static void net_meters_set_their_keys(void **st)
@@ -92,11 +89,7 @@ static void net_meters_set_their_keys(void **st)
 
 static void net_meter_mistakes_name_line_and_column(void **st)
 {
-	static const struct {
-		const char *text;
-		unsigned line, column;
-		const char *words;
-	} bad[] = {
+	static const struct ct_refusal bad[] = {
 #ifdef HAVE_NET_METERS
 		{"meters:\n  - name: b\n    type: redfish\n    username: u\n    password: p\n",
 		 2, 5, "needs a url"},
@@ -140,7 +133,7 @@ static void net_meter_mistakes_name_line_and_column(void **st)
 #ifdef HAVE_NET_METERS
 		{"meters:\n  - name: b\n    type: redfish\n    url: https://bmc\n    username: u\n"
 		 "    password: p\n    tls_insecure: true\n    ca_file: /ca.pem\n", 7, 19,
-		 "ca_file\n"},
+		 "ca_file"},
 #else
 		{"meters:\n  - name: b\n    type: redfish\n    url: https://bmc\n", 2, 5,
 		 "built without libcurl or yajl, which meters of type redfish need"},
@@ -148,25 +141,9 @@ static void net_meter_mistakes_name_line_and_column(void **st)
 		 "built without libcurl or yajl, which meters of type http need"},
 #endif
 	};
-	static struct config cfg;
-	struct config_error err;
 
 	(void)st;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		const char *w = bad[i].words;
-		size_t wl = strcspn(w, "\n");
-		char want[128];
-
-		snprintf(want, sizeof(want), "%.*s", (int)wl, w);
-		config_defaults(&cfg);
-		if (parse(bad[i].text, &cfg, &err) != -EINVAL)
-			fail_msg("case %zu was accepted", i);
-		if (err.line != bad[i].line || err.column != bad[i].column ||
-		    !strstr(err.msg, want))
-			fail_msg("case %zu: got %u:%u '%s', want %u:%u '%s'", i, err.line,
-				 err.column, err.msg, bad[i].line, bad[i].column, want);
-		assert_false(cfg.meters.present);
-	}
+	assert_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 int main(void)

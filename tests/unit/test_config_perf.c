@@ -17,26 +17,7 @@
 
 static const char *const known[] = {"host", "perf", NULL};
 
-static int parse(const char *text, struct config *cfg, struct config_error *err)
-{
-	config_defaults(cfg);
-	return config_parse(text, strlen(text), "test.yml", known, cfg, err);
-}
-
-/* Asserts a failed parse at line:column with fragment in its message. */
-static void assert_fails(const char *text, unsigned line, unsigned column,
-			 const char *fragment)
-{
-	struct config cfg;
-	struct config_error err;
-	int rc = parse(text, &cfg, &err);
-
-	if (rc != -EINVAL || err.line != line || err.column != column ||
-	    !strstr(err.msg, fragment))
-		fail_msg("rc %d at %u:%u '%s'; wanted -EINVAL at %u:%u with '%s'",
-			 rc, err.line, err.column, err.msg, line, column,
-			 fragment);
-}
+#include "config_test.h"
 
 static void without_a_perf_section_the_defaults_stay(void **state)
 {
