@@ -340,6 +340,32 @@ static bool denied(const struct perf_event_def *ev)
 	return strncmp(ev->reason, "not permitted", 13) == 0;
 }
 
+/* Whether the unsupported events of st and their reasons differ from
+ * what the last call said, over the whole process: a reload with the same
+ * events does not say it all again. */
+static bool news(const struct perf_state *st)
+{
+	static char said[2048];
+	char now[sizeof(said)];
+	size_t o = 0;
+	int n;
+
+	now[0] = '\0';
+	for (size_t i = 0; i < st->nev && o < sizeof(now); i++) {
+		if (st->ev[i].supported)
+			continue;
+		n = snprintf(now + o, sizeof(now) - o, "%s=%s;", st->ev[i].name,
+			     st->ev[i].reason);
+		o += n > 0 ? (size_t)n : 0;
+	}
+	if (o < sizeof(now))
+		snprintf(now + o, sizeof(now) - o, "%d", st->any_supported);
+	if (strcmp(now, said) == 0)
+		return false;
+	memcpy(said, now, sizeof(said));
+	return true;
+}
+
 /* Logs the events this host cannot count, once: one line per event, and
  * one line for all those refused for lack of privilege (left to the
  * collector's failure line when nothing at all can be counted). */
@@ -348,6 +374,8 @@ static void log_unsupported(const struct perf_state *st)
 	char names[512] = "", need[256];
 	size_t o = 0;
 
+	if (!news(st))
+		return;
 	for (size_t i = 0; i < st->nev; i++) {
 		const struct perf_event_def *ev = &st->ev[i];
 

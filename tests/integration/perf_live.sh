@@ -82,6 +82,13 @@ tap_like "$(grep 'event cycles is not counted' "$VM_LOG")" \
 	'(no hardware PMU|not supported).*perf_event_open' \
 	"the log gives the reason why cycles is not counted"
 tap_is "$(grep -c 'event cycles is not counted' "$VM_LOG")" 1 "that reason is logged once"
+kill -HUP "$VM_PID"
+reloaded() { grep -q 'configuration reloaded' "$VM_LOG"; }
+wait_for 5 reloaded
+sleep 2 # the restarted perf collector probes its events at its first cycle
+tap_check "SIGHUP reloads the configuration" reloaded
+tap_is "$(grep -c 'event cycles is not counted' "$VM_LOG")" 1 \
+	"a reload with the same events does not log their reasons again"
 tap_like "$(grep 'NO_SUCH_EVENT_XYZ' "$VM_LOG")" 'unknown to libpfm4' \
 	"an event name unknown to libpfm4 is logged as such"
 
