@@ -326,6 +326,11 @@ void meter_http_interrupt(struct meter_http *h)
 	atomic_store(&h->stop, true);
 }
 
+void meter_http_resume(struct meter_http *h)
+{
+	atomic_store(&h->stop, false);
+}
+
 void meter_http_budget(struct meter_http *h, unsigned ms)
 {
 	if (ms == 0)

@@ -49,6 +49,10 @@ int meter_http_request(struct meter_http *h, const char *method,
  * block; for the meters' interrupt operation. */
 void meter_http_interrupt(struct meter_http *h);
 
+/* Lets requests run again after meter_http_interrupt, for a last short
+ * request on the way out (a Redfish logout). */
+void meter_http_resume(struct meter_http *h);
+
 /* Limits the next requests to ms milliseconds each (at least 1): a meter
  * that makes several requests per read gives each what is left of its
  * timeout. */

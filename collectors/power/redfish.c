@@ -216,6 +216,26 @@ static int get_link(struct redfish_meter *m, const char *path, const char *key,
 	return rc;
 }
 
+/* GETs the collection at path and parses up to max member paths into
+ * ids. Returns their number, or a negative errno with err set. */
+static int get_members(struct redfish_meter *m, const char *path,
+		       char (*ids)[RF_PATH_MAX], size_t max, char *err)
+{
+	char why[200];
+	const char *body;
+	size_t len;
+	int n;
+
+	n = get(m, path, err);
+	if (n)
+		return n;
+	body = meter_http_body(m->client, &len);
+	n = meter_redfish_members(body, len, ids, max, why, sizeof(why));
+	if (n < 0)
+		meter_err(err, "GET %s: %s", m->url, why);
+	return n;
+}
+
 /* Adds the Metrics resource of every power supply (at most RF_MAX_PSUS)
  * of the PowerSubsystem at path; a supply without Metrics (an empty bay)
  * is skipped. Returns the number added (0 when the subsystem lists no
@@ -224,23 +244,14 @@ static int discover_psus(struct redfish_meter *m, const char *path,
 			 const char *chassis, char *err)
 {
 	char ids[RF_MAX_PSUS][RF_PATH_MAX], link[RF_PATH_MAX], psu[VIRTMETER_ZONE_MAX];
-	char why[200];
-	const char *body;
-	size_t len;
 	int n, rc, added = 0;
 
 	rc = get_link(m, path, "PowerSupplies", link, err);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
-	rc = get(m, link, err);
-	if (rc)
-		return rc;
-	body = meter_http_body(m->client, &len);
-	n = meter_redfish_members(body, len, ids, RF_MAX_PSUS, why, sizeof(why));
-	if (n < 0) {
-		meter_err(err, "GET %s: %s", m->url, why);
+	n = get_members(m, link, ids, RF_MAX_PSUS, err);
+	if (n < 0)
 		return n;
-	}
 	for (int i = 0; i < n; i++) {
 		rc = get_link(m, ids[i], "Metrics", link, err);
 		if (rc == -ENOENT)
@@ -291,20 +302,12 @@ static int discover(struct redfish_meter *m, char *err)
 {
 	char ids[RF_MAX_CHASSIS][RF_PATH_MAX], chassis[VIRTMETER_ZONE_MAX];
 	char names[160] = "";
-	char why[200];
-	const char *body;
-	size_t len, o;
+	size_t o;
 	int n, rc;
 
-	rc = get(m, "/redfish/v1/Chassis", err);
-	if (rc)
-		return rc;
-	body = meter_http_body(m->client, &len);
-	n = meter_redfish_members(body, len, ids, RF_MAX_CHASSIS, why, sizeof(why));
-	if (n < 0) {
-		meter_err(err, "GET %s: %s", m->url, why);
+	n = get_members(m, "/redfish/v1/Chassis", ids, RF_MAX_CHASSIS, err);
+	if (n < 0)
 		return n;
-	}
 	m->nres = 0;
 	for (int i = 0; i < n; i++) {
 		meter_redfish_id(ids[i], chassis, sizeof(chassis));
@@ -332,8 +335,11 @@ static void redfish_close(void *state)
 	if (!m)
 		return;
 	if (m->client && m->token[0] && m->logout[0]) {
-		/* Log out, briefly: a BMC that does not answer keeps the
-		 * session until it expires. */
+		/* Log out, briefly, even after a stop interrupted a read: BMCs
+		 * hold a few sessions each, and one left behind at every
+		 * restart would use them up until they expire. A BMC that does
+		 * not answer keeps the session. */
+		meter_http_resume(m->client);
 		meter_http_budget(m->client, m->timeout_ms < 2000 ? m->timeout_ms : 2000);
 		meter_http_request(m->client, "DELETE", m->logout, NULL, m->token,
 				   &status, err);
