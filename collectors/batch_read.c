@@ -3,12 +3,20 @@
  * a read-only batch needs. */
 #include "collectors/batch_read.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/io_uring.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "exporter/log.h"
+
+/* Runs after which the ring is trusted to read within the call. */
+#define BR_CHECKS 4
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
@@ -87,6 +95,7 @@ void br_init(struct batch_reader *br, bool use_ring)
 		br_fini(br);
 		br->why_not = "its rings could not be mapped";
 	}
+	br->checks = BR_CHECKS;
 }
 
 bool br_uses_ring(const struct batch_reader *br)
@@ -134,6 +143,8 @@ static void queue(struct batch_reader *br, struct br_read *r, size_t n)
 		e->len = (unsigned)r[i].cap;
 		e->off = 0;
 		e->user_data = i;
+		if (br->force_async)
+			e->flags = IOSQE_ASYNC;
 		br->sq_array[idx] = idx;
 		r[i].res = -EINPROGRESS;
 	}
@@ -179,8 +190,59 @@ static int ring_round(struct batch_reader *br, struct br_read *r, size_t n)
 	return 0;
 }
 
+/* Stops using the ring, for the reason why, said in one log line. */
+static void give_up(struct batch_reader *br, const char *why)
+{
+	br_fini(br);
+	br->why_not = why;
+	log_info("io_uring %s: reading each file with its own pread from now "
+		 "on", why);
+}
+
+/* Whether this process has an io_uring worker thread ("iou-wrk-PID"):
+ * the kernel started one for reads it could not do within the call. */
+static bool has_worker(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d)) != NULL) {
+		char path[300], comm[32];
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+		found = n >= 7 && memcmp(comm, "iou-wrk", 7) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/* After one of the first runs: falls back to pread when the kernel used
+ * worker threads for the ring's reads. */
+static void check_inline(struct batch_reader *br)
+{
+	if (br->ring_fd < 0 || br->checks == 0)
+		return;
+	br->checks--;
+	if (has_worker())
+		give_up(br, "hands these reads to worker threads on this kernel");
+}
+
 void br_run(struct batch_reader *br, struct br_read *r, size_t n)
 {
+	if (n == 0)
+		return;
 	for (size_t off = 0; off < n;) {
 		size_t k = n - off;
 
@@ -191,10 +253,8 @@ void br_run(struct batch_reader *br, struct br_read *r, size_t n)
 		}
 		if (k > br->entries)
 			k = br->entries;
-		if (ring_round(br, r + off, k) < 0) {
-			br_fini(br);
-			br->why_not = "the ring failed";
-		}
+		if (ring_round(br, r + off, k) < 0)
+			give_up(br, "failed");
 		for (size_t i = off; i < off + k; i++) {
 			if (r[i].res != -EINVAL && r[i].res != -EOPNOTSUPP &&
 			    r[i].res != -EAGAIN && r[i].res != -EINPROGRESS)
@@ -202,11 +262,10 @@ void br_run(struct batch_reader *br, struct br_read *r, size_t n)
 			read_one(&r[i]);
 			/* pread could where the ring could not: a kernel
 			 * without IORING_OP_READ (before 5.6). */
-			if (r[i].res >= 0 && br->ring_fd >= 0) {
-				br_fini(br);
-				br->why_not = "this kernel's io_uring cannot read";
-			}
+			if (r[i].res >= 0 && br->ring_fd >= 0)
+				give_up(br, "cannot read files on this kernel");
 		}
 		off += k;
 	}
+	check_inline(br);
 }

@@ -31,6 +31,8 @@ struct batch_reader {
 	unsigned *cq_head, *cq_tail, *cq_mask;
 	void *cqes;
 	unsigned entries;
+	unsigned checks; /* runs left to check that no worker was started */
+	bool force_async; /* tests only: every read through a worker */
 	const char *why_not; /* why pread is used, for the log */
 };
 
@@ -45,7 +47,11 @@ bool br_uses_ring(const struct batch_reader *br);
 
 /* Performs the n reads of r, setting each res. A read the ring could not
  * do (an old kernel without IORING_OP_READ) is done again with pread, and
- * br falls back to pread for good. Interrupted waits are resumed. */
+ * br falls back to pread for good. So it does, with one log line, when
+ * its first runs show that the kernel handed the reads to io_uring worker
+ * threads instead of doing them within the call (kernels that cannot read
+ * the files without blocking): a thread switch per read costs more than
+ * the system call it saves. Interrupted waits are resumed. */
 void br_run(struct batch_reader *br, struct br_read *r, size_t n);
 
 /* Releases the ring, if any. */

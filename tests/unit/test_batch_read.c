@@ -1,6 +1,7 @@
 /* The batch reader: through an io_uring and through pread it reads the
  * same bytes, past the ring's depth, and reports each read's own result
- * (a short buffer filled, a bad descriptor) without losing the others. */
+ * (a short buffer filled, a bad descriptor) without losing the others;
+ * reads the kernel hands to worker threads make it fall back to pread. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -80,8 +81,10 @@ static void ring_and_pread_read_the_same_bytes_past_the_depth(void **unused)
 	br_init(&br, true);
 	if (!br_uses_ring(&br))
 		fail_msg("no io_uring on this host: %s", br.why_not);
-	read_all(&br, &f);
-	read_all(&br, &f); /* the ring is reused */
+	/* The ring is reused, and kept past the runs that check that the
+	 * kernel read within the call (no worker thread). */
+	for (int i = 0; i < 6; i++)
+		read_all(&br, &f);
 	assert_true(br_uses_ring(&br));
 	br_fini(&br);
 	br_init(&br, false);
@@ -120,11 +123,34 @@ static void each_read_reports_its_own_result(void **unused)
 	drop_files(&f);
 }
 
+/* Last of the file: the worker threads it makes linger a moment. */
+static void reads_handed_to_workers_fall_back_to_pread(void **unused)
+{
+	struct batch_reader br;
+	struct files f;
+
+	(void)unused;
+	make_files(&f);
+	br_init(&br, true);
+	if (!br_uses_ring(&br))
+		fail_msg("no io_uring on this host: %s", br.why_not);
+	/* As a kernel that cannot read these files without blocking does
+	 * with every read. */
+	br.force_async = true;
+	read_all(&br, &f); /* right all the same */
+	assert_false(br_uses_ring(&br));
+	assert_non_null(strstr(br.why_not, "worker threads"));
+	read_all(&br, &f);
+	br_fini(&br);
+	drop_files(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(ring_and_pread_read_the_same_bytes_past_the_depth),
 	    cmocka_unit_test(each_read_reports_its_own_result),
+	    cmocka_unit_test(reads_handed_to_workers_fall_back_to_pread),
 	};
 
 	return cmocka_run_group_tests_name("batch_read", tests, NULL, NULL);
