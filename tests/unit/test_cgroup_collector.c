@@ -474,6 +474,44 @@ static void idle_cycles_1_reads_every_file_every_cycle(void **unused)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void files_longer_than_their_slot_are_read_whole(void **unused)
+{
+	char tmp[] = "/tmp/virtmeter-cgl.XXXXXX";
+	char cmd[256], line[128], io[8192] = "";
+	const char *root = copy_fixture("v2-systemd", tmp);
+	struct snap_set *s;
+	size_t o = 0;
+	void *st;
+
+	(void)unused;
+	/* 60 devices: an io.stat of over 5 KiB, past its 2 KiB slot and
+	 * the 4 KiB that a second read starts with. */
+	for (int d = 0; d < 60; d++) {
+		int n = snprintf(line, sizeof(line),
+				 "8:%d rbytes=%d wbytes=2000000000000 "
+				 "rios=3000000000 wios=4000000000 dbytes=0 "
+				 "dios=0\n", d, 1000 + d);
+
+		memcpy(io + o, line, (size_t)n);
+		o += (size_t)n;
+	}
+	io[o] = '\0';
+	assert_true(o > 4096);
+	put(root, "io.stat", io);
+	st = start(root);
+	s = cycle(st);
+	NEAR(ONE(s, "virtmeter_container_io_read_bytes", "id", V2_DOCKER,
+		 "device", "8:59"),
+	     1059);
+	assert_int_equal(count(s, "virtmeter_container_io_read_bytes", "id",
+			       V2_DOCKER, NULL),
+			 60);
+	snap_set_unref(s);
+	cgroup_collector.fini(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* One cycle's files-read counter, memory limit and OOM kills of the v2
  * docker container. */
 static double files_read(void *st, double *limit, double *ooms)
@@ -645,6 +683,7 @@ int main(void)
 	    cmocka_unit_test(
 		watched_memory_files_are_read_only_after_they_change),
 	    cmocka_unit_test(pread_and_io_uring_read_the_same_figures),
+	    cmocka_unit_test(files_longer_than_their_slot_are_read_whole),
 	    cmocka_unit_test(
 		tree_is_walked_again_only_when_a_cgroup_comes_or_goes),
 	};
