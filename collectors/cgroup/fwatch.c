@@ -10,9 +10,25 @@
 
 #include "exporter/log.h"
 
+/* A quarter of the user's inotify watch limit (of 8192, the old default,
+ * when it cannot be read). */
+static size_t watch_share(void)
+{
+	unsigned long limit = 8192;
+	FILE *f = fopen("/proc/sys/fs/inotify/max_user_watches", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu", &limit) != 1)
+			limit = 8192;
+		fclose(f);
+	}
+	return limit / 4;
+}
+
 void cg_fwatch_init(struct cg_fwatch *w)
 {
 	memset(w, 0, sizeof(*w));
+	w->max = watch_share();
 	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (w->fd < 0)
 		log_debug("cgroup: no inotify for files (%s): memory.max and "
@@ -74,6 +90,14 @@ void cg_fwatch_add(struct cg_fwatch *w, int fd, struct cg_fnote *note)
 	note->changed = true;
 	if (w->fd < 0 || w->broken || fd < 0)
 		return;
+	if (w->n >= w->max) {
+		if (!w->capped)
+			log_debug("cgroup: %zu cgroup files watched, a quarter of "
+				  "fs.inotify.max_user_watches: further ones are "
+				  "read every time", w->n);
+		w->capped = true;
+		return;
+	}
 	/* The descriptor's link names the very file it has open. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	wd = inotify_add_watch(w->fd, path, IN_MODIFY);

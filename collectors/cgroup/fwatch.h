@@ -19,6 +19,8 @@ struct cg_fnote {
 struct cg_fwatch {
 	int fd;	     /* inotify descriptor, -1 without one */
 	bool broken; /* a watch was refused: no more are set */
+	size_t max;  /* most watches set: a share of the user's limit */
+	bool capped; /* the cap was logged */
 	struct cg_fwatch_ent {
 		int wd;
 		struct cg_fnote *note;
@@ -27,7 +29,9 @@ struct cg_fwatch {
 };
 
 /* Opens the inotify descriptor (w->fd stays -1 without one: every file
- * is then read every time). */
+ * is then read every time). At most a quarter of fs.inotify.
+ * max_user_watches is used: the watches on directories, which spare whole
+ * walks of the tree, and other programs of the same user come first. */
 void cg_fwatch_init(struct cg_fwatch *w);
 
 /* Closes it and frees the table (the notes belong to their owners). */
