@@ -11,10 +11,20 @@ NET_USER=monitor
 # shellcheck disable=SC2034
 NET_PASS='test-only-Pa55"word'
 
-# net_require: skips the whole script when python3 or openssl is missing.
+# net_require: skips the whole script when virtmeter is not built, or built
+# without libyaml, libcurl or yajl, or when python3 or openssl is missing.
 net_require() {
+	[ -x "$VIRTMETER" ] || tap_skip_all "virtmeter binary not built ($VIRTMETER)"
+	"$VIRTMETER" --version | grep -q yaml || tap_skip_all "built without libyaml: no configuration file"
+	"$VIRTMETER" --version | grep -q 'libcurl.*yajl' || tap_skip_all "built without libcurl or yajl: no network meters"
 	command -v python3 >/dev/null 2>&1 || tap_skip_all "python3 is not installed (setup.sh test installs it)"
 	command -v openssl >/dev/null 2>&1 || tap_skip_all "openssl is not installed (setup.sh test installs it)"
+}
+
+# password_file FILE: writes the fixtures' password into FILE, readable by
+# its owner only.
+password_file() {
+	printf '%s\n' "$NET_PASS" >"$1" && chmod 600 "$1"
 }
 
 # make_certs: a CA (ca.crt), a server certificate for 127.0.0.1 that it

@@ -10,9 +10,6 @@
 . "$(dirname "$0")/power_lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 
-[ -x "$VIRTMETER" ] || tap_skip_all "virtmeter binary not built ($VIRTMETER)"
-"$VIRTMETER" --version | grep -q yaml || tap_skip_all "built without libyaml: no configuration file"
-"$VIRTMETER" --version | grep -q 'libcurl.*yajl' || tap_skip_all "built without libcurl or yajl: no network meters"
 net_require
 PL=$top_builddir/tests/plugin
 [ -f "$PL/example_meter.so" ] || tap_abort "the example plugin is built (make check builds it)"
@@ -40,7 +37,7 @@ lib_track_pid $!
 make_certs || tap_abort "a test CA and certificates are made" "$(cat "$TEST_TMP/tls/openssl.log")"
 start_netmeter dell@tls shelly2 || tap_abort "the fixture BMC and plug start"
 PW=$TEST_TMP/bmc.pass
-printf '%s\n' "$NET_PASS" >"$PW" && chmod 600 "$PW"
+password_file "$PW"
 python3 "$top_srcdir/tests/fixtures/power/powerspy.py" "$TEST_TMP/spy" "$TEST_TMP/spy.cmds" \
 	>"$TEST_TMP/spy.log" 2>&1 &
 lib_track_pid $!

@@ -13,9 +13,6 @@
 . "$(dirname "$0")/power_lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 
-[ -x "$VIRTMETER" ] || tap_skip_all "virtmeter binary not built ($VIRTMETER)"
-"$VIRTMETER" --version | grep -q yaml || tap_skip_all "built without libyaml: no configuration file"
-"$VIRTMETER" --version | grep -q 'libcurl.*yajl' || tap_skip_all "built without libcurl or yajl: no network meters"
 net_require
 make_certs || tap_abort "a test CA and certificates are made" "$(cat "$TEST_TMP/tls/openssl.log")"
 start_netmeter shelly1 shelly2tls=shelly2@tls shelly2_digest tasmota tasmota_auth pdu plug_garbage plug_truncated \
@@ -24,8 +21,7 @@ start_netmeter shelly1 shelly2tls=shelly2@tls shelly2_digest tasmota tasmota_aut
 S2_TLS=$(port_of shelly2tls)
 TAS_BAD=$(port_of tasmotabad)
 PW=$TEST_TMP/plug.pass
-printf '%s\n' "$NET_PASS" >"$PW"
-chmod 600 "$PW"
+password_file "$PW"
 CA=$TEST_TMP/tls/ca.crt
 
 CONF=$TEST_TMP/meters.yml

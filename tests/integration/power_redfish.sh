@@ -15,17 +15,13 @@
 . "$(dirname "$0")/power_lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 
-[ -x "$VIRTMETER" ] || tap_skip_all "virtmeter binary not built ($VIRTMETER)"
-"$VIRTMETER" --version | grep -q yaml || tap_skip_all "built without libyaml: no configuration file"
-"$VIRTMETER" --version | grep -q 'libcurl.*yajl' || tap_skip_all "built without libcurl or yajl: no network meters"
 net_require
 make_certs || tap_abort "a test CA and certificates are made" "$(cat "$TEST_TMP/tls/openssl.log")"
 start_netmeter dell=dell@tls hpe=hpe@tls env psu rf_none rf_garbage@tls rf_truncated@tls rf_wrongtype@tls \
 	rf_500@tls rf_badpass@tls hang@tls dellbad=dell@badtls ||
 	tap_abort "the fixture BMCs start"
 PW=$TEST_TMP/bmc.pass
-printf '%s\n' "$NET_PASS" >"$PW"
-chmod 600 "$PW"
+password_file "$PW"
 CA=$TEST_TMP/tls/ca.crt
 H=https://127.0.0.1
 
