@@ -71,6 +71,14 @@ static void read_all(struct batch_reader *br, const struct files *f)
 	}
 }
 
+/* Sets br up with an io_uring, which this host's tests need. */
+static void ring_reader(struct batch_reader *br)
+{
+	br_init(br, true);
+	if (!br_uses_ring(br))
+		fail_msg("no io_uring on this host: %s", br->why_not);
+}
+
 static void ring_and_pread_read_the_same_bytes_past_the_depth(void **unused)
 {
 	struct batch_reader br;
@@ -78,9 +86,7 @@ static void ring_and_pread_read_the_same_bytes_past_the_depth(void **unused)
 
 	(void)unused;
 	make_files(&f);
-	br_init(&br, true);
-	if (!br_uses_ring(&br))
-		fail_msg("no io_uring on this host: %s", br.why_not);
+	ring_reader(&br);
 	/* The ring is reused, and kept past the runs that check that the
 	 * kernel read within the call (no worker thread). */
 	for (int i = 0; i < 6; i++)
@@ -131,9 +137,7 @@ static void reads_handed_to_workers_fall_back_to_pread(void **unused)
 
 	(void)unused;
 	make_files(&f);
-	br_init(&br, true);
-	if (!br_uses_ring(&br))
-		fail_msg("no io_uring on this host: %s", br.why_not);
+	ring_reader(&br);
 	/* As a kernel that cannot read these files without blocking does
 	 * with every read. */
 	br.force_async = true;
