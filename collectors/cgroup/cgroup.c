@@ -183,7 +183,8 @@ struct cg_state {
 	double full_reads, probe_reads, walks;
 	struct cgr_batch batch;
 	struct cgr_stats stats[CGR_BATCH]; /* one batch's figures */
-	int errs[CGR_BATCH];
+	int errs[CGR_BATCH];		   /* 0, or -ENOENT: gone */
+	bool carried[CGR_BATCH];	   /* idle: the last full read served */
 };
 
 /* Closes and frees one tracked cgroup. */
@@ -508,6 +509,7 @@ static int read_batch(struct cg_state *st, struct cg_track *ts, size_t n)
 		struct cg_track *t = &ts[k];
 
 		st->errs[k] = 0;
+		st->carried[k] = false;
 		if (!t->files.open) {
 			free(t->last);
 			t->last = NULL;
@@ -533,7 +535,7 @@ static int read_batch(struct cg_state *st, struct cg_track *ts, size_t n)
 					       t->last->nio * sizeof(s->io[0]));
 			t->idle++;
 			st->probe_reads++;
-			st->errs[k] = 1; /* carried over: no second read */
+			st->carried[k] = true;
 		} else {
 			cgr_queue_rest(b, &t->files, s, t->last);
 		}
@@ -541,11 +543,11 @@ static int read_batch(struct cg_state *st, struct cg_track *ts, size_t n)
 	if (err == 0)
 		err = cgr_batch_run(b);
 	for (size_t k = 0; k < n && err == 0; k++) {
-		if (st->errs[k] == 1) {
-			st->errs[k] = 0;
-		} else if (st->errs[k] == 0 && !ts[k].files.open) {
+		if (st->errs[k] < 0 || st->carried[k])
+			continue;
+		if (!ts[k].files.open) {
 			st->errs[k] = -ENOENT;
-		} else if (st->errs[k] == 0) {
+		} else {
 			keep_last(&ts[k], &st->stats[k]);
 			st->full_reads++;
 		}
