@@ -482,11 +482,6 @@ void cgr_batch_fini(struct cgr_batch *b)
 	b->arena = b->buf = NULL;
 }
 
-bool cgr_batch_full(const struct cgr_batch *b)
-{
-	return b->ngroups >= CGR_BATCH;
-}
-
 /* Starts a group for f and out; returns it, or NULL if b is full. */
 static struct cgr_group *add_group(struct cgr_batch *b, struct cgr_files *f,
 				   struct cgr_stats *out, bool rest)

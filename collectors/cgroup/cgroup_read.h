@@ -101,7 +101,8 @@ int cgr_open(const struct cg_layout *l, const char *rel, struct cg_fwatch *fw,
 /* Closes every open descriptor of f and drops its watches. */
 void cgr_close(struct cgr_files *f);
 
-/* How many cgroups one batch holds. */
+/* How many cgroups one batch holds: a caller queues at most that many
+ * between two runs (more are left out). */
 #define CGR_BATCH 16
 
 /* Reads of up to CGR_BATCH cgroups, handed to the kernel together (see
@@ -135,9 +136,6 @@ int cgr_batch_init(struct cgr_batch *b, double ticks_per_s, bool use_ring);
 
 /* Frees what cgr_batch_init and cgr_batch_run allocated. */
 void cgr_batch_fini(struct cgr_batch *b);
-
-/* Whether b holds CGR_BATCH cgroups (run it before queueing another). */
-bool cgr_batch_full(const struct cgr_batch *b);
 
 /* Clears *out and queues the read of f's CPU time counter into it:
  * cpu.stat of cgroup2 (whose CPU figures it also fills), else
