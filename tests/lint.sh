@@ -2,7 +2,7 @@
 # Source checks that the compiler does not make: banned unsafe functions
 # and files too long to read in one sitting. Run by `make lint`.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 rc=0
 banned=$(grep -nE '\b(sprintf|vsprintf|strcpy|strcat|strncpy|atoi|atol|strtok|gets)[[:space:]]*\(' \
 	exporter/*.[ch] collectors/*.[ch] collectors/*/*.[ch] 2>/dev/null)
