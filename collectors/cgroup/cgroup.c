@@ -123,9 +123,9 @@ static const struct snap_family walks_fam = {
 
 static const struct snap_family files_fam = {
     .name = "virtmeter_cgroup_file_reads",
-    .help = "Files read by the cgroup collector. A full read skips "
-	    "cgroup2's memory.max and memory.events while inotify says "
-	    "they have not changed.",
+    .help = "Files read by the cgroup collector. A full read skips the "
+	    "memory limit (memory.max, memory.limit_in_bytes) and cgroup2's "
+	    "memory.events while inotify says they have not changed.",
     .type = SNAP_COUNTER,
     .labels = {NULL},
 };
@@ -178,7 +178,7 @@ struct cg_state {
 	struct cg_tracks ct; /* containers, sorted by rel */
 	struct cg_tracks vm; /* VMs */
 	struct cg_watch watch; /* when the tree must be walked again */
-	struct cg_fwatch fwatch; /* memory.max and memory.events */
+	struct cg_fwatch fwatch; /* memory limits and memory.events */
 	unsigned idle_cycles;  /* --collector.cgroup.idle-cycles */
 	double full_reads, probe_reads, walks;
 	struct cgr_batch batch;

@@ -147,19 +147,20 @@ static void open_others(const struct cg_layout *l, unsigned mask,
 	}
 }
 
-/* Watches cgroup2's memory.max and memory.events of f in fw. Without
- * memory for the notes they are read every time. */
+/* Watches the memory limit of f in fw, and cgroup2's memory.events (v1's
+ * memory.oom_control raises no event for an OOM kill: it is read every
+ * time). Without memory for the notes both are read every time. */
 static void watch_memory(struct cg_fwatch *fw, struct cgr_files *f)
 {
-	if (!fw || f->memory_v1 ||
-	    (f->fd[CGR_MEM_LIMIT] < 0 && f->fd[CGR_MEM_EVENTS] < 0))
+	if (!fw || (f->fd[CGR_MEM_LIMIT] < 0 && f->fd[CGR_MEM_EVENTS] < 0))
 		return;
 	f->notes = calloc(2, sizeof(*f->notes));
 	if (!f->notes)
 		return;
 	f->fw = fw;
 	cg_fwatch_add(fw, f->fd[CGR_MEM_LIMIT], &f->notes[0]);
-	cg_fwatch_add(fw, f->fd[CGR_MEM_EVENTS], &f->notes[1]);
+	cg_fwatch_add(fw, f->memory_v1 ? -1 : f->fd[CGR_MEM_EVENTS],
+		      &f->notes[1]);
 }
 
 /* The watch note of file i of f, or NULL. */

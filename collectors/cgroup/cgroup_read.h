@@ -41,10 +41,10 @@ struct cgr_files {
 	int fd[CGR_NFILES];
 	bool memory_v1; /* the memory files are v1's */
 	bool open;	/* cgr_open succeeded and nothing vanished since */
-	/* cgroup2's memory.max and memory.events, watched (see fwatch.h);
-	 * NULL when they are read every time. */
+	/* The memory limit file, and cgroup2's memory.events, watched (see
+	 * fwatch.h); NULL when they are read every time. */
 	struct cg_fwatch *fw;
-	struct cg_fnote *notes; /* [0] memory.max, [1] memory.events */
+	struct cg_fnote *notes; /* [0] the limit, [1] memory.events */
 };
 
 /* Most block devices kept per cgroup. */
@@ -91,8 +91,9 @@ void cgr_files_init(struct cgr_files *f);
  * layout l gives it: each figure from the cgroup2 tree where its
  * controller is there (cpu.stat and PSI whenever the cgroup is in the
  * unified tree and has no cpuacct), else from the v1 hierarchy. Files that
- * do not exist stay -1. With fw (may be NULL), cgroup2's memory.max and
- * memory.events are watched there and read only after they changed.
+ * do not exist stay -1. With fw (may be NULL), the memory limit and
+ * cgroup2's memory.events are watched there and read only after they
+ * changed.
  * Returns 0; -ENOENT if the cgroup exists in no hierarchy or no file could
  * be opened (f is then all closed). */
 int cgr_open(const struct cg_layout *l, const char *rel, struct cg_fwatch *fw,

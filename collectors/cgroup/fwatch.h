@@ -1,8 +1,9 @@
 /* Files of a cgroup that are read again only when the kernel says they
- * changed: memory.max changes only when written, and cgroup2 raises a
- * modify event on memory.events whenever one of its counters moves (the
- * kernel's cgroup-v2 documentation says so). An inotify watch per file
- * spares two of a busy container's dozen reads per cycle. */
+ * changed: a memory limit (memory.max, memory.limit_in_bytes) changes only
+ * when written, and cgroup2 raises a modify event on memory.events
+ * whenever one of its counters moves (the kernel's cgroup-v2
+ * documentation says so). An inotify watch per file spares two of a busy
+ * container's dozen reads per cycle (one on v1). */
 #ifndef VIRTMETER_CGROUP_FWATCH_H
 #define VIRTMETER_CGROUP_FWATCH_H
 

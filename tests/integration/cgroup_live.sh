@@ -85,6 +85,27 @@ wait_for 8 mem_above $((m0 + 32 * 1024 * 1024))
 tap_check "a 64 MiB memory hog raises its memory usage by more than 32 MiB" \
 	mem_above $((m0 + 32 * 1024 * 1024))
 
+# The memory limit is read again only when inotify reports a write to it:
+# each new limit shows up within a few cycles all the same.
+LIMIT_FILE=
+for f in "$CGROOT/memory/$CG/memory.limit_in_bytes" "$CGROOT/$CG/memory.max"; do
+	[ -w "$f" ] && { LIMIT_FILE=$f; break; }
+done
+limit_is() {
+	local v
+	v=$(val "virtmeter_container_memory_limit_bytes{$L}")
+	[ -n "$v" ] && awk -v v="$v" -v w="$1" 'BEGIN { exit !(v == w) }'
+}
+if [ -z "$LIMIT_FILE" ]; then
+	tap_skip "a written memory limit is reported" "no writable memory limit file for $CG"
+else
+	for lim in 1073741824 805306368; do
+		echo "$lim" >"$LIMIT_FILE" || tap_abort "write $lim to $LIMIT_FILE"
+		wait_for 5 limit_is "$lim"
+		tap_check "a limit of $lim written to $(basename "$LIMIT_FILE") is reported" limit_is "$lim"
+	done
+fi
+
 kill_pid "$HOG"
 kill_pid "$BUSY"
 tap_check "the test cgroups are removed while virtmeter runs" cg_remove "$CG"
