@@ -82,11 +82,15 @@ void br_init(struct batch_reader *br, bool use_ring)
 	memset(&p, 0, sizeof(p));
 	br->ring_fd = (int)syscall(__NR_io_uring_setup, BR_DEPTH, &p);
 	if (br->ring_fd < 0) {
-		br->why_not = errno == ENOSYS	? "not in this kernel"
-			      : errno == EPERM ? "not permitted (sysctl "
-						 "kernel.io_uring_disabled or "
-						 "a seccomp filter)"
-					       : strerror(errno);
+		int e = errno;
+
+		snprintf(br->why_buf, sizeof(br->why_buf), "refused (%s)",
+			 strerror(e));
+		br->why_not = e == ENOSYS  ? "not in this kernel"
+			      : e == EPERM ? "not permitted (sysctl "
+					     "kernel.io_uring_disabled or "
+					     "a seccomp filter)"
+					   : br->why_buf;
 		br->ring_fd = -1;
 		return;
 	}

@@ -34,6 +34,7 @@ struct batch_reader {
 	unsigned checks; /* runs left to check that no worker was started */
 	bool force_async; /* tests only: every read through a worker */
 	const char *why_not; /* why pread is used, for the log */
+	char why_buf[64];    /* why_not when it holds an errno's text */
 };
 
 /* Sets br up: with an io_uring when use_ring and the kernel allows one
