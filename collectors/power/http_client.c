@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -30,6 +31,11 @@ struct meter_http {
 	char ca_file[CONFIG_ARG_MAX];
 	bool insecure;
 	atomic_bool stop; /* set by meter_http_interrupt, from another thread */
+	/* The socket of the connection, which meter_http_interrupt shuts
+	 * down so that a transfer waiting on it wakes at once (the progress
+	 * callback alone runs about once a second while nothing arrives). */
+	pthread_mutex_t sock_lock;
+	curl_socket_t sock;
 	/* The last answer. */
 	char *body;
 	size_t len, cap;
@@ -87,6 +93,37 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	return atomic_load(&h->stop) ? 1 : 0;
 }
 
+/* Opens the socket of a connection and remembers it. */
+static curl_socket_t on_open_socket(void *arg, curlsocktype purpose,
+				    struct curl_sockaddr *a)
+{
+	struct meter_http *h = arg;
+	curl_socket_t s;
+
+	(void)purpose;
+	s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (s == CURL_SOCKET_BAD)
+		return s;
+	pthread_mutex_lock(&h->sock_lock);
+	h->sock = s;
+	if (atomic_load(&h->stop))
+		shutdown(s, SHUT_RDWR);
+	pthread_mutex_unlock(&h->sock_lock);
+	return s;
+}
+
+/* Closes the socket of a connection and forgets it. */
+static int on_close_socket(void *arg, curl_socket_t s)
+{
+	struct meter_http *h = arg;
+
+	pthread_mutex_lock(&h->sock_lock);
+	if (h->sock == s)
+		h->sock = CURL_SOCKET_BAD;
+	pthread_mutex_unlock(&h->sock_lock);
+	return close(s);
+}
+
 /* Copies the value of header name from line (len bytes) into out when the
  * line is that header. */
 static void take_header(const char *line, size_t len, const char *name,
@@ -141,6 +178,10 @@ static int setup(struct meter_http *h)
 	SET(CURLOPT_NOPROGRESS, 0L);
 	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
 	SET(CURLOPT_XFERINFODATA, h);
+	SET(CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+	SET(CURLOPT_OPENSOCKETDATA, h);
+	SET(CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+	SET(CURLOPT_CLOSESOCKETDATA, h);
 	SET(CURLOPT_USERAGENT, "virtmeter/" PACKAGE_VERSION);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)METER_HTTP_MAX);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -167,6 +208,8 @@ int meter_http_new(const struct meter_http_opts *o, struct meter_http **out,
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	pthread_mutex_init(&h->sock_lock, NULL);
+	h->sock = CURL_SOCKET_BAD;
 	h->timeout_ms = o->timeout_ms;
 	h->read_ms = o->timeout_ms;
 	h->insecure = o->insecure;
@@ -190,6 +233,7 @@ void meter_http_free(struct meter_http *h)
 		return;
 	if (h->curl)
 		curl_easy_cleanup(h->curl);
+	pthread_mutex_destroy(&h->sock_lock);
 	explicit_bzero(h->password, sizeof(h->password));
 	free(h->body);
 	free(h);
@@ -309,6 +353,10 @@ int meter_http_request(struct meter_http *h, const char *method,
 		goto out;
 	}
 	rc = curl_easy_perform(h->curl);
+	/* A connection shut down by meter_http_interrupt ends in a receive
+	 * or send error: it was a stop all the same. */
+	if (rc != CURLE_OK && atomic_load(&h->stop))
+		rc = CURLE_ABORTED_BY_CALLBACK;
 	if (rc != CURLE_OK) {
 		ret = transfer_err(h, rc, method, shown, err);
 		goto out;
@@ -324,6 +372,10 @@ out:
 void meter_http_interrupt(struct meter_http *h)
 {
 	atomic_store(&h->stop, true);
+	pthread_mutex_lock(&h->sock_lock);
+	if (h->sock != CURL_SOCKET_BAD)
+		shutdown(h->sock, SHUT_RDWR);
+	pthread_mutex_unlock(&h->sock_lock);
 }
 
 void meter_http_resume(struct meter_http *h)

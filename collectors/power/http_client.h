@@ -44,9 +44,11 @@ int meter_http_request(struct meter_http *h, const char *method,
 		       const char *url, const char *body, const char *token,
 		       long *status, char *err);
 
-/* Makes the request running in another thread end soon (within about a
- * second) with -ECANCELED, and every later one fail at once. Does not
- * block; for the meters' interrupt operation. */
+/* Makes the request running in another thread end at once with
+ * -ECANCELED (its connection is shut down), and every later one fail at
+ * once until meter_http_resume. Does not block for long (a lock held only
+ * while a socket is opened or closed); for the meters' interrupt
+ * operation. */
 void meter_http_interrupt(struct meter_http *h);
 
 /* Lets requests run again after meter_http_interrupt, for a last short
