@@ -92,3 +92,18 @@ no_secret_logged() {
 		tap_ok "$1"
 	fi
 }
+
+# stop_while_hung WHAT: stops virtmeter while a fixture server of kind
+# WHAT (server, BMC) hangs in the middle of a read, and checks that the
+# read is interrupted, the stop takes under 2 s and ends with status 0.
+stop_while_hung() {
+	local t0 t1
+	t0=$(now_s)
+	stop_virtmeter
+	t1=$(now_s)
+	tap_check "a read that hangs (30 s timeout) is interrupted at stop, not left behind" \
+		fails grep -q "did not stop in time" "$VM_LOG"
+	tap_check "virtmeter stops within 2 s while a $1 hangs" \
+		awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 2) }'
+	tap_is "$VM_STATUS" 0 "virtmeter stops cleanly while a $1 hangs"
+}
