@@ -454,21 +454,15 @@ static size_t slot_size(int i)
 	}
 }
 
-/* The bytes of arena one cgroup uses: every file's slot. */
-static size_t group_bytes(void)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < CGR_NFILES; i++)
-		n += slot_size(i);
-	return n;
-}
-
 int cgr_batch_init(struct cgr_batch *b, double ticks_per_s, bool use_ring)
 {
 	memset(b, 0, sizeof(*b));
 	b->hz = ticks_per_s;
-	b->arena = malloc(CGR_BATCH * group_bytes());
+	for (int i = 0; i < CGR_NFILES; i++) {
+		b->slot_off[i] = b->group_len;
+		b->group_len += slot_size(i);
+	}
+	b->arena = malloc(CGR_BATCH * b->group_len);
 	if (!b->arena)
 		return -ENOMEM;
 	br_init(&b->br, use_ring);
@@ -499,14 +493,13 @@ static struct cgr_group *add_group(struct cgr_batch *b, struct cgr_files *f,
 /* Queues file i of the last group, in that group's part of the arena. */
 static void add_read(struct cgr_batch *b, int i)
 {
-	size_t k = b->nreads++, g = b->ngroups - 1, off = 0;
+	size_t k = b->nreads++, g = b->ngroups - 1;
 	const struct cgr_files *f = b->groups[g].f;
 
-	for (int j = 0; j < i; j++)
-		off += slot_size(j);
-	b->req[k] = (struct br_read){.fd = f->fd[i],
-				     .buf = b->arena + g * group_bytes() + off,
-				     .cap = slot_size(i)};
+	b->req[k] = (struct br_read){
+	    .fd = f->fd[i],
+	    .buf = b->arena + g * b->group_len + b->slot_off[i],
+	    .cap = slot_size(i)};
 	b->file[k] = (unsigned char)i;
 	b->group[k] = (unsigned char)g;
 }

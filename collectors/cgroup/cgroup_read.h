@@ -127,6 +127,8 @@ struct cgr_batch {
 	} groups[CGR_BATCH];
 	double files_read; /* since cgr_batch_init */
 	char *arena;	/* each read's buffer, about 16 KiB a cgroup */
+	size_t slot_off[CGR_NFILES]; /* where each file's slot starts */
+	size_t group_len;	     /* the arena of one cgroup */
 	char *buf;	/* a file longer than its slot is read again here */
 	size_t cap;
 };
