@@ -1,7 +1,7 @@
 /* Content negotiation for /metrics: parses the Accept and Accept-Encoding
  * request headers (RFC 9110 lists of values with ";name=value" parameters
  * and q-values) without allocating, for any input a client may send. */
-#include "accept.h"
+#include "exporter/accept.h"
 
 #include <errno.h>
 #include <stddef.h>

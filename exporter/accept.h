@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "expo.h"
+#include "exporter/expo.h"
 
 /* Chooses the exposition format for an Accept header value (NULL when the
  * header is absent): OpenMetrics 1.0.0 when the client prefers it by

@@ -2,6 +2,7 @@
  * libyaml's event API and a table of top-level section handlers, plus the
  * bounded file reader around it and the duration syntax shared with flags. */
 #include "exporter/config_yaml.h"
+#include "exporter/api/base.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,7 +69,7 @@ int config_parse_duration(const char *s, unsigned *ms)
 	v = strtod(s, &end);
 	if (end != p || errno != 0)
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		double total;
 
 		if (strcmp(p, units[i].suffix) != 0)
@@ -228,7 +229,7 @@ static int on_collector(struct parse_ctx *c, size_t idx, const char *path,
 		.path = path,
 		.keys = {.base = collector_fields,
 			 .stride = sizeof(collector_fields[0]),
-			 .count = sizeof(collector_fields) / sizeof(collector_fields[0]),
+			 .count = ARRAY_SIZE(collector_fields),
 			 .noun = "key"},
 		.on_value = cy_on_field,
 		.arg = &target,
@@ -266,7 +267,7 @@ static int parse_cgroup(struct parse_ctx *c, const char *path,
 		.path = path,
 		.keys = {.base = cgroup_fields,
 			 .stride = sizeof(cgroup_fields[0]),
-			 .count = sizeof(cgroup_fields) / sizeof(cgroup_fields[0]),
+			 .count = ARRAY_SIZE(cgroup_fields),
 			 .noun = "key"},
 		.on_value = cy_on_field,
 		.arg = &target,
@@ -289,7 +290,7 @@ static int parse_stream(struct parse_ctx *c)
 		.path = "",
 		.keys = {.base = sections,
 			 .stride = sizeof(sections[0]),
-			 .count = sizeof(sections) / sizeof(sections[0]),
+			 .count = ARRAY_SIZE(sections),
 			 .noun = "key"},
 		.on_value = on_section,
 	};

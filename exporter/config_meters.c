@@ -2,6 +2,7 @@
  * each a mapping of name, type, timing and the keys of its type. Every
  * mistake is reported with its line and column; see docs/config.md. */
 #include "exporter/config_yaml.h"
+#include "exporter/api/base.h"
 #include "exporter/config_meters_net.h"
 
 #include <errno.h>
@@ -129,7 +130,7 @@ static int set_type(struct parse_ctx *c, const char *path,
 	char tmp[64];
 
 	for (size_t i = 0; v->type == YAML_SCALAR_EVENT &&
-			   i < sizeof(type_names) / sizeof(type_names[0]); i++)
+			   i < ARRAY_SIZE(type_names); i++)
 		if (strlen(type_names[i]) == v->data.scalar.length &&
 		    strcmp(type_names[i], (const char *)v->data.scalar.value) == 0) {
 			m->type = (enum config_meter_type)i;

@@ -2,6 +2,7 @@
  * collector counts (names as libpfm4 knows them, checked for shape here
  * and resolved by the collector) and the cap on counted cgroups. */
 #include "exporter/config_yaml.h"
+#include "exporter/api/base.h"
 
 #ifdef HAVE_LIBYAML
 
@@ -124,7 +125,7 @@ int config_parse_perf(struct parse_ctx *c, const char *path,
 	    .path = path,
 	    .keys = {.base = perf_keys,
 		     .stride = sizeof(perf_keys[0]),
-		     .count = sizeof(perf_keys) / sizeof(perf_keys[0]),
+		     .count = ARRAY_SIZE(perf_keys),
 		     .noun = "key"},
 	    .on_value = on_perf_key,
 	    .arg = &c->cfg->perf,

@@ -5,7 +5,7 @@
  * named without "_total"; the suffix is written here, as each format asks:
  * text 0.0.4 names the family "x_total", OpenMetrics names it "x" and its
  * samples "x_total". No sample timestamps are written. */
-#include "expo.h"
+#include "exporter/expo.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "exporter/api/log.h"
 
 const char *expo_content_type(enum expo_format fmt)
 {

@@ -3,8 +3,8 @@
 #ifndef VIRTMETER_EXPO_H
 #define VIRTMETER_EXPO_H
 
-#include "buf.h"
-#include "snapshot.h"
+#include "exporter/api/buf.h"
+#include "exporter/api/snapshot.h"
 
 enum expo_format { EXPO_TEXT, EXPO_OPENMETRICS, EXPO_NFORMATS };
 

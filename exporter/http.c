@@ -3,7 +3,7 @@
  * Serves the telemetry path from the render cache without copying, a
  * landing page and /healthz, with bounded connections, sizes, idle time
  * and time to send a request head (http_deadline.c). */
-#include "http.h"
+#include "exporter/http.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,16 +21,16 @@
 
 #include <microhttpd.h>
 
-#include "accept.h"
-#include "buf.h"
-#include "expo.h"
-#include "http_deadline.h"
-#include "log.h"
-#include "prerender.h"
-#include "render.h"
-#include "scheduler.h"
-#include "snapshot.h"
-#include "version.h"
+#include "exporter/accept.h"
+#include "exporter/api/buf.h"
+#include "exporter/expo.h"
+#include "exporter/http_deadline.h"
+#include "exporter/api/log.h"
+#include "exporter/prerender.h"
+#include "exporter/render.h"
+#include "exporter/scheduler.h"
+#include "exporter/api/snapshot.h"
+#include "exporter/version.h"
 
 #define HTTP_MAX_LISTEN 16
 #define HTTP_DEFAULT_MAX_CONNECTIONS 64u

@@ -14,7 +14,7 @@
  * close, its idle timeout, our shutdown and a daemon stop), so the
  * descriptor of a listed record is the connection's own socket, never a
  * number that another connection or file has reused. */
-#include "http_deadline.h"
+#include "exporter/http_deadline.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -24,7 +24,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "log.h"
+#include "exporter/api/base.h"
+#include "exporter/api/log.h"
 
 #define NS_PER_S INT64_C(1000000000)
 
@@ -47,14 +48,6 @@ static struct {
 	bool running; /* the reaper thread exists */
 	bool stop;
 } dl = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
 
 /* Takes r out of the list if it is there. Call with dl.lock held. */
 static void unlink_rec(struct dl_conn *r)
@@ -80,7 +73,7 @@ static void arm(struct dl_conn *r)
 	if (r->reaped)
 		return;
 	unlink_rec(r);
-	r->deadline_ns = now_ns() + dl.timeout_ns;
+	r->deadline_ns = clock_mono_ns() + dl.timeout_ns;
 	r->prev = dl.tail;
 	if (dl.tail)
 		dl.tail->next = r;
@@ -119,7 +112,7 @@ static void *reaper_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&dl.lock);
 	while (!dl.stop) {
-		unsigned n = reap(now_ns());
+		unsigned n = reap(clock_mono_ns());
 		struct timespec ts;
 
 		if (n > 0) {

@@ -8,15 +8,15 @@
 
 #include <microhttpd.h>
 
-#include "collectors/collector.h"
-#include "config.h"
-#include "http.h"
-#include "log.h"
-#include "options.h"
-#include "prerender.h"
-#include "scheduler.h"
-#include "snapshot.h"
-#include "version.h"
+#include "exporter/api/collector.h"
+#include "exporter/config.h"
+#include "exporter/http.h"
+#include "exporter/api/log.h"
+#include "exporter/options.h"
+#include "exporter/prerender.h"
+#include "exporter/scheduler.h"
+#include "exporter/api/snapshot.h"
+#include "exporter/version.h"
 
 #define STOP_GRACE_MS 3000
 

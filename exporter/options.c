@@ -1,14 +1,15 @@
 /* Command-line flags in node_exporter's style: see options.h. Both
  * "--flag=value" and "--flag value" are accepted; an unknown flag, a
  * missing value or a bad value is an error that names the flag. */
-#include "options.h"
+#include "exporter/options.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/collector.h"
+#include "exporter/api/base.h"
+#include "exporter/api/collector.h"
 
 enum opt_kind { OPT_BOOL, OPT_STRING, OPT_LISTEN, OPT_UINT, OPT_DURATION_S,
 		OPT_LEVEL, OPT_FORMAT };
@@ -56,7 +57,7 @@ static const struct opt_def opt_defs[] = {
 	{"help", OPT_BOOL, OFF(help), NULL, "Print this help and exit"},
 };
 
-#define NDEFS (sizeof(opt_defs) / sizeof(opt_defs[0]))
+#define NDEFS (ARRAY_SIZE(opt_defs))
 
 static void opts_defaults(struct options *o)
 {

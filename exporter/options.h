@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "collectors/collector.h"
-#include "config.h"
-#include "log.h"
+#include "exporter/api/collector.h"
+#include "exporter/config.h"
+#include "exporter/api/log.h"
 
 #define OPT_MAX_LISTEN 16
 #define OPT_MAX_SETTINGS 32

@@ -12,7 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "exporter/log.h"
+#include "exporter/api/base.h"
+#include "exporter/api/log.h"
 #include "exporter/render.h"
 
 #define NVARIANTS (EXPO_NFORMATS * 2)
@@ -89,14 +90,6 @@ static struct {
 enum { SERVED_CACHED, SERVED_AHEAD, SERVED_INLINE, NSERVED };
 static atomic_ulong served[NSERVED];
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* How long a generation rendered ahead may be served after its render. */
 static double max_age(void)
 {
@@ -148,13 +141,13 @@ static void render_variant(unsigned v)
 {
 	struct snap_gen *gen = snap_current(), *old;
 	enum expo_format fmt = (enum expo_format)(v / 2);
-	double t0 = now_mono(), dur;
+	double t0 = clock_mono_s(), dur;
 	const char *data;
 	size_t len;
 	int rc;
 
 	rc = render_get(gen, fmt, v % 2 == 1, &data, &len);
-	dur = now_mono() - t0;
+	dur = clock_mono_s() - t0;
 	pthread_mutex_lock(&pr.lock);
 	if (rc < 0) {
 		pthread_mutex_unlock(&pr.lock);
@@ -163,7 +156,7 @@ static void render_variant(unsigned v)
 	}
 	old = pr.ahead[v];
 	pr.ahead[v] = gen;
-	pr.ahead_at[v] = now_mono();
+	pr.ahead_at[v] = clock_mono_s();
 	if (dur > 0.001) /* a render, not a hit of the cache */
 		pr.lead = LEAD_MIN_S + 2 * dur;
 	pthread_mutex_unlock(&pr.lock);
@@ -175,7 +168,7 @@ static void *prerender_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&pr.lock);
 	while (!pr.stopping) {
-		double due = 0, now = now_mono();
+		double due = 0, now = clock_mono_s();
 		double expiry = drop_expired(now);
 		int i = earliest(&due);
 		struct timespec ts;
@@ -306,7 +299,7 @@ struct snap_gen *prerender_pick(const struct sockaddr *client,
 	unsigned v = (unsigned)fmt * 2 + (gzip ? 1 : 0);
 	struct snap_gen *gen = snap_current();
 	struct scraper_slot *sc = NULL;
-	double now = now_mono();
+	double now = clock_mono_s();
 	bool ready = render_ready(gen, fmt, gzip);
 
 	pthread_mutex_lock(&pr.lock);

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 
 #include "exporter/expo.h"
-#include "exporter/snapshot.h"
+#include "exporter/api/snapshot.h"
 
 /* Scrapers followed at once; the longest silent one makes room. */
 #define PRERENDER_MAX_SCRAPERS 16

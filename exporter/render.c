@@ -2,7 +2,7 @@
  * generation renders it (and compresses it, if asked) under the
  * generation's lock; concurrent scrapes of the same generation wait for
  * that one render and then share its bytes. */
-#include "render.h"
+#include "exporter/render.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "build-config.h"
-#include "log.h"
+#include "exporter/api/log.h"
 
 #ifdef HAVE_ZLIB
 #include <zlib.h>

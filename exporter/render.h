@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "expo.h"
-#include "snapshot.h"
+#include "exporter/expo.h"
+#include "exporter/api/snapshot.h"
 
 /* Largest rendered body, in bytes. */
 #define RENDER_MAX_BYTES (256u << 20)

@@ -4,7 +4,7 @@
  * info); collector i of the registry publishes into slot i + 1. A worker
  * publishes its samples and the refreshed status together, so a scrape
  * never sees a collector's new samples with its old status. */
-#include "scheduler.h"
+#include "exporter/scheduler.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,9 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "prerender.h"
-#include "version.h"
+#include "exporter/api/base.h"
+#include "exporter/api/log.h"
+#include "exporter/prerender.h"
+#include "exporter/version.h"
 
 #define STATUS_SLOT 0
 #define WATCHDOG_MS 500
@@ -91,22 +92,6 @@ struct run {
 
 static struct run *cur; /* guarded by sched_lock */
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double now_real(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Builds the status set from every enabled worker (caller holds
  * sched_lock). Returns NULL without memory. */
 static struct snap_set *status_build(void)
@@ -169,7 +154,7 @@ static void run_cycle(struct worker *w)
 {
 	const struct collector *c = w->e.c;
 	struct snap_set *set = NULL;
-	double start = now_mono(), dur;
+	double start = clock_mono_s(), dur;
 	const char *detail;
 	int rc;
 
@@ -190,7 +175,7 @@ static void run_cycle(struct worker *w)
 	if (rc == 0 && set->err)
 		rc = set->err;
 done:
-	dur = now_mono() - start;
+	dur = clock_mono_s() - start;
 	pthread_mutex_lock(&sched_lock);
 	w->running = false;
 	w->last_duration = dur;
@@ -202,7 +187,7 @@ done:
 	if (rc)
 		w->errors++;
 	else
-		w->last_success = now_real();
+		w->last_success = clock_real_s();
 	pthread_mutex_unlock(&sched_lock);
 
 	detail = collector_take_error();
@@ -225,14 +210,14 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct run *run = w->run;
-	double next = now_mono();
+	double next = clock_mono_s();
 
 	for (;;) {
 		struct timespec ts;
 		double now;
 
 		run_cycle(w);
-		now = now_mono();
+		now = clock_mono_s();
 		next += w->e.interval_ms / 1000.0;
 		if (next < now) /* a slow cycle skips ticks, never bunches them */
 			next = now + w->e.interval_ms / 1000.0;
@@ -261,7 +246,7 @@ static void *watchdog_main(void *arg)
 	while (!run->stopping) {
 		struct timespec ts;
 		bool changed = false;
-		double now = now_mono();
+		double now = clock_mono_s();
 
 		for (size_t i = 0; i < run->n; i++) {
 			struct worker *w = &run->workers[i];

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collectors/collector.h"
+#include "exporter/api/collector.h"
 
 /* How one collector is to be run. */
 struct sched_entry {

@@ -1,5 +1,5 @@
 /* Build identity: see version.h. */
-#include "version.h"
+#include "exporter/version.h"
 
 #include "build-config.h"
 

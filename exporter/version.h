@@ -2,7 +2,7 @@
 #ifndef VIRTMETER_VERSION_H
 #define VIRTMETER_VERSION_H
 
-#include "snapshot.h"
+#include "exporter/api/snapshot.h"
 
 /* The package version, e.g. "0.1.0". */
 const char *version_string(void);

@@ -11,14 +11,15 @@
 #include <unistd.h>
 
 #include "collectors/cgroup/cgroup_read.h"
+#include "exporter/api/base.h"
 #include "collectors/cgroup/discover.h"
-#include "collectors/cgroup/layout.h"
+#include "collectors/lib/cgroup_layout.h"
 #include "collectors/cgroup/names.h"
 #include "collectors/cgroup/watch.h"
-#include "collectors/collector.h"
+#include "exporter/api/collector.h"
 #include "exporter/config.h"
-#include "exporter/log.h"
-#include "exporter/workload.h"
+#include "exporter/api/log.h"
+#include "exporter/api/workload.h"
 
 /* X(ENUM, suffix, type, unit, extra label or NULL, help) for every family
  * that containers and VMs share. */
@@ -444,7 +445,7 @@ static void emit(struct snap_set *out, const struct snap_family *const *fams,
 	    {CGR_HAVE_PIDS, F_PIDS, s->pids},
 	};
 
-	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
 		if (s->present & plain[i].bit)
 			snap_add_array(out, fams[plain[i].fam], plain[i].v,
 				       lbl, nl);

@@ -10,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "exporter/log.h"
+#include "exporter/api/base.h"
+#include "exporter/api/log.h"
 
 /* memory.stat of v1 is the longest file read here, a few kilobytes. */
 #define CGR_READ_MAX (1u << 20)
@@ -432,7 +433,7 @@ static int probe_file(const struct cgr_files *f)
 	static const int order[] = {CGR_CPU_STAT_V2, CGR_CPUACCT_USAGE,
 				    CGR_CPUACCT_STAT};
 
-	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+	for (size_t k = 0; k < ARRAY_SIZE(order); k++)
 		if (f->fd[order[k]] >= 0)
 			return order[k];
 	return -1;

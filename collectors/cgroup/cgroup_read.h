@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collectors/batch_read.h"
+#include "collectors/lib/batch_read.h"
 #include "collectors/cgroup/fwatch.h"
-#include "collectors/cgroup/layout.h"
+#include "collectors/lib/cgroup_layout.h"
 #include "collectors/cgroup/parse.h"
 
 /* The files that cgr_open may keep open for one cgroup. */
@@ -107,7 +107,7 @@ void cgr_close(struct cgr_files *f);
 #define CGR_BATCH 16
 
 /* Reads of up to CGR_BATCH cgroups, handed to the kernel together (see
- * collectors/batch_read.h): a cycle queues the CPU time counter of a few
+ * collectors/lib/batch_read.h): a cycle queues the CPU time counter of a few
  * cgroups, runs, then queues the other files of those that were not idle
  * and runs again. */
 struct cgr_batch {

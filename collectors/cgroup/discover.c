@@ -2,6 +2,7 @@
  * walk that applies it to one hierarchy, the list that holds the result
  * and the include/exclude filter. See discover.h. */
 #include "collectors/cgroup/discover.h"
+#include "exporter/api/base.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -154,7 +155,7 @@ static const char *const helpers[] = {
 
 static bool match_scoped(const struct comp *last, struct cg_match *m)
 {
-	for (size_t i = 0; i < sizeof(scoped) / sizeof(scoped[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(scoped); i++) {
 		size_t pn = strlen(scoped[i].prefix),
 		       sn = strlen(scoped[i].suffix);
 
@@ -248,7 +249,7 @@ static bool is_libvirt_machine(const char *name)
 {
 	static const char *const drivers[] = {"qemu-", "lxc-", "libxl-"};
 
-	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(drivers); i++) {
 		size_t n = strlen(drivers[i]);
 		const char *p = name + n;
 
@@ -318,7 +319,7 @@ enum cg_class cg_classify(const char *rel_path, struct cg_match *m)
 	pod = match_pod(c, m);
 	if (!pod)
 		m->pod_uid[0] = '\0';
-	for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(helpers); i++) {
 		if (comp_starts(last, helpers[i]))
 			return CG_CLASS_PRUNE;
 	}

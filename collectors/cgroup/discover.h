@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "collectors/cgroup/layout.h"
+#include "collectors/lib/cgroup_layout.h"
 
 enum cg_runtime {
 	CG_RT_DOCKER,

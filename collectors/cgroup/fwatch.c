@@ -8,7 +8,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#include "exporter/log.h"
+#include "exporter/api/log.h"
 
 /* A quarter of the user's inotify watch limit (of 8192, the old default,
  * when it cannot be read). */

@@ -14,7 +14,7 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "collectors/scan.h"
+#include "collectors/lib/scan.h"
 
 static const struct cg_state_paths defaults = {
     .docker = "/var/lib/docker",

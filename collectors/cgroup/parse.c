@@ -3,7 +3,7 @@
  * fuzz target can feed them raw bytes. */
 #include "collectors/cgroup/parse.h"
 
-#include "collectors/scan.h"
+#include "collectors/lib/scan.h"
 
 #include <errno.h>
 #include <limits.h>

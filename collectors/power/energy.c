@@ -1,6 +1,7 @@
 /* Energy accounting (see energy.h): the counter only ever grows, whatever
  * the meter reports. */
 #include "collectors/power/energy.h"
+#include "exporter/api/base.h"
 
 #include <math.h>
 
@@ -95,7 +96,7 @@ const char *energy_event_name(enum energy_event ev)
 		[ENERGY_INVALID] = "invalid",
 	};
 
-	if ((unsigned)ev < sizeof(names) / sizeof(names[0]))
+	if ((unsigned)ev < ARRAY_SIZE(names))
 		return names[ev];
 	return "?";
 }

@@ -18,9 +18,10 @@
 #include <unistd.h>
 
 #include "collectors/power/meter.h"
+#include "exporter/api/base.h"
 #include "collectors/power/parse.h"
 #include "exporter/config.h"
-#include "exporter/log.h"
+#include "exporter/api/log.h"
 
 #define EXEC_OUT_MAX (64 * 1024)
 #define EXEC_ERR_MAX 512
@@ -46,14 +47,6 @@ struct run {
 	size_t out_len, err_len;
 	bool too_long;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int exec_open(const struct meter_args *a, void **state, char *err)
 {
@@ -199,7 +192,7 @@ static int collect(struct exec_meter *m, struct run *r, double deadline)
 
 	while (out_open || err_open) {
 		struct pollfd p[2] = {{r->out_fd, POLLIN, 0}, {r->err_fd, POLLIN, 0}};
-		double left = deadline - now_ms();
+		double left = deadline - (clock_mono_s() * 1e3);
 
 		if (left <= 0)
 			return -ETIMEDOUT;
@@ -246,7 +239,7 @@ static int reap(struct exec_meter *m, struct run *r, double deadline,
 			reap_now(m, r, status);
 			return 0;
 		}
-		if (now_ms() >= deadline)
+		if ((clock_mono_s() * 1e3) >= deadline)
 			break;
 		usleep(2000);
 	}
@@ -310,7 +303,7 @@ static int exec_read(void *state, struct virtmeter_reading *out, size_t max,
 		     char *err)
 {
 	struct exec_meter *m = state;
-	double deadline = now_ms() + m->timeout_ms;
+	double deadline = (clock_mono_s() * 1e3) + m->timeout_ms;
 	struct run r = {0};
 	char why[160];
 	unsigned line;

@@ -3,6 +3,7 @@
  * paths (json.h): a preset's (Shelly Gen1, Shelly Gen2, Tasmota) or the
  * configured ones, with their scales into W, J, V and A. */
 #include "collectors/power/http_client.h"
+#include "exporter/api/base.h"
 #include "collectors/power/json.h"
 #include "collectors/power/meter.h"
 
@@ -143,7 +144,7 @@ static const char *device_says(yajl_val root, char *out, size_t size)
 	static const char *const keys[] = {"WARNING", "message", "error"};
 
 	out[0] = '\0';
-	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]) && !out[0]; k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(keys) && !out[0]; k++) {
 		const char *path[] = {keys[k], NULL};
 		const char *v = YAJL_GET_STRING(yajl_tree_get(root, path, yajl_t_string));
 

@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 
+#include "exporter/api/base.h"
 #include "collectors/power/meter.h"
 
 #define HDR_MAX 512
@@ -414,7 +415,7 @@ static bool secret_name(const char *name, size_t len)
 	static const char *const words[] = {"pass", "pwd", "token", "key",
 					    "secret", "auth", "user"};
 
-	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+	for (size_t w = 0; w < ARRAY_SIZE(words); w++) {
 		size_t wl = strlen(words[w]);
 
 		for (size_t i = 0; i + wl <= len; i++)

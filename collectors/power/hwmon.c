@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "collectors/power/meter.h"
+#include "exporter/api/base.h"
 #include "collectors/power/parse.h"
 
 struct hwmon_chan {
@@ -73,7 +74,7 @@ static int chan_open(struct hwmon *h, const char *dev, const char *devname,
 	meter_fmt(zone, sizeof(zone), "%s/%s", devname, label);
 	zone[VIRTMETER_ZONE_MAX - 1] = '\0';
 	idx = zone_index(h, zone);
-	if (idx < 0 || h->nchans >= sizeof(h->ch) / sizeof(h->ch[0]))
+	if (idx < 0 || h->nchans >= ARRAY_SIZE(h->ch))
 		return 0;
 	meter_fmt(path, sizeof(path), "%s/%s", dev, file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/scan.h"
+#include "collectors/lib/scan.h"
 
 /* The first line of yajl's message (the next ones quote the input),
  * printable, without trailing spaces or dots. */

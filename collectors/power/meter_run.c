@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exporter/log.h"
+#include "exporter/api/base.h"
+#include "exporter/api/log.h"
 
 struct meter_run {
 	/* Set before the thread starts, then read-only. */
@@ -37,14 +38,6 @@ struct meter_run {
 	uint64_t skipped;      /* guarded by lock: summed over every opening */
 	uint64_t skipped_seen; /* the thread's: the open meter's last count */
 };
-
-static double clock_s(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void meter_timing(const struct config_meter *cm, unsigned *interval_ms,
 		  unsigned *timeout_ms, unsigned *max_gap_ms)
@@ -189,11 +182,11 @@ static void cycle(struct meter_run *m, struct virtmeter_reading *buf)
 
 	pthread_mutex_lock(&m->lock);
 	m->busy = true;
-	m->busy_since = clock_s(CLOCK_MONOTONIC);
+	m->busy_since = clock_mono_s();
 	pthread_mutex_unlock(&m->lock);
 	n = read_once(m, buf, err);
-	t = clock_s(CLOCK_MONOTONIC);
-	real = clock_s(CLOCK_REALTIME);
+	t = clock_mono_s();
+	real = clock_real_s();
 	pthread_mutex_lock(&m->lock);
 	took = t - m->busy_since;
 	was_stuck = m->stuck_logged;
@@ -220,7 +213,7 @@ static void *run_main(void *arg)
 {
 	struct meter_run *m = arg;
 	struct virtmeter_reading *buf = calloc(METER_MAX_ZONES, sizeof(*buf));
-	double next = clock_s(CLOCK_MONOTONIC);
+	double next = clock_mono_s();
 
 	pthread_mutex_lock(&m->lock);
 	while (buf && !m->stopping) {
@@ -229,7 +222,7 @@ static void *run_main(void *arg)
 
 		pthread_mutex_unlock(&m->lock);
 		cycle(m, buf);
-		now = clock_s(CLOCK_MONOTONIC);
+		now = clock_mono_s();
 		next += m->interval_ms / 1000.0;
 		if (next < now) /* a slow read skips ticks, never bunches them */
 			next = now + m->interval_ms / 1000.0;

@@ -1,5 +1,6 @@
 /* Pure parsers of meter input (see parse.h). */
 #include "collectors/power/parse.h"
+#include "exporter/api/base.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -106,7 +107,7 @@ static const struct {
 /* Index into quantities of the n-byte word at s, or -1. */
 static int quantity_find(const char *s, size_t n)
 {
-	for (size_t i = 0; i < sizeof(quantities) / sizeof(quantities[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(quantities); i++)
 		if (strlen(quantities[i].word) == n &&
 		    memcmp(quantities[i].word, s, n) == 0)
 			return (int)i;

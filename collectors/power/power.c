@@ -13,10 +13,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "collectors/collector.h"
+#include "exporter/api/collector.h"
+#include "exporter/api/base.h"
 #include "collectors/power/meter_run.h"
 #include "exporter/config.h"
-#include "exporter/log.h"
+#include "exporter/api/log.h"
 
 /* How long fini waits for all meter threads together before leaving the
  * stuck ones behind. */
@@ -100,14 +101,6 @@ static pthread_mutex_t carry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct carry *carried;
 static size_t ncarried;
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static const struct meter_ops *ops_of(enum config_meter_type t)
 {
 	switch (t) {
@@ -167,7 +160,7 @@ static void carry_save(struct power *p, struct meter_view *v)
 	ncarried = 0;
 	carried = calloc(p->n * METER_MAX_ZONES + 1, sizeof(*carried));
 	for (size_t i = 0; carried && i < p->n; i++) {
-		meter_run_view(p->m[i], now_mono(), v);
+		meter_run_view(p->m[i], clock_mono_s(), v);
 		for (size_t k = 0; k < v->nzones; k++) {
 			if (!v->zones[k].acc.have_prev && v->zones[k].acc.total == 0)
 				continue;
@@ -269,7 +262,7 @@ static int power_collect(void *state, struct snap_set *out)
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n; i++) {
-		meter_run_view(p->m[i], now_mono(), v);
+		meter_run_view(p->m[i], clock_mono_s(), v);
 		emit(out, v);
 	}
 	free(v);

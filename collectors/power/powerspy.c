@@ -9,6 +9,7 @@
  * opened is retried with a growing back-off; a link that drops is opened
  * again. Frames are parsed by powerspy_parse.c. */
 #include "collectors/power/meter.h"
+#include "exporter/api/base.h"
 #include "collectors/power/powerspy_parse.h"
 
 #include <errno.h>
@@ -25,7 +26,7 @@
 #include <unistd.h>
 
 #include "exporter/config.h"
-#include "exporter/log.h"
+#include "exporter/api/log.h"
 
 #define DRAIN_QUIET_MS 300  /* <Q>: silence that ends the drain */
 #define BACKOFF_MAX_S 60
@@ -51,14 +52,6 @@ static struct {
 	double next_try;
 } backoff[CONFIG_MAX_METERS];
 static pthread_mutex_t backoff_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The back-off slot of a meter (taken if new); caller holds the lock. */
 static int slot(const char *name)
@@ -92,7 +85,7 @@ static void backoff_note(const char *name, bool ok)
 		if (wait > BACKOFF_MAX_S)
 			wait = BACKOFF_MAX_S;
 		backoff[i].failures++;
-		backoff[i].next_try = now_s() + wait;
+		backoff[i].next_try = clock_mono_s() + wait;
 		log_debug("meter %s: open attempt %u failed; the next one in %.0fs",
 			  name, backoff[i].failures, wait);
 	}
@@ -107,7 +100,7 @@ static double backoff_left(const char *name, unsigned *failures)
 
 	pthread_mutex_lock(&backoff_lock);
 	i = slot(name);
-	left = backoff[i].next_try - now_s();
+	left = backoff[i].next_try - clock_mono_s();
 	*failures = backoff[i].failures;
 	pthread_mutex_unlock(&backoff_lock);
 	return left > 0 ? left : 0;
@@ -163,7 +156,7 @@ static int next_frame(struct spy *s, double deadline, char *frame, char *err)
 	for (;;) {
 		char buf[1];
 		struct pollfd p[2] = {{s->fd, POLLIN, 0}, {s->wake, POLLIN, 0}};
-		double left = deadline - now_s();
+		double left = deadline - clock_mono_s();
 		bool got = false;
 		ssize_t n;
 		int rc;
@@ -250,7 +243,7 @@ static int stop_realtime(struct spy *s, double deadline, char *err)
 	int rc = send_cmd(s, "<Q>", err);
 
 	while (rc == 0) {
-		double quiet = now_s() + DRAIN_QUIET_MS / 1000.0;
+		double quiet = clock_mono_s() + DRAIN_QUIET_MS / 1000.0;
 
 		rc = next_frame(s, quiet < deadline ? quiet : deadline, frame, err);
 		if (rc <= 0)
@@ -308,7 +301,7 @@ static int read_scales(struct spy *s, double deadline, char *err)
 /* The whole start-up dialogue. */
 static int handshake(struct spy *s, char *err)
 {
-	double deadline = now_s() + s->timeout_ms / 1000.0;
+	double deadline = clock_mono_s() + s->timeout_ms / 1000.0;
 	char cmd[16];
 	int rc;
 
@@ -415,7 +408,7 @@ static int spy_read(void *state, struct virtmeter_reading *out, size_t max,
 		    char *err)
 {
 	struct spy *s = state;
-	double deadline = now_s() + s->timeout_ms / 1000.0;
+	double deadline = clock_mono_s() + s->timeout_ms / 1000.0;
 	double sum[3] = {0, 0, 0};
 	char frame[PSY_FRAME_MAX];
 	unsigned count = 0;
@@ -427,7 +420,7 @@ static int spy_read(void *state, struct virtmeter_reading *out, size_t max,
 	for (;;) {
 		struct psy_raw raw;
 
-		rc = next_frame(s, count ? now_s() : deadline, frame, err);
+		rc = next_frame(s, count ? clock_mono_s() : deadline, frame, err);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)

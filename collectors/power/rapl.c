@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "collectors/power/meter.h"
+#include "exporter/api/base.h"
 #include "collectors/power/parse.h"
 
 struct rapl_zone {
@@ -134,7 +135,7 @@ static int rapl_open(const struct meter_args *a, void **state, char *err)
 	if (!r)
 		return -ENOMEM;
 	meter_fmt(dir, sizeof(dir), "%s/class/powercap", a->sysfs);
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]) && rc == 0; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes) && rc == 0; i++)
 		rc = open_prefix(r, dir, prefixes[i], err);
 	if (rc == 0 && r->n == 0) {
 		meter_err(err, "no RAPL zone under %s", dir);
@@ -180,7 +181,7 @@ bool meter_rapl_present(const char *sysfs)
 	bool found = false;
 
 	meter_fmt(dir, sizeof(dir), "%s/class/powercap", sysfs);
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]) && !found; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes) && !found; i++) {
 		if (meter_sysfs_list(dir, prefixes[i], &names, &n) == 0) {
 			found = n > 0;
 			meter_names_free(names, n);

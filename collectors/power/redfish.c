@@ -7,6 +7,7 @@
  * SessionService, then X-Auth-Token; logged in again on a 401, logged out
  * at close). The password never reaches a log line. */
 #include "collectors/power/http_client.h"
+#include "exporter/api/base.h"
 #include "collectors/power/json.h"
 #include "collectors/power/meter.h"
 #include "collectors/power/redfish_parse.h"
@@ -45,20 +46,12 @@ struct redfish_meter {
 	char url[CONFIG_URL_MAX + RF_PATH_MAX];
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Gives the next request what is left of the read's timeout (all the
  * requests of one read share it). Returns 0, or -ETIMEDOUT with err set
  * when nothing is left. */
 static int budget(struct redfish_meter *m, const char *path, char *err)
 {
-	double left = m->deadline - now_s();
+	double left = m->deadline - clock_mono_s();
 
 	if (left <= 0.001) {
 		meter_err(err, "%s%s: the read's %ums ran out before this request "
@@ -412,7 +405,7 @@ static int redfish_read(void *state, struct virtmeter_reading *out, size_t max,
 	size_t total = 0;
 	int rc;
 
-	m->deadline = now_s() + m->timeout_ms / 1000.0;
+	m->deadline = clock_mono_s() + m->timeout_ms / 1000.0;
 	if (m->nres == 0) {
 		rc = discover(m, err);
 		if (rc)

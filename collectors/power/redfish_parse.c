@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "exporter/api/base.h"
 #include "collectors/power/json.h"
 
 /* The member key of object v, or NULL. */
@@ -296,7 +297,7 @@ static int metrics(yajl_val root, const char *chassis,
 
 	memset(out, 0, sizeof(*out));
 	zone_append(out->zone, chassis);
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		if (out->have & fields[i].bit)
 			continue;
 		rc = excerpt(root, fields[i].key, &v, err, errlen);

@@ -11,7 +11,7 @@
 
 #include "collectors/power/meter.h"
 #include "collectors/power/parse.h"
-#include "collectors/procfs.h"
+#include "collectors/lib/procfs.h"
 
 void meter_err(char *err, const char *fmt, ...)
 {

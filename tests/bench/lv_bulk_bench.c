@@ -8,7 +8,7 @@
  * 2 vCPUs, 1 disk, 1 NIC, a balloon and KVM's binary statistics (the
  * record of tests/libvirt/README.md plus vcpu.N.NAME.TYPE and
  * vm.NAME.TYPE), then runs CYCLES (default 20) cycles. Each cycle maps
- * every record into a fresh snap_set as collectors/libvirt.c does (per-VM
+ * every record into a fresh snap_set as collectors/libvirt/libvirt.c does (per-VM
  * table, lv_map_stats, lv_map_info with Nova metadata, lv_map_cgroup,
  * wl_list_add; then the sweep and the workload publication), publishes the
  * set and renders the generation as a scrape would: text, then gzip.
@@ -32,12 +32,12 @@
 
 #include <libvirt/libvirt.h>
 
-#include "collectors/libvirt_map.h"
-#include "collectors/libvirt_meta.h"
-#include "collectors/libvirt_vmtab.h"
+#include "collectors/libvirt/map.h"
+#include "collectors/libvirt/meta.h"
+#include "collectors/libvirt/vmtab.h"
 #include "exporter/render.h"
-#include "exporter/snapshot.h"
-#include "exporter/workload.h"
+#include "exporter/api/snapshot.h"
+#include "exporter/api/workload.h"
 
 #define GOAL_US 20.0
 #define NVCPUS 2

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "collectors/cgroup/discover.h"
-#include "collectors/cgroup/layout.h"
+#include "collectors/lib/cgroup_layout.h"
 #include "collectors/cgroup/names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

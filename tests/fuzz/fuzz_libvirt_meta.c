@@ -1,6 +1,6 @@
 /* Fuzz target for the libvirt collector's parsers of outside input: the
- * domain XML (collectors/libvirt_meta.c) and the contents of
- * /proc/PID/cgroup and of a PID file (collectors/libvirt_cgroup.c). Every
+ * domain XML (collectors/libvirt/meta.c) and the contents of
+ * /proc/PID/cgroup and of a PID file (collectors/libvirt/cgroup.c). Every
  * input goes to each parser as raw bytes, and the invariants their results
  * promise are checked. */
 #include <errno.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/libvirt_cgroup.h"
-#include "collectors/libvirt_meta.h"
+#include "collectors/libvirt/cgroup.h"
+#include "collectors/libvirt/meta.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,11 +1,11 @@
-/* Fuzz target for the /proc and sysfs parsers of collectors/procfs.c: every
+/* Fuzz target for the /proc and sysfs parsers of collectors/lib/procfs.c: every
  * input goes to each parser as raw bytes (no NUL terminator), and the
  * invariants their results promise are checked. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "collectors/procfs.h"
+#include "collectors/lib/procfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

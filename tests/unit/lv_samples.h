@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "exporter/snapshot.h"
+#include "exporter/api/snapshot.h"
 
 /* The entry of family name in set, or NULL. */
 static inline const struct snap_fam_entry *lvt_fam(const struct snap_set *set,

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "collectors/batch_read.h"
+#include "collectors/lib/batch_read.h"
 
 /* More files than one submission round holds. */
 #define NFILES (BR_DEPTH * 2 + 37)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "exporter/buf.h"
+#include "exporter/api/buf.h"
 
 static void appends_keep_order_and_nul_termination(void **state)
 {

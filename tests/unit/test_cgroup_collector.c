@@ -16,10 +16,10 @@
 
 #include <cmocka.h>
 
-#include "collectors/collector.h"
+#include "exporter/api/collector.h"
 #include "exporter/config.h"
-#include "exporter/snapshot.h"
-#include "exporter/workload.h"
+#include "exporter/api/snapshot.h"
+#include "exporter/api/workload.h"
 
 extern const struct collector cgroup_collector;
 

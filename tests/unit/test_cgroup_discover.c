@@ -19,7 +19,7 @@
 
 #include "build-config.h"
 #include "collectors/cgroup/discover.h"
-#include "collectors/cgroup/layout.h"
+#include "collectors/lib/cgroup_layout.h"
 #include "collectors/cgroup/names.h"
 
 /* Ids of the fixtures (sha256 of a label, so they look real). */

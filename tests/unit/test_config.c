@@ -55,7 +55,7 @@ enum { HOST, PROCESS, LIBVIRT };
 
 static const char *const known[] = {"host", "process", "libvirt", NULL};
 
-#include "config_test.h"
+#include "tests/unit/config_test.h"
 
 static void assert_all_unset(const struct config *cfg)
 {

@@ -19,7 +19,7 @@
 
 static const char *const known[] = {"host", "power", NULL};
 
-#include "config_test.h"
+#include "tests/unit/config_test.h"
 
 static void meters_list_sets_every_type(void **st)
 {

@@ -24,7 +24,7 @@
 
 static const char *const known[] = {"host", "power", NULL};
 
-#include "config_test.h"
+#include "tests/unit/config_test.h"
 
 #ifdef HAVE_NET_METERS
 static void net_meters_set_their_keys(void **st)

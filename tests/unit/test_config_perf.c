@@ -17,7 +17,7 @@
 
 static const char *const known[] = {"host", "perf", NULL};
 
-#include "config_test.h"
+#include "tests/unit/config_test.h"
 
 static void without_a_perf_section_the_defaults_stay(void **state)
 {

@@ -1,4 +1,4 @@
-/* Tests of the libvirt collector's pure half (collectors/libvirt_map.c and
+/* Tests of the libvirt collector's pure half (collectors/libvirt/map.c and
  * libvirt_vmtab.c): hand-built typed-parameter arrays, as
  * virConnectGetAllDomainStats returns them, mapped to samples; the KVM
  * statistics a TCG guest cannot produce; the emulator-overhead counter; and
@@ -15,9 +15,9 @@
 
 #include <libvirt/libvirt.h>
 
-#include "collectors/libvirt_map.h"
-#include "collectors/libvirt_meta.h"
-#include "collectors/libvirt_vmtab.h"
+#include "collectors/libvirt/map.h"
+#include "collectors/libvirt/meta.h"
+#include "collectors/libvirt/vmtab.h"
 #include "tests/unit/lv_samples.h"
 
 /* A statistics record being built. */

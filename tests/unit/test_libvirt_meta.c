@@ -1,7 +1,7 @@
 /* Tests of the libvirt collector's parsers of outside input: the domain XML
- * (collectors/libvirt_meta.c: type, OS, partition, devices, Nova metadata,
+ * (collectors/libvirt/meta.c: type, OS, partition, devices, Nova metadata,
  * and the documents it must refuse) and the cgroup discovery
- * (collectors/libvirt_cgroup.c: libvirt's naming rules, /proc/PID/cgroup on
+ * (collectors/libvirt/cgroup.c: libvirt's naming rules, /proc/PID/cgroup on
  * v1, v2 and hybrid hosts, and the file lookups on a temporary tree). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "collectors/libvirt_cgroup.h"
-#include "collectors/libvirt_meta.h"
+#include "collectors/libvirt/cgroup.h"
+#include "collectors/libvirt/meta.h"
 
 static struct lv_meta *parse_ok(const char *xml)
 {

@@ -20,8 +20,8 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-#include "collectors/collector.h"
-#include "exporter/workload.h"
+#include "exporter/api/collector.h"
+#include "exporter/api/workload.h"
 #include "tests/unit/lv_samples.h"
 
 extern const struct collector libvirt_collector;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "collectors/collector.h"
+#include "exporter/api/collector.h"
 #include "exporter/options.h"
 
 static struct options o;

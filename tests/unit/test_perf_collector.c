@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "collectors/collector.h"
+#include "exporter/api/collector.h"
 #include "exporter/config.h"
-#include "exporter/workload.h"
+#include "exporter/api/workload.h"
 
 extern const struct collector perf_collector;
 

@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "collectors/procfs.h"
+#include "collectors/lib/procfs.h"
 
 static int cpus[PROCFS_MAX_CPUS];
 

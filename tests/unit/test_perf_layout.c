@@ -1,5 +1,5 @@
 /* Tests of the arrangement of events into groups
- * (collectors/perf_layout.c) with hand-made event definitions, so that the
+ * (collectors/perf/layout.c) with hand-made event definitions, so that the
  * hardware cases run on hosts without a PMU: PMU events at most 4 to a
  * group, software events and each clock apart, a VM's split events twice
  * (guest, then host) in groups of their own, unsupported events left out. */
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "collectors/perf_layout.h"
+#include "collectors/perf/layout.h"
 
 static struct perf_event_def evs[PERF_MAX_EVENTS];
 static struct perf_layout plain, vm;

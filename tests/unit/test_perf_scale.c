@@ -1,5 +1,5 @@
 /* Tests of the pure scaling of grouped perf_event reads
- * (collectors/perf_scale.c): plain counting, multiplexing, a group never
+ * (collectors/perf/scale.c): plain counting, multiplexing, a group never
  * scheduled, counters and times going backwards, values near 2^64, short
  * or mismatched buffers, and the scaling ratio. */
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "collectors/perf_scale.h"
+#include "collectors/perf/scale.h"
 
 /* Builds the read of a 2-event group into buf. */
 static void group2(uint64_t *buf, uint64_t en, uint64_t run, uint64_t a,

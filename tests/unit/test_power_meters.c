@@ -20,7 +20,7 @@
 
 #include "collectors/power/meter.h"
 #include "collectors/power/meter_run.h"
-#include "exporter/log.h"
+#include "exporter/api/log.h"
 
 static char sysfs[PATH_MAX];
 

@@ -1,4 +1,4 @@
-/* Tests of the /proc and sysfs parsers (collectors/procfs.c) on real
+/* Tests of the /proc and sysfs parsers (collectors/lib/procfs.c) on real
  * formats, truncated, overflowing and malformed inputs; of the pread
  * helpers; and of the host and process collectors end to end, the host one
  * on a fixture tree written to a temporary directory. */
@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collectors/collector.h"
-#include "collectors/procfs.h"
-#include "exporter/log.h"
+#include "exporter/api/collector.h"
+#include "collectors/lib/procfs.h"
+#include "exporter/api/log.h"
 
 extern const struct collector host_collector;
 extern const struct collector process_collector;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "exporter/snapshot.h"
+#include "exporter/api/snapshot.h"
 
 static const struct snap_family fam_a = {
 	.name = "t_a", .help = "a", .type = SNAP_GAUGE, .labels = {"x", "y"},

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "exporter/workload.h"
+#include "exporter/api/workload.h"
 
 static void added_workloads_are_copied(void **state)
 {

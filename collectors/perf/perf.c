@@ -1,0 +1,650 @@
+/* The perf collector: hardware and software performance counters through
+ * libpfm4 and perf_event, for the host (every online CPU, summed), for each
+ * container and for each VM (cycles and instructions split into guest and
+ * host mode where the PMU separates them). Event groups are kept open
+ * across cycles and read with one read() per CPU per target. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collectors/lib/cgroup_layout.h"
+#include "exporter/api/base.h"
+#include "exporter/api/collector.h"
+#include "collectors/lib/procfs.h"
+#include "collectors/perf/events.h"
+#include "collectors/perf/group.h"
+#include "collectors/perf/layout.h"
+#include "collectors/perf/track.h"
+#include "exporter/config.h"
+#include "exporter/api/log.h"
+#include "exporter/api/workload.h"
+
+/* Descriptors left to the rest of the daemon (HTTP connections, cgroup
+ * files, libvirt) when the perf collector sizes its budget. */
+#define PERF_FD_RESERVE 1024
+#define PERF_DEFAULT_MAX_CGROUPS 256
+
+static const char *const default_events[] = {
+    "cycles",	    "instructions", "dTLB-load-misses", "iTLB-load-misses",
+    "cache-misses", "task-clock",   "page-faults",	"context-switches",
+};
+
+static const struct snap_family fam_supported = {
+    .name = "virtmeter_perf_event_supported",
+    .help = "1 if this host can count the configured event, 0 if not (the "
+	    "reason is logged once at start).",
+    .type = SNAP_GAUGE,
+    .labels = {"event", NULL},
+};
+
+static const struct snap_family fam_split = {
+    .name = "virtmeter_perf_mode_split_supported",
+    .help = "1 if the event of a VM is counted apart in guest and host "
+	    "mode, 0 if the PMU or hypervisor cannot separate them (the VM "
+	    "series then carry mode=\"all\").",
+    .type = SNAP_GAUGE,
+    .labels = {"event", NULL},
+};
+
+static const struct snap_family fam_host = {
+    .name = "virtmeter_host_perf_events",
+    .help = "Events counted on the whole host, summed over online CPUs and "
+	    "scaled for multiplexing (task-clock in nanoseconds).",
+    .type = SNAP_COUNTER,
+    .labels = {"event", NULL},
+};
+
+static const struct snap_family fam_host_ratio = {
+    .name = "virtmeter_host_perf_scaling_ratio",
+    .help = "Share of the last interval the host's event group was on the "
+	    "PMU (time_running / time_enabled; 1 without multiplexing).",
+    .type = SNAP_GAUGE,
+    .labels = {"event", NULL},
+};
+
+static const struct snap_family fam_vm = {
+    .name = "virtmeter_vm_perf_events",
+    .help = "Events counted on the VM's cgroup, scaled for multiplexing; "
+	    "mode guest or host where the PMU separates them (host mode is "
+	    "the VM's virtualization overhead), else all.",
+    .type = SNAP_COUNTER,
+    .labels = {"vm", "event", "mode", NULL},
+};
+
+static const struct snap_family fam_vm_ratio = {
+    .name = "virtmeter_vm_perf_scaling_ratio",
+    .help = "Share of the last interval the VM's event group was on the "
+	    "PMU (time_running / time_enabled).",
+    .type = SNAP_GAUGE,
+    .labels = {"vm", "event", NULL},
+};
+
+static const struct snap_family fam_ct = {
+    .name = "virtmeter_container_perf_events",
+    .help = "Events counted on the container's cgroup, scaled for "
+	    "multiplexing.",
+    .type = SNAP_COUNTER,
+    .labels = {"container", "id", "event", NULL},
+};
+
+static const struct snap_family fam_ct_ratio = {
+    .name = "virtmeter_container_perf_scaling_ratio",
+    .help = "Share of the last interval the container's event group was on "
+	    "the PMU (time_running / time_enabled).",
+    .type = SNAP_GAUGE,
+    .labels = {"container", "id", "event", NULL},
+};
+
+static const struct snap_family fam_counted = {
+    .name = "virtmeter_perf_cgroups_counted",
+    .help = "VM and container cgroups whose events are counted.",
+    .type = SNAP_GAUGE,
+    .labels = {NULL},
+};
+
+static const struct snap_family fam_skipped = {
+    .name = "virtmeter_perf_cgroups_skipped",
+    .help = "VM and container cgroups left uncounted this cycle: past the "
+	    "max_cgroups cap or the descriptor budget, or a cgroup that could "
+	    "not be opened for counting.",
+    .type = SNAP_GAUGE,
+    .labels = {NULL},
+};
+
+static const struct snap_family fam_fds = {
+    .name = "virtmeter_perf_open_fds",
+    .help = "perf_event descriptors the perf collector holds open.",
+    .type = SNAP_GAUGE,
+    .labels = {NULL},
+};
+
+static const struct snap_family *const perf_families[] = {
+    &fam_supported, &fam_split,	   &fam_host, &fam_host_ratio,
+    &fam_vm,	    &fam_vm_ratio, &fam_ct,   &fam_ct_ratio,
+    &fam_counted,   &fam_skipped,  &fam_fds,  NULL,
+};
+
+static const struct collector_option perf_options[] = {
+    {"events", "LIST",
+     "comma-separated event names, libpfm4 syntax (default cycles,"
+     "instructions,dTLB-load-misses,iTLB-load-misses,cache-misses,"
+     "task-clock,page-faults,context-switches)",
+     NULL},
+    {"max-cgroups", "N",
+     "count at most N VM and container cgroups (default 256)", NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+extern const struct collector perf_collector;
+
+struct perf_state {
+	const char *sysfs;
+	char cgroot[CG_LAYOUT_PATH_MAX]; /* "" when no usable hierarchy */
+	struct perf_event_def ev[PERF_MAX_EVENTS];
+	size_t nev;
+	struct perf_layout plain, vm;
+	int cpus[PROCFS_MAX_CPUS];
+	size_t ncpu;
+	int online_fd;
+	char *buf;
+	size_t cap;
+	struct perf_target host;
+	struct perf_tracks tracks;
+	size_t max_cgroups, fd_budget;
+	bool any_supported;
+	struct log_once cgroot_log;
+};
+
+/* Adds event name (len bytes) to st unless it is there already or full. */
+static void add_event(struct perf_state *st, const char *name, size_t len)
+{
+	if (len == 0 || len >= PERF_EVENT_NAME_MAX ||
+	    st->nev == PERF_MAX_EVENTS)
+		return;
+	for (size_t i = 0; i < st->nev; i++)
+		if (strlen(st->ev[i].name) == len &&
+		    memcmp(st->ev[i].name, name, len) == 0)
+			return;
+	memcpy(st->ev[st->nev].name, name, len);
+	st->ev[st->nev].name[len] = '\0';
+	st->nev++;
+}
+
+/* The event list: the flag, else the config file, else the default. */
+static void choose_events(struct perf_state *st,
+			  const struct collector_env *env)
+{
+	const char *flag = collector_setting(env, &perf_collector, "events");
+	const struct config_perf *cp = env->cfg ? &env->cfg->perf : NULL;
+
+	if (flag) {
+		for (const char *p = flag; *p;) {
+			size_t len = strcspn(p, ",");
+
+			add_event(st, p, len);
+			p += len + (p[len] == ',');
+		}
+	} else if (cp && cp->events_set) {
+		for (size_t i = 0; i < cp->nevents; i++)
+			add_event(st, cp->events[i], strlen(cp->events[i]));
+	} else {
+		for (size_t i = 0;
+		     i < ARRAY_SIZE(default_events);
+		     i++)
+			add_event(st, default_events[i],
+				  strlen(default_events[i]));
+	}
+}
+
+/* The cap on counted cgroups: the flag, else the file, else the default.
+ * Returns 0 or -EINVAL for a bad flag value. */
+static int choose_max_cgroups(struct perf_state *st,
+			      const struct collector_env *env)
+{
+	const char *flag =
+	    collector_setting(env, &perf_collector, "max-cgroups");
+	char *end;
+	long n;
+
+	st->max_cgroups = PERF_DEFAULT_MAX_CGROUPS;
+	if (env->cfg && env->cfg->perf.max_cgroups >= 0)
+		st->max_cgroups = (size_t)env->cfg->perf.max_cgroups;
+	if (!flag)
+		return 0;
+	errno = 0;
+	n = strtol(flag, &end, 10);
+	if (errno || *end || end == flag || n < 0 || n > 100000) {
+		collector_error("--collector.perf.max-cgroups=%s: expected a "
+				"whole number from 0 to 100000",
+				flag);
+		return -EINVAL;
+	}
+	st->max_cgroups = (size_t)n;
+	return 0;
+}
+
+/* Raises the soft descriptor limit to the hard one and sizes the budget of
+ * the per-cgroup groups from it. */
+static void size_fd_budget(struct perf_state *st)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		st->fd_budget = 0;
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = {rl.rlim_max, rl.rlim_max};
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 24)
+		rl.rlim_cur = 1u << 24;
+	st->fd_budget = rl.rlim_cur > PERF_FD_RESERVE
+			    ? (size_t)(rl.rlim_cur - PERF_FD_RESERVE)
+			    : 0;
+}
+
+/* Re-reads the online CPUs into st->cpus; *changed tells whether the set
+ * differs from the last one. Without the sysfs file, CPUs 0..n-1 of
+ * sysconf are used. Returns 0 or a negative errno (st->cpus kept). */
+static int read_cpus(struct perf_state *st, bool *changed)
+{
+	int next[PROCFS_MAX_CPUS];
+	size_t n = 0;
+	ssize_t len;
+	int err;
+
+	*changed = false;
+	if (st->online_fd >= 0) {
+		len = procfs_read_fd_grow(st->online_fd, &st->buf, &st->cap,
+					  64 * 1024);
+		if (len < 0)
+			return (int)len;
+		err = procfs_parse_cpus(st->buf, (size_t)len, next,
+					  PROCFS_MAX_CPUS, &n);
+		if (err < 0)
+			return err;
+	} else {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+
+		for (long i = 0; i < c && i < PROCFS_MAX_CPUS; i++)
+			next[n++] = (int)i;
+	}
+	if (n == st->ncpu && memcmp(next, st->cpus, n * sizeof(*next)) == 0)
+		return 0;
+	memcpy(st->cpus, next, n * sizeof(*next));
+	st->ncpu = n;
+	*changed = true;
+	return 0;
+}
+
+/* The hierarchy whose directories perf_event_open accepts as cgroups: a
+ * v1 perf_event hierarchy if mounted (cgroup2 fds are refused while it
+ * is), else the cgroup2 tree. */
+static void find_cgroot(struct perf_state *st, const char *cgroupfs)
+{
+	static const struct {
+		const char *sub, *probe;
+	} roots[] = {
+	    {"/perf_event", "/perf_event/cgroup.procs"},
+	    {"", "/cgroup.controllers"},
+	    {"/unified", "/unified/cgroup.controllers"},
+	};
+	char path[CG_LAYOUT_PATH_MAX];
+	struct stat sb;
+
+	st->cgroot[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
+		snprintf(path, sizeof(path), "%s%s", cgroupfs, roots[i].probe);
+		if (stat(path, &sb) == 0) {
+			snprintf(st->cgroot, sizeof(st->cgroot), "%s%s",
+				 cgroupfs, roots[i].sub);
+			return;
+		}
+	}
+}
+
+/* Reads kernel.perf_event_paranoid, or returns 99 if unreadable. */
+static int paranoid_level(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	int v = 99;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 99;
+		fclose(f);
+	}
+	return v;
+}
+
+/* The words that name what counting needs, for the log. */
+static void need_privilege(char *out, size_t size)
+{
+	snprintf(out, size,
+		 "not permitted to open counters: virtmeter needs CAP_PERFMON "
+		 "(CAP_SYS_ADMIN before Linux 5.8) or "
+		 "kernel.perf_event_paranoid <= 0 (now %d)",
+		 paranoid_level());
+}
+
+/* Whether ev was refused for lack of privilege. */
+static bool denied(const struct perf_event_def *ev)
+{
+	return strncmp(ev->reason, "not permitted", 13) == 0;
+}
+
+/* Whether the unsupported events of st and their reasons differ from
+ * what the last call said, over the whole process: a reload with the same
+ * events does not say it all again. */
+static bool news(const struct perf_state *st)
+{
+	static char said[2048];
+	char now[sizeof(said)];
+	size_t o = 0;
+	int n;
+
+	now[0] = '\0';
+	for (size_t i = 0; i < st->nev && o < sizeof(now); i++) {
+		if (st->ev[i].supported)
+			continue;
+		n = snprintf(now + o, sizeof(now) - o, "%s=%s;", st->ev[i].name,
+			     st->ev[i].reason);
+		o += n > 0 ? (size_t)n : 0;
+	}
+	if (o < sizeof(now))
+		snprintf(now + o, sizeof(now) - o, "%d", st->any_supported);
+	if (strcmp(now, said) == 0)
+		return false;
+	memcpy(said, now, sizeof(said));
+	return true;
+}
+
+/* Logs the events this host cannot count, once: one line per event, and
+ * one line for all those refused for lack of privilege (left to the
+ * collector's failure line when nothing at all can be counted). */
+static void log_unsupported(const struct perf_state *st)
+{
+	char names[512] = "", need[256];
+	size_t o = 0;
+
+	if (!news(st))
+		return;
+	for (size_t i = 0; i < st->nev; i++) {
+		const struct perf_event_def *ev = &st->ev[i];
+
+		if (ev->supported)
+			continue;
+		if (denied(ev)) {
+			int n = snprintf(names + o, sizeof(names) - o, "%s%s",
+					 o ? ", " : "", ev->name);
+
+			if (n > 0 && (size_t)n < sizeof(names) - o)
+				o += (size_t)n;
+			continue;
+		}
+		if (!ev->resolved)
+			log_warn("perf: event %s is not counted: %s", ev->name,
+				 ev->reason);
+		else
+			log_info("perf: event %s is not counted: %s", ev->name,
+				 ev->reason);
+	}
+	if (o && st->any_supported) {
+		need_privilege(need, sizeof(need));
+		log_warn("perf: %s; not counted: %s", need, names);
+	}
+}
+
+/* Probes every event on the first online CPU; sets st->any_supported. */
+static void probe_events(struct perf_state *st)
+{
+	st->any_supported = false;
+	for (size_t i = 0; i < st->nev; i++) {
+		struct perf_event_def *ev = &st->ev[i];
+
+		if (!ev->resolved || st->ncpu == 0)
+			continue;
+		if (perf_events_probe(ev, st->cpus[0], st->sysfs) == 0)
+			st->any_supported = true;
+	}
+}
+
+static void perf_fini(void *state)
+{
+	struct perf_state *st = state;
+
+	if (!st)
+		return;
+	perf_tracks_free(&st->tracks);
+	perf_target_close(&st->host);
+	if (st->online_fd >= 0)
+		close(st->online_fd);
+	free(st->buf);
+	free(st);
+}
+
+/* Opens <sysfs>/devices/system/cpu/online into st->online_fd (-1 when
+ * absent) and reads it once. */
+static int open_cpus(struct perf_state *st)
+{
+	char path[CG_LAYOUT_PATH_MAX];
+	bool changed;
+
+	snprintf(path, sizeof(path), "%s/devices/system/cpu/online", st->sysfs);
+	st->online_fd = open(path, O_RDONLY | O_CLOEXEC);
+	return read_cpus(st, &changed);
+}
+
+static int perf_init(const struct collector_env *env, void **state)
+{
+	struct perf_state *st = calloc(1, sizeof(*st));
+	char why[256];
+	int err;
+
+	if (!st)
+		return -ENOMEM;
+	st->sysfs = env->sysfs;
+	st->online_fd = -1;
+	err = perf_events_init(why, sizeof(why));
+	if (err < 0) {
+		collector_error("perf: %s", why);
+		goto fail;
+	}
+	err = choose_max_cgroups(st, env);
+	if (err < 0)
+		goto fail;
+	choose_events(st, env);
+	err = open_cpus(st);
+	if (err < 0) {
+		collector_error(
+		    "perf: cannot read the online CPUs under %s: %s",
+		    env->sysfs, strerror(-err));
+		goto fail;
+	}
+	for (size_t i = 0; i < st->nev; i++)
+		(void)perf_events_resolve(&st->ev[i]);
+	probe_events(st);
+	log_unsupported(st);
+	perf_layouts_build(st->ev, st->nev, &st->plain, &st->vm);
+	size_fd_budget(st);
+	find_cgroot(st, env->cgroupfs);
+	err = perf_target_init(&st->host, &st->plain);
+	if (err < 0)
+		goto fail;
+	*state = st;
+	return 0;
+fail:
+	perf_fini(st);
+	return err;
+}
+
+/* When nothing could be counted at start (no privilege yet), probes again
+ * quietly. Returns 0 once something can be counted, else a negative errno
+ * with the reason recorded for the scheduler's log line. */
+static int retry_probe(struct perf_state *st)
+{
+	const char *reason = "";
+	char need[256];
+
+	if (st->any_supported)
+		return 0;
+	probe_events(st);
+	if (st->any_supported) {
+		perf_layouts_build(st->ev, st->nev, &st->plain, &st->vm);
+		/* The host's totals are sized for the layout: start again. */
+		perf_target_close(&st->host);
+		if (perf_target_init(&st->host, &st->plain) < 0)
+			return -ENOMEM;
+		log_info("perf: counters can now be opened");
+		return 0;
+	}
+	for (size_t i = 0; i < st->nev; i++) {
+		if (denied(&st->ev[i])) {
+			need_privilege(need, sizeof(need));
+			collector_error("perf: %s", need);
+			return -EACCES;
+		}
+		if (st->ev[i].reason[0] && !reason[0])
+			reason = st->ev[i].reason;
+	}
+	collector_error("perf: no configured event can be counted on this "
+			"host: %s",
+			reason[0] ? reason : "no event configured");
+	return -ENOENT;
+}
+
+/* The label of a slot's mode. */
+static const char *mode_name(enum perf_mode m)
+{
+	return m == PERF_MODE_GUEST  ? "guest"
+	       : m == PERF_MODE_HOST ? "host"
+				     : "all";
+}
+
+/* Adds the samples of target t for workload tr (NULL: the host). */
+static void emit_target(const struct perf_state *st, struct snap_set *out,
+			const struct perf_target *t,
+			const struct perf_track *tr)
+{
+	const struct perf_layout *lay = t->lay;
+
+	for (size_t i = 0; i < lay->n; i++) {
+		const char *ev = st->ev[lay->ev[i]].name;
+		bool first = i == 0 || lay->ev[i - 1] != lay->ev[i];
+
+		if (!tr) {
+			snap_add(out, &fam_host, t->total[i], ev);
+			snap_add(out, &fam_host_ratio, t->ratio[i], ev);
+		} else if (tr->kind == WL_VM) {
+			snap_add(out, &fam_vm, t->total[i], tr->name, ev,
+				 mode_name(lay->mode[i]));
+			if (first)
+				snap_add(out, &fam_vm_ratio, t->ratio[i],
+					 tr->name, ev);
+		} else {
+			snap_add(out, &fam_ct, t->total[i], tr->name, tr->id,
+				 ev);
+			snap_add(out, &fam_ct_ratio, t->ratio[i], tr->name,
+				 tr->id, ev);
+		}
+	}
+}
+
+/* Adds every sample of the cycle. */
+static void emit(const struct perf_state *st, struct snap_set *out)
+{
+	size_t fds = st->host.nfds + st->tracks.nfds;
+
+	for (size_t i = 0; i < st->nev; i++) {
+		const struct perf_event_def *ev = &st->ev[i];
+
+		snap_add(out, &fam_supported, ev->supported ? 1 : 0, ev->name);
+		if (ev->want_split)
+			snap_add(out, &fam_split, ev->split ? 1 : 0, ev->name);
+	}
+	emit_target(st, out, &st->host, NULL);
+	for (size_t i = 0; i < st->tracks.n; i++)
+		emit_target(st, out, &st->tracks.v[i].t, &st->tracks.v[i]);
+	snap_add0(out, &fam_counted, (double)st->tracks.n);
+	snap_add0(out, &fam_skipped, (double)st->tracks.skipped);
+	snap_add0(out, &fam_fds, (double)fds);
+}
+
+/* Follows the VMs and containers of the workload table. */
+static int update_cgroups(struct perf_state *st, bool cpus_changed)
+{
+	struct perf_track_env tenv = {
+	    .cgroot = st->cgroot,
+	    .plain = &st->plain,
+	    .vm = &st->vm,
+	    .cpus = st->cpus,
+	    .ncpu = st->ncpu,
+	    .cpus_changed = cpus_changed,
+	    .max_cgroups = st->cgroot[0] ? st->max_cgroups : 0,
+	    .fd_budget = st->fd_budget > st->host.nfds
+			     ? st->fd_budget - st->host.nfds
+			     : 0,
+	};
+	struct wl_table *tab = wl_current();
+	int err;
+
+	if (!tab)
+		return -ENOMEM;
+	if (!st->cgroot[0])
+		log_fail_once(&st->cgroot_log,
+			      "perf: no perf_event or cgroup2 "
+			      "hierarchy found: VMs and containers are not "
+			      "counted");
+	err = perf_tracks_update(&st->tracks, &tenv, tab);
+	wl_table_unref(tab);
+	return err;
+}
+
+static int perf_collect(void *state, struct snap_set *out)
+{
+	struct perf_state *st = state;
+	bool changed = false;
+	int err;
+
+	err = read_cpus(st, &changed);
+	if (err < 0)
+		log_debug("perf: online CPUs unreadable, keeping the last "
+			  "list: %s",
+			  strerror(-err));
+	err = retry_probe(st);
+	if (err < 0)
+		return err;
+	if (changed || st->host.ng != st->ncpu) {
+		err = perf_target_sync(&st->host, st->cpus, st->ncpu, NULL);
+		if (err == -ENOMEM)
+			return err;
+	}
+	(void)perf_target_read(&st->host);
+	err = update_cgroups(st, changed);
+	if (err < 0)
+		return err;
+	emit(st, out);
+	return out->err;
+}
+
+const struct collector perf_collector = {
+    .name = "perf",
+    .help = "hardware and software performance counters (libpfm4, "
+	    "perf_event) for the host, each VM and each container",
+    .default_enabled = true,
+    .interval_ms = 5000,
+    .timeout_ms = 10000,
+    .families = perf_families,
+    .options = perf_options,
+    .init = perf_init,
+    .collect = perf_collect,
+    .fini = perf_fini,
+};

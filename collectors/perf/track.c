@@ -1,0 +1,175 @@
+/* Per-cgroup targets of the perf collector (see perf_track.h). */
+#include "collectors/perf/track.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/lib/cgroup_layout.h"
+
+static int track_cmp(const void *a, const void *b)
+{
+	const struct perf_track *x = a, *y = b;
+	int c;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	c = strcmp(x->cgroup, y->cgroup);
+	return c ? c : strcmp(x->id, y->id);
+}
+
+static void track_free(struct perf_track *tr)
+{
+	perf_target_close(&tr->t);
+	free(tr->cgroup);
+	free(tr->id);
+	free(tr->name);
+	memset(tr, 0, sizeof(*tr));
+}
+
+void perf_tracks_free(struct perf_tracks *ts)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		track_free(&ts->v[i]);
+	free(ts->v);
+	memset(ts, 0, sizeof(*ts));
+}
+
+/* The existing track of workload w, or NULL. */
+static struct perf_track *track_find(struct perf_tracks *ts,
+				     const struct workload *w)
+{
+	struct perf_track key = {
+	    .kind = w->kind, .cgroup = (char *)w->cgroup, .id = (char *)w->id};
+
+	if (ts->n == 0)
+		return NULL;
+	return bsearch(&key, ts->v, ts->n, sizeof(*ts->v), track_cmp);
+}
+
+/* Opens a new track for w into tr. Returns 0; -ENOENT when the cgroup is
+ * gone (not an error); -EMFILE, -ENFILE or -ENOMEM when out of room; or
+ * another negative errno when no CPU took the group. */
+static int track_open(struct perf_track *tr, const struct perf_track_env *env,
+		      const struct workload *w)
+{
+	const struct perf_layout *lay = w->kind == WL_VM ? env->vm : env->plain;
+	char dir[CG_LAYOUT_PATH_MAX + CG_REL_PATH_MAX];
+	int err;
+
+	memset(tr, 0, sizeof(*tr));
+	tr->kind = w->kind;
+	tr->cgroup = strdup(w->cgroup);
+	tr->id = strdup(w->id);
+	tr->name = strdup(w->name);
+	err = perf_target_init(&tr->t, lay);
+	if (err == 0 && (!tr->cgroup || !tr->id || !tr->name))
+		err = -ENOMEM;
+	if (err == 0 && (size_t)snprintf(dir, sizeof(dir), "%s%s", env->cgroot,
+					 w->cgroup) >= sizeof(dir))
+		err = -ENAMETOOLONG;
+	if (err == 0)
+		err = perf_target_sync(&tr->t, env->cpus, env->ncpu, dir);
+	if (err < 0)
+		track_free(tr);
+	return err;
+}
+
+/* Whether w is a workload whose cgroup can be counted. */
+static bool countable(const struct workload *w)
+{
+	return w->cgroup && cg_rel_path_valid(w->cgroup) &&
+	       strcmp(w->cgroup, "/") != 0;
+}
+
+/* Carries track old over to next, re-syncing it when CPUs changed. */
+static void track_keep(struct perf_track *old, struct perf_tracks *next,
+		       const struct perf_track_env *env)
+{
+	char dir[CG_LAYOUT_PATH_MAX + CG_REL_PATH_MAX];
+
+	if (env->cpus_changed &&
+	    (size_t)snprintf(dir, sizeof(dir), "%s%s", env->cgroot,
+			     old->cgroup) < sizeof(dir))
+		(void)perf_target_sync(&old->t, env->cpus, env->ncpu, dir);
+	next->v[next->n] = *old;
+	next->nfds += old->t.nfds;
+	next->n++;
+	old->keep = true;
+}
+
+/* Adds the workloads of list (of kind kind) to next: known ones keep their
+ * groups, new ones are opened while the cap and the budget allow. */
+static int add_list(struct perf_tracks *ts, struct perf_tracks *next,
+		    size_t cap, const struct perf_track_env *env,
+		    const struct wl_list *list, enum wl_kind kind)
+{
+	for (size_t i = 0; list && i < list->n; i++) {
+		const struct workload *w = &list->items[i];
+		const struct perf_layout *lay =
+		    kind == WL_VM ? env->vm : env->plain;
+		struct perf_track *old;
+		int err;
+
+		if (w->kind != kind || !countable(w))
+			continue;
+		old = track_find(ts, w);
+		if (old && old->keep)
+			continue; /* listed twice */
+		if (next->n == cap) {
+			next->skipped++;
+			continue;
+		}
+		if (old) {
+			track_keep(old, next, env);
+			continue;
+		}
+		if (next->nfds + lay->n * env->ncpu > env->fd_budget) {
+			next->skipped++;
+			continue;
+		}
+		err = track_open(&next->v[next->n], env, w);
+		if (err == -ENOMEM)
+			return err;
+		if (err == 0) {
+			next->nfds += next->v[next->n].t.nfds;
+			next->n++;
+		} else {
+			/* Out of descriptors, refused, or no such directory in
+			 * the hierarchy perf counts in: retried next cycle. */
+			next->skipped++;
+		}
+	}
+	return 0;
+}
+
+int perf_tracks_update(struct perf_tracks *ts, const struct perf_track_env *env,
+		       const struct wl_table *tab)
+{
+	const struct wl_list *vms = tab->lists[WL_SRC_LIBVIRT];
+	const struct wl_list *cts = tab->lists[WL_SRC_CGROUP];
+	size_t want = (vms ? vms->n : 0) + (cts ? cts->n : 0);
+	size_t cap = want < env->max_cgroups ? want : env->max_cgroups;
+	struct perf_tracks next = {calloc(cap ? cap : 1, sizeof(*next.v)), 0, 0,
+				   0};
+	int err;
+
+	if (!next.v)
+		return -ENOMEM;
+	for (size_t i = 0; i < ts->n; i++)
+		ts->v[i].keep = false;
+	err = add_list(ts, &next, cap, env, vms, WL_VM);
+	if (err == 0)
+		err = add_list(ts, &next, cap, env, cts, WL_CONTAINER);
+	/* Every descriptor of a workload that left the table is closed. */
+	for (size_t i = 0; i < ts->n; i++)
+		if (!ts->v[i].keep)
+			track_free(&ts->v[i]);
+	free(ts->v);
+	qsort(next.v, next.n, sizeof(*next.v), track_cmp);
+	*ts = next;
+	for (size_t i = 0; i < ts->n; i++)
+		(void)perf_target_read(&ts->v[i].t);
+	return err;
+}

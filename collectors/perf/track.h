@@ -1,0 +1,55 @@
+/* The cgroups the perf collector counts, followed across cycles: one
+ * perf_target per VM or container of the workload table, matched by kind,
+ * cgroup path and id, with the cap on how many are counted and the
+ * descriptor budget. */
+#ifndef VIRTMETER_PERF_TRACK_H
+#define VIRTMETER_PERF_TRACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "collectors/perf/group.h"
+#include "exporter/api/workload.h"
+
+/* One counted workload. */
+struct perf_track {
+	enum wl_kind kind;
+	char *cgroup; /* path relative to the hierarchy's root */
+	char *id;
+	char *name;
+	struct perf_target t;
+	bool keep; /* still in the workload table this cycle */
+};
+
+/* Everything the tracker needs from the collector, read-only. */
+struct perf_track_env {
+	const char *cgroot; /* perf_event v1 or cgroup2 root directory */
+	const struct perf_layout *plain; /* containers */
+	const struct perf_layout *vm;	 /* VMs */
+	const int *cpus;		 /* online CPUs, sorted */
+	size_t ncpu;
+	bool cpus_changed; /* since the last cycle */
+	size_t max_cgroups;
+	size_t fd_budget; /* descriptors the tracks may hold in all */
+};
+
+struct perf_tracks {
+	struct perf_track *v; /* sorted by kind, cgroup, id */
+	size_t n;
+	size_t skipped; /* workloads with a cgroup left out this cycle (cap,
+			 * budget, or a cgroup that could not be opened) */
+	size_t nfds;	/* descriptors the tracks hold */
+};
+
+/* Makes ts follow the VMs and containers of table tab (VMs first, up to
+ * env->max_cgroups and the descriptor budget): opens groups for new ones,
+ * closes every descriptor of those that left the table, re-syncs CPUs
+ * when they changed, then reads every track. Returns 0 or -ENOMEM (the
+ * tracks are then still consistent). */
+int perf_tracks_update(struct perf_tracks *ts, const struct perf_track_env *env,
+		       const struct wl_table *tab);
+
+/* Closes and frees every track. */
+void perf_tracks_free(struct perf_tracks *ts);
+
+#endif
