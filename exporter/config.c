@@ -1,7 +1,7 @@
 /* The YAML configuration file: a pure parser over a buffer, driven by
  * libyaml's event API and a table of top-level section handlers, plus the
  * bounded file reader around it and the duration syntax shared with flags. */
-#include "exporter/config_yaml.h"
+#include "exporter/api/config_yaml.h"
 #include "exporter/api/base.h"
 
 #include <errno.h>

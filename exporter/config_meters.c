@@ -1,7 +1,7 @@
 /* The meters: section of the configuration file: a list of power meters,
  * each a mapping of name, type, timing and the keys of its type. Every
  * mistake is reported with its line and column; see docs/config.md. */
-#include "exporter/config_yaml.h"
+#include "exporter/api/config_yaml.h"
 #include "exporter/api/base.h"
 #include "exporter/config_meters_net.h"
 

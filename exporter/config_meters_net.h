@@ -5,7 +5,7 @@
 #ifndef VIRTMETER_CONFIG_METERS_NET_H
 #define VIRTMETER_CONFIG_METERS_NET_H
 
-#include "exporter/config_yaml.h"
+#include "exporter/api/config_yaml.h"
 
 #ifdef HAVE_LIBYAML
 

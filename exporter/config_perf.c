@@ -1,7 +1,7 @@
 /* The perf: section of the configuration file: the list of events the perf
  * collector counts (names as libpfm4 knows them, checked for shape here
  * and resolved by the collector) and the cap on counted cgroups. */
-#include "exporter/config_yaml.h"
+#include "exporter/api/config_yaml.h"
 #include "exporter/api/base.h"
 
 #ifdef HAVE_LIBYAML

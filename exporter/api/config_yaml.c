@@ -1,7 +1,7 @@
 /* The YAML walker of the configuration file (see config_yaml.h): libyaml
  * events checked for the features we refuse, mappings walked against key
  * tables, typed leaf setters, and error messages with line and column. */
-#include "exporter/config_yaml.h"
+#include "exporter/api/config_yaml.h"
 
 #include <errno.h>
 #include <stdint.h>
