@@ -5,6 +5,9 @@
 
 #include "build-config.h"
 
+#include <errno.h>
+#include <string.h>
+
 extern const struct collector host_collector;
 extern const struct collector process_collector;
 extern const struct collector cgroup_collector;
@@ -35,3 +38,10 @@ size_t collector_count(void)
 	return ARRAY_SIZE(collector_table) - 1;
 }
 
+int collector_find(const char *name)
+{
+	for (size_t i = 0; collector_table[i]; i++)
+		if (strcmp(collector_table[i]->name, name) == 0)
+			return (int)i;
+	return -ENOENT;
+}

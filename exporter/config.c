@@ -1,86 +1,87 @@
-/* The YAML configuration file: a pure parser over a buffer, driven by
- * libyaml's event API and a table of top-level section handlers, plus the
- * bounded file reader around it and the duration syntax shared with flags. */
-#include "exporter/api/config_yaml.h"
+/* The configuration: defaults from the collectors' option tables, the
+ * YAML file (a pure parser over a buffer, driven by libyaml's event API),
+ * and the command line's --collector.NAME.KEY settings. The loader knows
+ * no collector: every key past enabled, interval and timeout comes from a
+ * collector's option table, and every other top-level section from the
+ * collector that owns it. */
+#include "exporter/config.h"
 #include "exporter/api/base.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 /* A configuration file is a few kilobytes; anything past this is a mistake
  * (or an attack on the parser) and is refused before parsing. */
 #define CONFIG_MAX_BYTES (1024 * 1024)
-#define DURATION_MAX_MS (24u * 60 * 60 * 1000)
 #define NO_LIBYAML_MSG \
 	"built without libyaml: install libyaml-dev and rebuild to use a configuration file"
 
-void config_defaults(struct config *cfg)
+struct config *config_new(const struct collector *const *table)
 {
-	for (size_t i = 0; i < CONFIG_MAX_COLLECTORS; i++) {
-		cfg->collectors[i].enabled = -1;
-		cfg->collectors[i].interval_ms = 0;
-		cfg->collectors[i].timeout_ms = 0;
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	cfg->table = table;
+	while (table[cfg->n])
+		cfg->n++;
+	cfg->c = calloc(cfg->n ? cfg->n : 1, sizeof(*cfg->c));
+	if (!cfg->c)
+		goto fail;
+	for (size_t i = 0; i < cfg->n; i++) {
+		const struct collector *col = table[i];
+
+		cfg->c[i].enabled = -1;
+		if (!col->settings_size)
+			continue;
+		cfg->c[i].settings = calloc(1, col->settings_size);
+		if (!cfg->c[i].settings ||
+		    settings_defaults(col, cfg->c[i].settings) < 0)
+			goto fail;
 	}
-	cfg->cgroup.include.n = 0;
-	cfg->cgroup.exclude.n = 0;
-	cfg->meters.present = false;
-	cfg->meters.n = 0;
-	cfg->perf.nevents = 0;
-	cfg->perf.events_set = false;
-	cfg->perf.max_cgroups = -1;
+	return cfg;
+fail:
+	config_free(cfg);
+	return NULL;
 }
 
-/* The number must be digits with at most one '.', checked by hand before
- * strtod so that signs, spaces, hex, exponents, "inf" and "nan" (all of
- * which strtod would take) are refused. Rounds to the nearest millisecond;
- * a result of 0 ms is refused like 0 itself. */
-int config_parse_duration(const char *s, unsigned *ms)
+void config_free(struct config *cfg)
 {
-	static const struct {
-		const char *suffix;
-		double ms;
-	} units[] = {
-		{"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 60 * 60 * 1000},
-		{"", 1000},
-	};
-	const char *p;
-	char *end;
-	size_t digits = 0, dots = 0;
-	double v;
-
-	if (!s || !ms)
-		return -EINVAL;
-	for (p = s; (*p >= '0' && *p <= '9') || *p == '.'; p++) {
-		if (*p == '.')
-			dots++;
-		else
-			digits++;
+	if (!cfg)
+		return;
+	for (size_t i = 0; cfg->c && i < cfg->n; i++) {
+		settings_free(cfg->table[i], cfg->c[i].settings);
+		free(cfg->c[i].settings);
 	}
-	if (digits == 0 || dots > 1)
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (end != p || errno != 0)
-		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-		double total;
+	free(cfg->c);
+	free(cfg);
+}
 
-		if (strcmp(p, units[i].suffix) != 0)
-			continue;
-		total = v * units[i].ms;
-		if (!(total >= 0.5) || total > (double)DURATION_MAX_MS)
-			return -EINVAL;
-		*ms = (unsigned)(total + 0.5);
-		return 0;
+int config_apply_flags(struct config *cfg, const struct config_flag *flags,
+		       size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct config_flag *f = &flags[i];
+		const struct collector *col = cfg->table[f->collector];
+		char msg[256];
+		int rc;
+
+		rc = setting_set_text(cfg->c[f->collector].settings, f->opt,
+				      f->value, msg, sizeof(msg));
+		if (rc == -EINVAL)
+			snprintf(err, errlen, "--collector.%s.%s=%s: %s", col->name,
+				 f->opt->key, f->value, msg);
+		else if (rc)
+			snprintf(err, errlen, "out of memory");
+		if (rc)
+			return rc;
 	}
-	return -EINVAL;
+	return 0;
 }
 
 /* Reads at most max bytes of path into a malloc'd buffer that the caller
@@ -132,10 +133,9 @@ out:
 }
 
 /* Reads at most one byte more than config_parse accepts, so that a file
- * that is too large is reported by config_parse like any other input. On
- * error cfg is left as it was. */
-int config_load(const char *path, const char *const *known,
-		struct config *cfg, struct config_error *err)
+ * that is too large is reported by config_parse like any other input. */
+int config_load(const char *path, const struct collector *const *table,
+		struct config **out, struct config_error *err)
 {
 	struct config_error dummy;
 	char *text = NULL;
@@ -158,7 +158,7 @@ int config_load(const char *path, const char *const *known,
 		config_err_set(err, path, 0, 0, "cannot read %s: %s", path, strerror(-rc));
 		goto out;
 	}
-	rc = config_parse(text, len, path, known, cfg, err);
+	rc = config_parse(text, len, path, table, out, err);
 out:
 	free(text);
 	return rc;
@@ -167,13 +167,13 @@ out:
 #ifndef HAVE_LIBYAML
 
 int config_parse(const char *text, size_t len, const char *filename,
-		 const char *const *known, struct config *cfg,
+		 const struct collector *const *table, struct config **out,
 		 struct config_error *err)
 {
 	(void)text;
 	(void)len;
-	(void)known;
-	(void)cfg;
+	(void)table;
+	(void)out;
 	if (err)
 		config_err_set(err, filename, 0, 0, NO_LIBYAML_MSG);
 	return -ENOTSUP;
@@ -181,96 +181,244 @@ int config_parse(const char *text, size_t len, const char *filename,
 
 #else /* HAVE_LIBYAML */
 
-struct section {
-	const char *name; /* first: this table is a key_table */
-	int (*parse)(struct parse_ctx *c, const char *path,
-		     const yaml_event_t *value);
+/* The keys of collectors.NAME that every collector takes, before the
+ * keys of its option table. */
+enum { GK_ENABLED, GK_INTERVAL, GK_TIMEOUT, GK_COUNT };
+
+static const struct field generic_fields[GK_COUNT] = {
+	[GK_ENABLED] = {.name = "enabled", .type = FIELD_BOOL,
+			.offset = offsetof(struct config_collector, enabled)},
+	[GK_INTERVAL] = {.name = "interval", .type = FIELD_DURATION,
+			 .offset = offsetof(struct config_collector, interval_ms)},
+	[GK_TIMEOUT] = {.name = "timeout", .type = FIELD_DURATION,
+			.offset = offsetof(struct config_collector, timeout_ms)},
 };
 
-static int parse_collectors(struct parse_ctx *c, const char *path,
-			    const yaml_event_t *value);
-static int parse_cgroup(struct parse_ctx *c, const char *path,
-			const yaml_event_t *value);
-
-/* The top level of the file. A later section is one line here and one
- * handler, in a file of its own (config_<section>.c) built on
- * config_yaml.h. */
-static const struct section sections[] = {
-	{.name = "collectors", .parse = parse_collectors},
-	{.name = "cgroup", .parse = parse_cgroup},
-	{.name = "meters", .parse = config_parse_meters},
-	{.name = "perf", .parse = config_parse_perf},
+/* One collector's keys as the file spells them: the generic keys, then
+ * its options with '_' for '-'. */
+struct key_names {
+	const char **name;
+	size_t n;
+	unsigned *set_line; /* per option: where the file set it, 0 if not */
 };
 
-static const struct field collector_fields[] = {
-	{.name = "enabled", .type = FIELD_BOOL,
-	 .offset = offsetof(struct config_collector, enabled)},
-	{.name = "interval", .type = FIELD_DURATION,
-	 .offset = offsetof(struct config_collector, interval_ms)},
-	{.name = "timeout", .type = FIELD_DURATION,
-	 .offset = offsetof(struct config_collector, timeout_ms)},
+/* One parse: the configuration being built and the key names. */
+struct loader {
+	struct config *cfg;
+	const char **collector_names; /* cfg->n */
+	const char **section_names;   /* "collectors", then sections */
+	size_t *section_owner;        /* collector of section_names[i], i > 0 */
+	size_t nsections;
+	struct key_names *keys;       /* cfg->n */
 };
 
-static const struct field cgroup_fields[] = {
-	{.name = "include", .type = FIELD_PATTERNS,
-	 .offset = offsetof(struct config_cgroup, include)},
-	{.name = "exclude", .type = FIELD_PATTERNS,
-	 .offset = offsetof(struct config_cgroup, exclude)},
+/* What an option's mapping walk writes into. */
+struct option_target {
+	struct loader *l;
+	size_t collector;
+	bool generic; /* the keys start with enabled, interval, timeout */
 };
+
+static void loader_free(struct loader *l)
+{
+	for (size_t i = 0; l->keys && i < l->cfg->n; i++) {
+		for (size_t k = GK_COUNT; k < l->keys[i].n; k++)
+			free((char *)l->keys[i].name[k]);
+		free(l->keys[i].name);
+		free(l->keys[i].set_line);
+	}
+	free(l->keys);
+	free(l->collector_names);
+	free(l->section_names);
+	free(l->section_owner);
+}
+
+/* The option's key as the file spells it: '_' for '-'. */
+static char *file_key(const char *key)
+{
+	char *s = strdup(key);
+
+	for (char *p = s; p && *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return s;
+}
+
+/* Builds the key tables of every collector and of the top level. */
+static int loader_init(struct loader *l, struct config *cfg)
+{
+	size_t n = cfg->n;
+
+	memset(l, 0, sizeof(*l));
+	l->cfg = cfg;
+	l->collector_names = calloc(n + 1, sizeof(*l->collector_names));
+	l->section_names = calloc(n + 1, sizeof(*l->section_names));
+	l->section_owner = calloc(n + 1, sizeof(*l->section_owner));
+	l->keys = calloc(n + 1, sizeof(*l->keys));
+	if (!l->collector_names || !l->section_names || !l->section_owner ||
+	    !l->keys)
+		return -ENOMEM;
+	l->section_names[l->nsections++] = "collectors";
+	for (size_t i = 0; i < n; i++) {
+		const struct collector *col = cfg->table[i];
+		struct key_names *k = &l->keys[i];
+		size_t nopt = 0;
+
+		l->collector_names[i] = col->name;
+		if (col->section) {
+			l->section_owner[l->nsections] = i;
+			l->section_names[l->nsections++] = col->section;
+		}
+		while (col->options && col->options[nopt].key)
+			nopt++;
+		k->name = calloc(GK_COUNT + nopt, sizeof(*k->name));
+		k->set_line = calloc(nopt + 1, sizeof(*k->set_line));
+		if (!k->name || !k->set_line)
+			return -ENOMEM;
+		for (size_t g = 0; g < GK_COUNT; g++)
+			k->name[k->n++] = generic_fields[g].name;
+		for (size_t o = 0; o < nopt; o++) {
+			k->name[k->n] = file_key(col->options[o].key);
+			if (!k->name[k->n])
+				return -ENOMEM;
+			k->n++;
+		}
+	}
+	return 0;
+}
+
+/* What the list items of a SETTING_LIST are added to. */
+struct list_target {
+	void *settings;
+	const struct collector_option *opt;
+};
+
+/* on_item of a SETTING_LIST: one scalar item. */
+static int list_item(struct parse_ctx *c, const char *path,
+		     const yaml_event_t *ev, void *arg)
+{
+	const struct list_target *t = arg;
+	char tmp[64], msg[256];
+	int rc;
+
+	if (ev->type != YAML_SCALAR_EVENT || cy_is_null(ev))
+		return cy_fail_at(c, &ev->start_mark,
+				  "%s: expected a string as list item, got %s",
+				  path, cy_describe(ev, tmp, sizeof(tmp)));
+	if (strlen((const char *)ev->data.scalar.value) != ev->data.scalar.length)
+		return cy_fail_at(c, &ev->start_mark, "%s: a NUL byte is not allowed",
+				  path);
+	rc = setting_add_item(t->settings, t->opt,
+			      (const char *)ev->data.scalar.value, msg, sizeof(msg));
+	if (rc == -EINVAL)
+		return cy_fail_at(c, &ev->start_mark, "%s: %s", path, msg);
+	return rc;
+}
+
+/* Sets one option of a collector from its YAML value (consumed). */
+static int set_option(struct parse_ctx *c, const char *path,
+		      const yaml_event_t *v, void *settings,
+		      const struct collector_option *opt)
+{
+	struct list_target lt = {settings, opt};
+	const char *text = (const char *)v->data.scalar.value;
+	char tmp[64], msg[256];
+	int b, rc;
+
+	switch (opt->type) {
+	case SETTING_BOOL:
+		rc = cy_set_bool(c, path, v, &b);
+		if (rc == 0)
+			*(bool *)(void *)((char *)settings + opt->offset) = b;
+		return rc;
+	case SETTING_LIST:
+		setting_clear(settings, opt);
+		return cy_walk_list(c, path, v, "a list like [a, b]", list_item,
+				    &lt);
+	case SETTING_UINT:
+	case SETTING_STRING:
+		break;
+	}
+	if (v->type != YAML_SCALAR_EVENT || cy_is_null(v) ||
+	    (opt->type == SETTING_UINT &&
+	     v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE))
+		return cy_fail_at(c, &v->start_mark, "%s: expected %s, got %s", path,
+				  opt->type == SETTING_UINT ? "a whole number" :
+							      "a string",
+				  cy_describe(v, tmp, sizeof(tmp)));
+	if (strlen(text) != v->data.scalar.length)
+		return cy_fail_at(c, &v->start_mark, "%s: a NUL byte is not allowed",
+				  path);
+	rc = setting_set_text(settings, opt, text, msg, sizeof(msg));
+	if (rc == -EINVAL)
+		return cy_fail_at(c, &v->start_mark, "%s: %s", path, msg);
+	return rc;
+}
+
+/* on_value of a collector's mapping: a generic key or an option. */
+static int on_collector_key(struct parse_ctx *c, size_t idx, const char *path,
+			    const yaml_event_t *value, void *arg)
+{
+	const struct option_target *t = arg;
+	struct config_collector *cc = &t->l->cfg->c[t->collector];
+	const struct collector *col = t->l->cfg->table[t->collector];
+	struct key_names *k = &t->l->keys[t->collector];
+	size_t o;
+
+	if (t->generic && idx < GK_COUNT) {
+		struct field_target ft = {.fields = generic_fields, .base = cc};
+
+		return cy_on_field(c, idx, path, value, &ft);
+	}
+	o = t->generic ? idx - GK_COUNT : idx;
+	if (k->set_line[o])
+		return cy_fail_at(c, &value->start_mark,
+				  "%s: set twice (first at line %u)", path,
+				  k->set_line[o]);
+	k->set_line[o] = (unsigned)value->start_mark.line + 1;
+	return set_option(c, path, value, cc->settings, &col->options[o]);
+}
+
+/* Walks the mapping of a collector's settings: collectors.NAME (generic
+ * keys first) or the collector's own section (options only). */
+static int walk_collector(struct parse_ctx *c, struct loader *l, size_t idx,
+			  const char *path, const yaml_event_t *value,
+			  bool generic)
+{
+	struct key_names *k = &l->keys[idx];
+	struct option_target t = {l, idx, generic};
+	const struct map_walk w = {
+		.path = path,
+		.keys = {.base = generic ? k->name : k->name + GK_COUNT,
+			 .stride = sizeof(k->name[0]),
+			 .count = generic ? k->n : k->n - GK_COUNT,
+			 .noun = "key"},
+		.on_value = on_collector_key,
+		.arg = &t,
+	};
+
+	return cy_walk_map(c, value, &w);
+}
 
 static int on_collector(struct parse_ctx *c, size_t idx, const char *path,
 			const yaml_event_t *value, void *arg)
 {
-	struct field_target target = {
-		.fields = collector_fields,
-		.base = &c->cfg->collectors[idx],
-	};
-	const struct map_walk w = {
-		.path = path,
-		.keys = {.base = collector_fields,
-			 .stride = sizeof(collector_fields[0]),
-			 .count = ARRAY_SIZE(collector_fields),
-			 .noun = "key"},
-		.on_value = cy_on_field,
-		.arg = &target,
-	};
-
-	return cy_walk_map(c, value, &w);
+	return walk_collector(c, arg, idx, path, value, true);
 }
 
 /* collectors: a mapping from the names of the collectors compiled into
  * this binary to their settings. */
-static int parse_collectors(struct parse_ctx *c, const char *path,
-			    const yaml_event_t *value)
+static int parse_collectors(struct parse_ctx *c, struct loader *l,
+			    const char *path, const yaml_event_t *value)
 {
 	const struct map_walk w = {
 		.path = path,
-		.keys = {.base = c->known,
-			 .stride = sizeof(c->known[0]),
-			 .count = c->nknown,
+		.keys = {.base = l->collector_names,
+			 .stride = sizeof(l->collector_names[0]),
+			 .count = l->cfg->n,
 			 .noun = "collector"},
 		.on_value = on_collector,
-	};
-
-	return cy_walk_map(c, value, &w);
-}
-
-/* cgroup: include and exclude patterns for the containers reported. */
-static int parse_cgroup(struct parse_ctx *c, const char *path,
-			const yaml_event_t *value)
-{
-	struct field_target target = {
-		.fields = cgroup_fields,
-		.base = &c->cfg->cgroup,
-	};
-	const struct map_walk w = {
-		.path = path,
-		.keys = {.base = cgroup_fields,
-			 .stride = sizeof(cgroup_fields[0]),
-			 .count = ARRAY_SIZE(cgroup_fields),
-			 .noun = "key"},
-		.on_value = cy_on_field,
-		.arg = &target,
+		.arg = l,
 	};
 
 	return cy_walk_map(c, value, &w);
@@ -279,20 +427,31 @@ static int parse_cgroup(struct parse_ctx *c, const char *path,
 static int on_section(struct parse_ctx *c, size_t idx, const char *path,
 		      const yaml_event_t *value, void *arg)
 {
-	return sections[idx].parse(c, path, value);
+	struct loader *l = arg;
+	size_t owner;
+	const struct collector *col;
+
+	if (idx == 0)
+		return parse_collectors(c, l, path, value);
+	owner = l->section_owner[idx];
+	col = l->cfg->table[owner];
+	if (col->parse_section)
+		return col->parse_section(c, path, value, l->cfg->c[owner].settings);
+	return walk_collector(c, l, owner, path, value, false);
 }
 
 /* The whole stream: nothing at all (an empty or comment-only file), or one
  * document whose root is a mapping of sections. */
-static int parse_stream(struct parse_ctx *c)
+static int parse_stream(struct parse_ctx *c, struct loader *l)
 {
 	const struct map_walk top = {
 		.path = "",
-		.keys = {.base = sections,
-			 .stride = sizeof(sections[0]),
-			 .count = ARRAY_SIZE(sections),
+		.keys = {.base = l->section_names,
+			 .stride = sizeof(l->section_names[0]),
+			 .count = l->nsections,
 			 .noun = "key"},
 		.on_value = on_section,
+		.arg = l,
 	};
 	yaml_event_t ev;
 	int docs = 0, rc;
@@ -326,15 +485,16 @@ out:
 	return rc;
 }
 
-/* Parses into a scratch config that is copied to cfg only on success, so
- * that a failed reload leaves the running configuration untouched. */
+/* Parses into a new config that replaces nothing until the whole file is
+ * good, so that a failed reload leaves the running configuration alone. */
 int config_parse(const char *text, size_t len, const char *filename,
-		 const char *const *known, struct config *cfg,
+		 const struct collector *const *table, struct config **out,
 		 struct config_error *err)
 {
 	struct config_error dummy;
+	struct config *cfg = NULL;
 	struct parse_ctx c;
-	struct config tmp;
+	struct loader l = {0};
 	int rc;
 
 	if (!err)
@@ -342,7 +502,7 @@ int config_parse(const char *text, size_t len, const char *filename,
 	memset(err, 0, sizeof(*err));
 	if (!filename)
 		filename = "";
-	if (!cfg || (!text && len)) {
+	if (!out || !table || (!text && len)) {
 		config_err_set(err, filename, 0, 0, "invalid arguments");
 		return -EINVAL;
 	}
@@ -351,27 +511,32 @@ int config_parse(const char *text, size_t len, const char *filename,
 			"file is larger than 1 MiB: this is not a configuration file");
 		return -EINVAL;
 	}
+	cfg = config_new(table);
+	if (!cfg || loader_init(&l, cfg) < 0) {
+		config_err_set(err, filename, 0, 0, "out of memory while parsing");
+		rc = -ENOMEM;
+		goto out;
+	}
 	memset(&c, 0, sizeof(c));
 	c.text = text ? text : "";
 	c.len = len;
 	c.file = filename;
-	c.known = known;
-	for (c.nknown = 0; known && known[c.nknown]; c.nknown++)
-		;
-	if (c.nknown > CONFIG_MAX_COLLECTORS)
-		c.nknown = CONFIG_MAX_COLLECTORS;
-	config_defaults(&tmp);
-	c.cfg = &tmp;
 	c.err = err;
 	if (!yaml_parser_initialize(&c.parser)) {
 		config_err_set(err, filename, 0, 0, "out of memory while parsing");
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto out;
 	}
 	yaml_parser_set_input_string(&c.parser, (const unsigned char *)c.text, len);
-	rc = parse_stream(&c);
+	rc = parse_stream(&c, &l);
 	yaml_parser_delete(&c.parser);
-	if (rc == 0)
-		*cfg = tmp;
+	if (rc == 0) {
+		*out = cfg;
+		cfg = NULL;
+	}
+out:
+	loader_free(&l);
+	config_free(cfg);
 	return rc;
 }
 

@@ -57,6 +57,7 @@ static const char *const type_names[] = {
 /* One list item while it is parsed: the meter, and where each key's value
  * was (for errors found once the whole item is known). */
 struct meter_item {
+	struct config_meters *all;
 	struct config_meter *m;
 	unsigned seen; /* 1 << enum meter_key */
 	yaml_mark_t mark[MK_COUNT];
@@ -211,7 +212,7 @@ static int check_item(struct parse_ctx *c, const char *path,
 		[MK_ARGUMENT] = 1u << CONFIG_METER_PLUGIN,
 	};
 	const struct config_meter *m = it->m;
-	const struct config_meters *all = &c->cfg->meters;
+	const struct config_meters *all = it->all;
 
 	if (!(it->seen & (1u << MK_NAME)))
 		return cy_fail_at(c, &start->start_mark, "%s: a meter needs a name", path);
@@ -252,10 +253,9 @@ static int check_item(struct parse_ctx *c, const char *path,
 
 /* One list item: a mapping. */
 static int parse_item(struct parse_ctx *c, const char *list_path,
-		      const yaml_event_t *start)
+		      const yaml_event_t *start, struct config_meters *all)
 {
-	struct config_meters *all = &c->cfg->meters;
-	struct meter_item it = {0};
+	struct meter_item it = {.all = all};
 	char path[64], tmp[64];
 	int rc;
 
@@ -289,19 +289,18 @@ static int parse_item(struct parse_ctx *c, const char *list_path,
 static int meter_item(struct parse_ctx *c, const char *path,
 		      const yaml_event_t *ev, void *arg)
 {
-	(void)arg;
-	return parse_item(c, path, ev);
+	return parse_item(c, path, ev, arg);
 }
 
 /* meters: a list of meters; present even when empty (an empty list turns
  * discovery off). */
 int config_parse_meters(struct parse_ctx *c, const char *path,
-			const yaml_event_t *value)
+			const yaml_event_t *value, struct config_meters *all)
 {
-	c->cfg->meters.present = true;
-	c->cfg->meters.n = 0;
+	all->present = true;
+	all->n = 0;
 	return cy_walk_list(c, path, value, "a list of meters (- name: ...)",
-			    meter_item, NULL);
+			    meter_item, all);
 }
 
 #endif /* HAVE_LIBYAML */

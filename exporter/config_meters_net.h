@@ -5,7 +5,7 @@
 #ifndef VIRTMETER_CONFIG_METERS_NET_H
 #define VIRTMETER_CONFIG_METERS_NET_H
 
-#include "exporter/api/config_yaml.h"
+#include "exporter/config_meters.h"
 
 #ifdef HAVE_LIBYAML
 

@@ -43,45 +43,48 @@ static void dump_metrics(void)
 		dump_families(collector_table[i]->families);
 }
 
-/* Loads path into cfg. On failure writes the error, naming the file and
- * line, into msg and returns a negative errno. */
-static int load_config(const char *path, struct config *cfg, char *msg,
-		       size_t msglen)
+/* Builds the configuration: the defaults, then path (NULL: none), then
+ * the flags of o. On failure writes the error, naming the file and line
+ * or the flag, into msg and returns a negative errno. */
+static int load_config(const struct options *o, const char *path,
+		       struct config **out, char *msg, size_t msglen)
 {
-	const char *known[CONFIG_MAX_COLLECTORS + 1];
 	struct config_error err;
-	size_t n = 0;
+	struct config *cfg = NULL;
 	int rc;
 
-	for (; collector_table[n] && n < CONFIG_MAX_COLLECTORS; n++)
-		known[n] = collector_table[n]->name;
-	known[n] = NULL;
-	if (!path) {
-		config_defaults(cfg);
-		return 0;
-	}
 	memset(&err, 0, sizeof(err));
-	rc = config_load(path, known, cfg, &err);
+	if (!path) {
+		cfg = config_new(collector_table);
+		rc = cfg ? 0 : -ENOMEM;
+		if (rc)
+			snprintf(msg, msglen, "out of memory");
+	} else {
+		rc = config_load(path, collector_table, &cfg, &err);
+		if (rc && err.line)
+			snprintf(msg, msglen, "%s:%u:%u: %s", path, err.line,
+				 err.column, err.msg);
+		else if (rc)
+			snprintf(msg, msglen, "%s: %s", path, err.msg);
+	}
 	if (rc == 0)
-		return 0;
-	if (err.line)
-		snprintf(msg, msglen, "%s:%u:%u: %s", path, err.line, err.column,
-			 err.msg);
-	else
-		snprintf(msg, msglen, "%s: %s", path, err.msg);
-	return rc;
+		rc = config_apply_flags(cfg, o->flags, o->nflags, msg, msglen);
+	if (rc) {
+		config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return 0;
 }
 
 /* Fills one scheduler entry per registry collector from the defaults, the
- * config file and the flags, in rising order of precedence. */
+ * config and the flags, in rising order of precedence. */
 static size_t build_entries(const struct options *o, const struct config *cfg,
 			    struct sched_entry *e)
 {
-	size_t n = 0;
-
-	for (; collector_table[n] && n < CONFIG_MAX_COLLECTORS; n++) {
-		const struct collector *c = collector_table[n];
-		const struct config_collector *cc = &cfg->collectors[n];
+	for (size_t n = 0; n < cfg->n; n++) {
+		const struct collector *c = cfg->table[n];
+		const struct config_collector *cc = &cfg->c[n];
 
 		e[n].c = c;
 		e[n].enabled = c->default_enabled;
@@ -91,8 +94,9 @@ static size_t build_entries(const struct options *o, const struct config *cfg,
 			e[n].enabled = o->collector_flag[n];
 		e[n].interval_ms = cc->interval_ms ? cc->interval_ms : c->interval_ms;
 		e[n].timeout_ms = cc->timeout_ms ? cc->timeout_ms : c->timeout_ms;
+		e[n].settings = cc->settings;
 	}
-	return n;
+	return cfg->n;
 }
 
 static void log_enabled(const struct sched_entry *e, size_t n)
@@ -112,39 +116,51 @@ static void log_enabled(const struct sched_entry *e, size_t n)
 }
 
 /* Re-reads the config file; a bad file is rejected and the running
- * configuration kept. live is the configuration env->cfg points at: it is
- * replaced while the collectors are stopped. */
+ * configuration kept. *live is the configuration the collectors run
+ * with: it is replaced while they are stopped, and freed unless a
+ * collector stuck in its source was left behind with it. */
 static void reload(const struct options *o, const struct collector_env *env,
-		   struct config *live)
+		   struct config **live)
 {
-	struct sched_entry e[CONFIG_MAX_COLLECTORS];
-	struct config cfg;
-	char msg[512];
+	struct sched_entry *e;
+	struct config *cfg;
+	char msg[1024];
 	size_t n;
 
 	if (!o->config_file) {
 		log_info("SIGHUP: no --config.file to reload");
 		return;
 	}
-	if (load_config(o->config_file, &cfg, msg, sizeof(msg))) {
+	if (load_config(o, o->config_file, &cfg, msg, sizeof(msg))) {
 		log_error("reload rejected: %s; keeping the running configuration",
 			  msg);
 		return;
 	}
-	n = build_entries(o, &cfg, e);
-	sched_stop(STOP_GRACE_MS);
+	e = calloc(cfg->n ? cfg->n : 1, sizeof(*e));
+	if (!e) {
+		log_error("reload rejected: out of memory");
+		config_free(cfg);
+		return;
+	}
+	n = build_entries(o, cfg, e);
+	if (sched_stop(STOP_GRACE_MS))
+		config_free(*live);
+	else
+		log_warn("reload: the old configuration is kept in memory for "
+			 "the collector left behind");
 	*live = cfg;
 	if (sched_start(e, n, env)) {
 		log_error("reload: could not restart the collectors");
-		return;
+	} else {
+		log_info("configuration reloaded from %s", o->config_file);
+		log_enabled(e, n);
 	}
-	log_info("configuration reloaded from %s", o->config_file);
-	log_enabled(e, n);
+	free(e);
 }
 
 /* Waits for signals until SIGTERM or SIGINT. */
 static void serve(const struct options *o, const struct collector_env *env,
-		  struct config *cfg, const sigset_t *sigs)
+		  struct config **cfg, const sigset_t *sigs)
 {
 	for (;;) {
 		int sig = 0;
@@ -160,16 +176,99 @@ static void serve(const struct options *o, const struct collector_env *env,
 	}
 }
 
-int main(int argc, char **argv)
+/* Runs the daemon once the command line is parsed. Returns the exit
+ * status. */
+static int run(const struct options *o)
 {
-	struct sched_entry entries[CONFIG_MAX_COLLECTORS];
+	struct sched_entry *entries = NULL;
 	struct http_settings hs;
 	struct collector_env env;
-	struct options o;
-	struct config cfg;
-	char err[512];
+	struct config *cfg = NULL;
+	char err[1024];
 	sigset_t sigs;
 	size_t n;
+	int status = 1;
+
+	log_setup(o->log_level, o->log_format);
+	if (o->check_config && !o->config_file) {
+		fprintf(stderr, "virtmeter: error: --check-config needs --config.file\n");
+		return 2;
+	}
+	if (load_config(o, o->config_file, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "virtmeter: error: %s\n", err);
+		return 1;
+	}
+	if (o->check_config) {
+		printf("%s: configuration OK\n", o->config_file);
+		config_free(cfg);
+		return 0;
+	}
+	entries = calloc(cfg->n ? cfg->n : 1, sizeof(*entries));
+	if (!entries) {
+		fprintf(stderr, "virtmeter: error: out of memory\n");
+		goto out;
+	}
+
+	/* Signals are taken by sigwait() in this thread only: block them
+	 * before any thread starts so that every thread inherits the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (snap_init()) {
+		fprintf(stderr, "virtmeter: error: out of memory\n");
+		goto out;
+	}
+	hs = (struct http_settings){
+		.listen = o->listen,
+		.nlisten = o->nlisten,
+		.telemetry_path = o->telemetry_path,
+		.max_connections = o->max_connections,
+		.timeout_s = o->timeout_s,
+	};
+	if (prerender_start()) {
+		fprintf(stderr, "virtmeter: error: cannot start a thread\n");
+		goto out;
+	}
+	if (http_start(&hs, err, sizeof(err))) {
+		fprintf(stderr, "virtmeter: error: %s\n", err);
+		prerender_stop();
+		goto out;
+	}
+	env = (struct collector_env){
+		.procfs = o->procfs, .sysfs = o->sysfs, .cgroupfs = o->cgroupfs};
+	n = build_entries(o, cfg, entries);
+	if (sched_start(entries, n, &env)) {
+		fprintf(stderr, "virtmeter: error: cannot start the collectors\n");
+		http_stop();
+		prerender_stop();
+		goto out;
+	}
+	log_info("virtmeter %s started; metrics at path %s", version_string(),
+		 o->telemetry_path);
+	log_enabled(entries, n);
+	serve(o, &env, &cfg, &sigs);
+	http_stop();
+	prerender_stop();
+	if (!sched_stop(STOP_GRACE_MS))
+		cfg = NULL; /* a collector left behind may still read it */
+	snap_shutdown();
+	log_info("stopped");
+	status = 0;
+out:
+	free(entries);
+	config_free(cfg);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	char err[1024];
+	int status;
 
 #ifdef M_MMAP_THRESHOLD
 	/* Scrape bodies and their gzip are megabytes that live for a
@@ -184,81 +283,22 @@ int main(int argc, char **argv)
 #endif
 	if (opts_parse(argc, argv, &o, err, sizeof(err))) {
 		fprintf(stderr, "virtmeter: error: %s\n", err);
+		opts_free(&o);
 		return 2;
 	}
 	if (o.help) {
 		opts_usage(stdout);
-		return 0;
-	}
-	if (o.version) {
+		status = 0;
+	} else if (o.version) {
 		printf("virtmeter %s (libmicrohttpd %s; features: %s)\n",
 		       version_string(), MHD_get_version(), version_features());
-		return 0;
-	}
-	if (o.dump_metrics) {
+		status = 0;
+	} else if (o.dump_metrics) {
 		dump_metrics();
-		return 0;
+		status = 0;
+	} else {
+		status = run(&o);
 	}
-	log_setup(o.log_level, o.log_format);
-	if (o.check_config && !o.config_file) {
-		fprintf(stderr, "virtmeter: error: --check-config needs --config.file\n");
-		return 2;
-	}
-	if (load_config(o.config_file, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "virtmeter: error: %s\n", err);
-		return 1;
-	}
-	if (o.check_config) {
-		printf("%s: configuration OK\n", o.config_file);
-		return 0;
-	}
-
-	/* Signals are taken by sigwait() in this thread only: block them
-	 * before any thread starts so that every thread inherits the mask. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	if (snap_init()) {
-		fprintf(stderr, "virtmeter: error: out of memory\n");
-		return 1;
-	}
-	hs = (struct http_settings){
-		.listen = o.listen,
-		.nlisten = o.nlisten,
-		.telemetry_path = o.telemetry_path,
-		.max_connections = o.max_connections,
-		.timeout_s = o.timeout_s,
-	};
-	if (prerender_start()) {
-		fprintf(stderr, "virtmeter: error: cannot start a thread\n");
-		return 1;
-	}
-	if (http_start(&hs, err, sizeof(err))) {
-		fprintf(stderr, "virtmeter: error: %s\n", err);
-		prerender_stop();
-		return 1;
-	}
-	env = (struct collector_env){o.procfs, o.sysfs,	   o.cgroupfs,
-				     o.settings, o.nsettings, &cfg};
-	n = build_entries(&o, &cfg, entries);
-	if (sched_start(entries, n, &env)) {
-		fprintf(stderr, "virtmeter: error: cannot start the collectors\n");
-		http_stop();
-		prerender_stop();
-		return 1;
-	}
-	log_info("virtmeter %s started; metrics at path %s", version_string(),
-		 o.telemetry_path);
-	log_enabled(entries, n);
-	serve(&o, &env, &cfg, &sigs);
-	http_stop();
-	prerender_stop();
-	sched_stop(STOP_GRACE_MS);
-	snap_shutdown();
-	log_info("stopped");
-	return 0;
+	opts_free(&o);
+	return status;
 }

@@ -22,6 +22,17 @@ struct opt_def {
 	const char *help;
 };
 
+/* What each kind of value must look like, for the error of a bad one. */
+static const char *const kind_expect[] = {
+	[OPT_BOOL] = "no value",
+	[OPT_STRING] = "a non-empty value",
+	[OPT_LISTEN] = "an address like :10171, 127.0.0.1:10171 or [::1]:10171",
+	[OPT_UINT] = "a whole number from 1 to 100000",
+	[OPT_DURATION_S] = "a duration of at least 1s, like 10s or 1m",
+	[OPT_LEVEL] = "error, warn, info or debug",
+	[OPT_FORMAT] = "logfmt or json",
+};
+
 #define OFF(field) offsetof(struct options, field)
 
 static const struct opt_def opt_defs[] = {
@@ -59,8 +70,10 @@ static const struct opt_def opt_defs[] = {
 
 #define NDEFS (ARRAY_SIZE(opt_defs))
 
-static void opts_defaults(struct options *o)
+static int opts_defaults(struct options *o)
 {
+	size_t n = collector_count();
+
 	memset(o, 0, sizeof(*o));
 	o->telemetry_path = "/metrics";
 	o->log_level = LOG_LVL_INFO;
@@ -70,8 +83,21 @@ static void opts_defaults(struct options *o)
 	o->cgroupfs = "/sys/fs/cgroup";
 	o->max_connections = 64;
 	o->timeout_s = 10;
-	for (size_t i = 0; i < CONFIG_MAX_COLLECTORS; i++)
+	o->collector_flag = calloc(n ? n : 1, sizeof(*o->collector_flag));
+	if (!o->collector_flag)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
 		o->collector_flag[i] = -1;
+	return 0;
+}
+
+void opts_free(struct options *o)
+{
+	free(o->collector_flag);
+	free(o->flags);
+	o->collector_flag = NULL;
+	o->flags = NULL;
+	o->nflags = 0;
 }
 
 /* Parses an unsigned decimal in 1..max. Returns 0 or -EINVAL. */
@@ -134,20 +160,22 @@ static int store(struct options *o, const struct opt_def *def,
 			break;
 		return 0;
 	}
-	snprintf(err, errlen, "--%s: invalid value '%s' (expected %s; see --help)",
-		 def->name, value, def->arg);
+	snprintf(err, errlen, "--%s: invalid value '%s' (expected %s)",
+		 def->name, value, kind_expect[def->kind]);
 	return -EINVAL;
 }
 
-/* Stores --collector.NAME.KEY: the option must exist in collector c;
- * booleans take no value (or =true/=false), others need one. Returns 0 or
- * -EINVAL with err filled in. */
-static int collector_setting_flag(struct options *o, const struct collector *c,
+/* Stores --collector.NAME.KEY: the option must exist in collector idx;
+ * booleans take no value (or =true/=false), others need one. The value
+ * itself is checked once every flag is read. Returns 0, or -EINVAL with
+ * err filled in, or -ENOMEM. */
+static int collector_setting_flag(struct options *o, size_t idx,
 				  const char *key, int on, const char *value,
 				  char *err, size_t errlen)
 {
+	const struct collector *c = collector_table[idx];
 	const struct collector_option *opt = collector_option_find(c, key);
-	struct collector_setting *s;
+	struct config_flag *nf;
 
 	if (!opt) {
 		snprintf(err, errlen, "unknown flag --%scollector.%s.%s: collector "
@@ -155,30 +183,47 @@ static int collector_setting_flag(struct options *o, const struct collector *c,
 			 c->name, key, c->name, key);
 		return -EINVAL;
 	}
-	if (!opt->arg) {
+	if (opt->type == SETTING_BOOL) {
 		if (value && strcmp(value, "true") && strcmp(value, "false")) {
 			snprintf(err, errlen, "--collector.%s.%s: expected true or "
-				 "false, got '%s'", c->name, key, value);
+				 "false, got '%s'", c->name, opt->key, value);
 			return -EINVAL;
 		}
 		value = !on ? "false" : value ? value : "true";
-	} else if (!on || !value || !*value) {
+	} else if (!on) {
+		snprintf(err, errlen, "--no-collector.%s.%s: only a setting that "
+			 "is on or off takes --no-", c->name, opt->key);
+		return -EINVAL;
+	} else if (!value || !*value) {
 		snprintf(err, errlen, "--collector.%s.%s needs a value (%s)",
-			 c->name, key, opt->arg);
+			 c->name, opt->key, opt->arg);
 		return -EINVAL;
 	}
-	if (o->nsettings == OPT_MAX_SETTINGS) {
-		snprintf(err, errlen, "too many --collector.NAME.KEY flags");
-		return -EINVAL;
-	}
-	s = &o->settings[o->nsettings];
-	snprintf(o->setting_names[o->nsettings][0], 64, "%s", c->name);
-	snprintf(o->setting_names[o->nsettings][1], 64, "%s", key);
-	s->collector = o->setting_names[o->nsettings][0];
-	s->key = o->setting_names[o->nsettings][1];
-	s->value = value;
-	o->nsettings++;
+	nf = realloc(o->flags, (o->nflags + 1) * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	o->flags = nf;
+	o->flags[o->nflags++] = (struct config_flag){
+		.collector = idx, .opt = opt, .value = value};
 	return 0;
+}
+
+/* Checks every --collector.NAME.KEY value the way the configuration will
+ * take it (type, limit, the option's own check), so that a bad one is a
+ * bad command line. Returns 0, -EINVAL with err filled in, or -ENOMEM. */
+static int check_flags(const struct options *o, char *err, size_t errlen)
+{
+	struct config *cfg;
+	int rc;
+
+	if (o->nflags == 0)
+		return 0;
+	cfg = config_new(collector_table);
+	if (!cfg)
+		return -ENOMEM;
+	rc = config_apply_flags(cfg, o->flags, o->nflags, err, errlen);
+	config_free(cfg);
+	return rc;
 }
 
 /* Handles --[no-]collector.NAME and --[no-]collector.NAME.KEY[=VALUE].
@@ -191,7 +236,7 @@ static int collector_flag(struct options *o, const char *name, const char *value
 	char cname[64];
 	const char *dot;
 	size_t cl;
-	int on = 1, idx;
+	int on = 1, idx, rc;
 
 	if (strncmp(name, "no-", 3) == 0) {
 		on = 0;
@@ -222,17 +267,21 @@ static int collector_flag(struct options *o, const char *name, const char *value
 		const struct collector_option *opt =
 			collector_option_find(collector_table[idx], dot + 1);
 
-		if (opt && opt->arg && *i + 1 < argc)
+		if (opt && opt->type != SETTING_BOOL && *i + 1 < argc)
 			value = argv[++*i];
 	}
-	return collector_setting_flag(o, collector_table[idx], dot + 1, on,
-				      value, err, errlen) ? -EINVAL : 1;
+	rc = collector_setting_flag(o, (size_t)idx, dot + 1, on, value, err,
+				    errlen);
+	return rc < 0 ? rc : 1;
 }
 
 int opts_parse(int argc, char **argv, struct options *o, char *err,
 	       size_t errlen)
 {
-	opts_defaults(o);
+	if (opts_defaults(o)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *value = NULL, *eq;
 		const struct opt_def *def = NULL;
@@ -294,7 +343,45 @@ int opts_parse(int argc, char **argv, struct options *o, char *err,
 	}
 	if (o->nlisten == 0)
 		o->listen[o->nlisten++] = ":" VIRTMETER_DEFAULT_PORT;
-	return 0;
+	return check_flags(o, err, errlen);
+}
+
+#define HELP_INDENT 32
+#define HELP_WIDTH 79
+
+/* Prints "  LEFT  TEXT" with TEXT wrapped at HELP_WIDTH columns under
+ * column HELP_INDENT; a LEFT too wide for its column gets a line of its
+ * own. */
+static void print_entry(FILE *f, const char *indent, const char *left,
+			const char *text)
+{
+	size_t col = strlen(indent) + strlen(left);
+
+	fprintf(f, "%s%s", indent, left);
+	if (col + 1 >= HELP_INDENT) {
+		fputc('\n', f);
+		col = 0;
+	}
+	while (*text) {
+		size_t word = strcspn(text, " ");
+
+		if (col < HELP_INDENT) {
+			fprintf(f, "%*s", (int)(HELP_INDENT - col), "");
+			col = HELP_INDENT;
+		} else if (col + 1 + word > HELP_WIDTH) {
+			fprintf(f, "\n%*s", HELP_INDENT, "");
+			col = HELP_INDENT;
+		} else {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(text, 1, word, f);
+		col += word;
+		text += word;
+		while (*text == ' ')
+			text++;
+	}
+	fputc('\n', f);
 }
 
 void opts_usage(FILE *f)
@@ -309,26 +396,34 @@ void opts_usage(FILE *f)
 		snprintf(left, sizeof(left), "--%s%s%s", opt_defs[d].name,
 			 opt_defs[d].arg ? "=" : "",
 			 opt_defs[d].arg ? opt_defs[d].arg : "");
-		fprintf(f, "  %-28s %s\n", left, opt_defs[d].help);
+		print_entry(f, "  ", left, opt_defs[d].help);
 	}
 	fprintf(f, "\nCollectors (enable with --collector.NAME, disable with "
 		"--no-collector.NAME):\n");
 	for (size_t i = 0; collector_table[i]; i++) {
 		const struct collector *c = collector_table[i];
+		char text[512];
 
-		fprintf(f, "  %-28s %s (%s by default, every %gs)\n", c->name,
-			c->help, c->default_enabled ? "on" : "off",
-			c->interval_ms / 1000.0);
+		snprintf(text, sizeof(text), "%s (%s by default, every %gs)",
+			 c->help, c->default_enabled ? "on" : "off",
+			 c->interval_ms / 1000.0);
+		print_entry(f, "  ", c->name, text);
 		for (size_t k = 0; c->options && c->options[k].key; k++) {
 			const struct collector_option *opt = &c->options[k];
-			char left[96];
+			bool b = opt->type == SETTING_BOOL;
+			char left[96], help[512];
 
-			snprintf(left, sizeof(left), "--collector.%s.%s%s%s", c->name,
-				 opt->key, opt->arg ? "=" : "", opt->arg ? opt->arg : "");
-			fprintf(f, "    %-26s %s\n", left, opt->help);
+			snprintf(left, sizeof(left), "--%scollector.%s.%s%s%s",
+				 b ? "[no-]" : "", c->name, opt->key,
+				 b ? "" : "=", b ? "" : opt->arg);
+			print_entry(f, "    ", left,
+				    setting_help(opt, help, sizeof(help)));
 		}
 	}
-	fprintf(f, "\nSignals: SIGHUP reloads --config.file (a bad file is "
+	fprintf(f, "\nEvery collector setting can also be written in the "
+		"configuration file as\ncollectors: NAME: KEY (with _ for -); "
+		"flags override the file.\n"
+		"\nSignals: SIGHUP reloads --config.file (a bad file is "
 		"rejected and the running\nconfiguration kept); SIGTERM and "
 		"SIGINT stop cleanly.\n");
 }

@@ -7,11 +7,10 @@
 #include <stdio.h>
 
 #include "exporter/api/collector.h"
-#include "exporter/config.h"
 #include "exporter/api/log.h"
+#include "exporter/config.h"
 
 #define OPT_MAX_LISTEN 16
-#define OPT_MAX_SETTINGS 32
 #define VIRTMETER_DEFAULT_PORT "10171"
 
 struct options {
@@ -28,18 +27,23 @@ struct options {
 	const char *procfs, *sysfs, *cgroupfs;
 	unsigned max_connections;
 	unsigned timeout_s;
-	/* Per registry collector: -1 not given, 0 --no-collector.X, 1 --collector.X */
-	int collector_flag[CONFIG_MAX_COLLECTORS];
-	/* --collector.NAME.KEY settings, in command-line order. */
-	struct collector_setting settings[OPT_MAX_SETTINGS];
-	size_t nsettings;
-	char setting_names[OPT_MAX_SETTINGS][2][64]; /* storage for NAME, KEY */
+	/* Per registry collector: -1 not given, 0 --no-collector.X, 1
+	 * --collector.X. */
+	int *collector_flag;
+	/* --collector.NAME.KEY settings, in command-line order, each checked
+	 * against its option (type, limit, check) by opts_parse. */
+	struct config_flag *flags;
+	size_t nflags;
 };
 
 /* Parses argv into o (defaults first). Strings point into argv. Returns 0,
- * or -EINVAL with a one-line message naming the flag in err. */
+ * or -EINVAL with a one-line message naming the flag in err, or -ENOMEM.
+ * Free o with opts_free, whatever the result. */
 int opts_parse(int argc, char **argv, struct options *o, char *err,
 	       size_t errlen);
+
+/* Frees what opts_parse allocated in o. */
+void opts_free(struct options *o);
 
 /* Prints --help to f. */
 void opts_usage(FILE *f);

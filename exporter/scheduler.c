@@ -25,6 +25,7 @@ struct run;
 struct worker {
 	struct run *run;
 	struct sched_entry e;
+	struct collector_env env; /* the run's, with this entry's settings */
 	size_t slot;
 	pthread_t thread;
 	bool started;
@@ -82,7 +83,6 @@ static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
 struct run {
 	bool stopping; /* guarded by sched_lock */
 	pthread_cond_t cond;
-	const struct collector_env *env;
 	size_t n;
 	struct worker workers[SNAP_MAX_SLOTS];
 	pthread_t watchdog;
@@ -165,7 +165,7 @@ static void run_cycle(struct worker *w)
 
 	collector_take_error();
 	if (!w->inited) {
-		rc = c->init(w->run->env, &w->state);
+		rc = c->init(&w->env, &w->state);
 		if (rc)
 			goto done;
 		w->inited = true;
@@ -297,11 +297,12 @@ int sched_start(const struct sched_entry *entries, size_t n,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&run->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	run->env = env;
 	run->n = n;
 	for (size_t i = 0; i < n; i++) {
 		run->workers[i].run = run;
 		run->workers[i].e = entries[i];
+		run->workers[i].env = *env;
+		run->workers[i].env.settings = entries[i].settings;
 		run->workers[i].slot = i + 1;
 		if (!entries[i].enabled)
 			clear[nclear++] = (struct snap_update){i + 1, NULL};
@@ -348,9 +349,10 @@ static bool join_within(pthread_t t, unsigned ms)
 	return pthread_timedjoin_np(t, NULL, &ts) == 0;
 }
 
-void sched_stop(unsigned grace_ms)
+bool sched_stop(unsigned grace_ms)
 {
 	struct run *run;
+	bool joined;
 
 	pthread_mutex_lock(&sched_lock);
 	run = cur;
@@ -360,7 +362,7 @@ void sched_stop(unsigned grace_ms)
 	}
 	pthread_mutex_unlock(&sched_lock);
 	if (!run)
-		return;
+		return true;
 	if (run->watchdog_started)
 		pthread_join(run->watchdog, NULL);
 	for (size_t i = 0; i < run->n; i++) {
@@ -383,10 +385,12 @@ void sched_stop(unsigned grace_ms)
 	pthread_mutex_lock(&sched_lock);
 	cur = NULL;
 	pthread_mutex_unlock(&sched_lock);
-	if (!run->leaked) {
+	joined = !run->leaked;
+	if (joined) {
 		pthread_cond_destroy(&run->cond);
 		free(run);
 	}
+	return joined;
 }
 
 size_t sched_status_get(struct sched_status *out, size_t max)

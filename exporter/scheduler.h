@@ -17,6 +17,7 @@ struct sched_entry {
 	bool enabled;
 	unsigned interval_ms;
 	unsigned timeout_ms;
+	const void *settings; /* the collector's settings (env->settings) */
 };
 
 /* A copy of one collector's state, for the landing page and the tests. */
@@ -35,13 +36,16 @@ struct sched_status {
 extern const struct snap_family *const sched_families[];
 
 /* Starts the workers for n entries (one per registry collector, in registry
- * order). Returns 0 or a negative errno. */
+ * order). Each collector's init gets env with the settings of its entry.
+ * Returns 0 or a negative errno. */
 int sched_start(const struct sched_entry *entries, size_t n,
 		const struct collector_env *env);
 
 /* Stops and joins every worker, calling each collector's fini. A worker
- * stuck in its source past grace_ms is left behind (logged). */
-void sched_stop(unsigned grace_ms);
+ * stuck in its source past grace_ms is left behind (logged). Returns true
+ * if every worker was joined, false if one was left behind (it may still
+ * read its settings: the caller must not free them). */
+bool sched_stop(unsigned grace_ms);
 
 /* Copies the status of up to max collectors into out; returns the count. */
 size_t sched_status_get(struct sched_status *out, size_t max);

@@ -17,7 +17,6 @@
 #include "collectors/cgroup/names.h"
 #include "collectors/cgroup/watch.h"
 #include "exporter/api/collector.h"
-#include "exporter/config.h"
 #include "exporter/api/log.h"
 #include "exporter/api/workload.h"
 
@@ -136,18 +135,48 @@ static const struct snap_family *const cgroup_families[] = {
     &ct_info, CG_FAMILIES(CG_LIST) &reads_fam, &walks_fam, &files_fam, NULL,
 };
 
+/* The collector's settings (--collector.cgroup.KEY, collectors.cgroup,
+ * or the older top-level cgroup: section). */
+struct cg_settings {
+	unsigned long idle_cycles;
+	bool io_uring;
+	struct setting_list include, exclude;
+};
+
 static const struct collector_option cgroup_options[] = {
-    {"idle-cycles", "N",
-     "read an idle cgroup (CPU time unchanged since its last full read) in "
-     "full only every Nth cycle, carrying its other figures over meanwhile; "
-     "1 reads every file of every cgroup every cycle (default 3)",
-     "3"},
-    {"io-uring", NULL,
-     "read a cycle's cgroup files in batches through an io_uring, one "
-     "system call for many files (default on; pread where the kernel "
-     "refuses io_uring)",
-     "true"},
-    {NULL, NULL, NULL, NULL},
+    {.key = "idle-cycles",
+     .type = SETTING_UINT,
+     .offset = offsetof(struct cg_settings, idle_cycles),
+     .def = "3",
+     .min = 1,
+     .max = 1000,
+     .arg = "N",
+     .help = "read an idle cgroup (CPU time unchanged since its last full "
+	     "read) in full only every Nth cycle, carrying its other figures "
+	     "over meanwhile; 1 reads every file of every cgroup every cycle"},
+    {.key = "io-uring",
+     .type = SETTING_BOOL,
+     .offset = offsetof(struct cg_settings, io_uring),
+     .def = "true",
+     .help = "read a cycle's cgroup files in batches through an io_uring, "
+	     "one system call for many files (pread where the kernel refuses "
+	     "io_uring)"},
+    {.key = "include",
+     .type = SETTING_LIST,
+     .offset = offsetof(struct cg_settings, include),
+     .item_max = 255,
+     .arg = "PATTERNS",
+     .help = "report only the containers whose name or id matches one of "
+	     "these glob patterns (comma-separated on the command line; "
+	     "none: every container)"},
+    {.key = "exclude",
+     .type = SETTING_LIST,
+     .offset = offsetof(struct cg_settings, exclude),
+     .item_max = 255,
+     .arg = "PATTERNS",
+     .help = "leave out the containers whose name or id matches one of "
+	     "these glob patterns (after include)"},
+    {.key = NULL},
 };
 
 /* One cgroup followed across cycles: a container or a VM. */
@@ -172,9 +201,7 @@ struct cg_tracks {
 
 struct cg_state {
 	struct cg_layout layout;
-	const char *include[CONFIG_MAX_PATTERNS];
-	const char *exclude[CONFIG_MAX_PATTERNS];
-	struct cg_filter filter;
+	struct cg_filter filter; /* points into the settings */
 	double hz;
 	struct cg_tracks ct; /* containers, sorted by rel */
 	struct cg_tracks vm; /* VMs */
@@ -226,63 +253,23 @@ static void cgroup_fini(void *state)
 	free(st);
 }
 
-/* Points the state's filter at the config's patterns (the config outlives
- * the collector: main replaces it only while collectors are stopped). */
-static void setup_filter(struct cg_state *st, const struct config *cfg)
-{
-	const struct config_patterns *inc, *exc;
-
-	if (!cfg)
-		return;
-	inc = &cfg->cgroup.include;
-	exc = &cfg->cgroup.exclude;
-	for (size_t i = 0; i < inc->n && i < CONFIG_MAX_PATTERNS; i++)
-		st->include[i] = inc->pattern[i];
-	for (size_t i = 0; i < exc->n && i < CONFIG_MAX_PATTERNS; i++)
-		st->exclude[i] = exc->pattern[i];
-	st->filter = (struct cg_filter){st->include, inc->n, st->exclude,
-					exc->n};
-}
-
 extern const struct collector cgroup_collector;
-
-/* Parses --collector.cgroup.idle-cycles into *out. Returns 0 or -EINVAL. */
-static int parse_idle_cycles(const char *v, unsigned *out)
-{
-	char *end;
-	unsigned long n;
-
-	errno = 0;
-	n = v && *v >= '0' && *v <= '9' ? strtoul(v, &end, 10) : 0;
-	if (!v || *v < '0' || *v > '9' || *end || errno || n < 1 || n > 1000) {
-		collector_error("--collector.cgroup.idle-cycles: expected a "
-				"number of cycles from 1 to 1000, got '%s'",
-				v ? v : "");
-		return -EINVAL;
-	}
-	*out = (unsigned)n;
-	return 0;
-}
 
 static int cgroup_init(const struct collector_env *env, void **state)
 {
 	struct cg_state *st = calloc(1, sizeof(*st));
 	long hz = sysconf(_SC_CLK_TCK);
-	bool ring = true;
+	const struct cg_settings *set = env->settings;
 	int err;
 
 	if (!st)
 		return -ENOMEM;
-	err = parse_idle_cycles(collector_setting(env, &cgroup_collector,
-						  "idle-cycles"),
-				&st->idle_cycles);
-	if (err == 0)
-		err = collector_setting_bool(env, &cgroup_collector,
-					     "io-uring", &ring);
-	if (err < 0) {
-		free(st);
-		return err;
-	}
+	st->idle_cycles = (unsigned)set->idle_cycles;
+	/* The settings outlive the collector: main replaces them only while
+	 * collectors are stopped. */
+	st->filter = (struct cg_filter){
+		(const char *const *)set->include.v, set->include.n,
+		(const char *const *)set->exclude.v, set->exclude.n};
 	st->hz = hz > 0 ? (double)hz : 100.0;
 	err = cg_layout_detect(env->cgroupfs, &st->layout);
 	if (err < 0) {
@@ -291,7 +278,7 @@ static int cgroup_init(const struct collector_env *env, void **state)
 		free(st);
 		return err;
 	}
-	err = cgr_batch_init(&st->batch, st->hz, ring);
+	err = cgr_batch_init(&st->batch, st->hz, set->io_uring);
 	if (err < 0) {
 		free(st);
 		return err;
@@ -301,7 +288,6 @@ static int cgroup_init(const struct collector_env *env, void **state)
 	else
 		log_info("cgroup: io_uring %s: reading each cgroup file with "
 			 "its own pread", st->batch.br.why_not);
-	setup_filter(st, env->cfg);
 	cg_watch_init(&st->watch);
 	cg_fwatch_init(&st->fwatch);
 	log_debug("cgroup: %s layout under %s",
@@ -739,6 +725,8 @@ const struct collector cgroup_collector = {
     .timeout_ms = 10000,
     .families = cgroup_families,
     .options = cgroup_options,
+    .settings_size = sizeof(struct cg_settings),
+    .section = "cgroup",
     .init = cgroup_init,
     .collect = cgroup_collect,
     .fini = cgroup_fini,

@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,15 +59,27 @@
 
 extern const struct collector libvirt_collector;
 
+/* The collector's settings (--collector.libvirt.KEY, collectors.libvirt). */
+struct lv_settings {
+	char *uri;
+	bool openstack;
+};
+
 static const struct collector_option lv_options[] = {
-    {"uri", "URI",
-     "libvirt connection URI, opened read-only (default qemu:///system)",
-     "qemu:///system"},
-    {"openstack", NULL,
-     "export OpenStack Nova's instance metadata of domains that carry "
-     "it (default on)",
-     "true"},
-    {NULL, NULL, NULL, NULL},
+    {.key = "uri",
+     .type = SETTING_STRING,
+     .offset = offsetof(struct lv_settings, uri),
+     .def = "qemu:///system",
+     .max = 1024,
+     .arg = "URI",
+     .help = "libvirt connection URI, opened read-only"},
+    {.key = "openstack",
+     .type = SETTING_BOOL,
+     .offset = offsetof(struct lv_settings, openstack),
+     .def = "true",
+     .help = "export OpenStack Nova's instance metadata of domains that "
+	     "carry it"},
+    {.key = NULL},
 };
 
 struct lv_state {
@@ -375,19 +388,16 @@ static void lv_fini(void *state)
 
 static int lv_init(const struct collector_env *env, void **state)
 {
-	const char *uri = collector_setting(env, &libvirt_collector, "uri");
+	const struct lv_settings *set = env->settings;
 	struct lv_state *st = calloc(1, sizeof(*st));
 	int err = -ENOMEM;
 
 	if (!st)
 		return -ENOMEM;
-	st->uri = strdup(uri && uri[0] ? uri : "qemu:///system");
+	st->uri = strdup(set->uri);
 	if (!st->uri)
 		goto out;
-	err = collector_setting_bool(env, &libvirt_collector, "openstack",
-				     &st->openstack);
-	if (err < 0)
-		goto out;
+	st->openstack = set->openstack;
 	err = lv_loop_ref();
 	if (err < 0) {
 		collector_error("cannot start libvirt's event loop: %s",
@@ -417,6 +427,7 @@ const struct collector libvirt_collector = {
     .timeout_ms = 25000,
     .families = lv_families,
     .options = lv_options,
+    .settings_size = sizeof(struct lv_settings),
     .init = lv_init,
     .collect = lv_collect,
     .fini = lv_fini,

@@ -5,20 +5,63 @@
 #include <dirent.h>
 #include <errno.h>
 #include <perfmon/pfmlib_perf_event.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+static pthread_once_t pfm_once = PTHREAD_ONCE_INIT;
+static int pfm_rc;
+
+/* libpfm4 is initialised once for the process: the settings check (main
+ * thread, also at a reload) and the collector's init may both ask. */
+static void pfm_init_once(void)
+{
+	pfm_rc = pfm_initialize();
+}
+
 int perf_events_init(char *why, size_t size)
 {
-	int rc = pfm_initialize();
+	int rc;
 
+	pthread_once(&pfm_once, pfm_init_once);
+	rc = pfm_rc;
 	if (rc == PFM_SUCCESS)
 		return 0;
 	snprintf(why, size, "libpfm4 initialisation failed: %s",
 		 pfm_strerror(rc));
 	return -EIO;
+}
+
+int perf_events_check_name(const char *name, char *err, size_t errlen)
+{
+	pfm_perf_encode_arg_t arg;
+	struct perf_event_attr attr;
+	int rc;
+
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("_-:.=", *p))) {
+			snprintf(err, errlen, "'%.60s' is not an event name "
+				 "(letters, digits and _-:.=)", name);
+			return -EINVAL;
+		}
+	pthread_once(&pfm_once, pfm_init_once);
+	if (pfm_rc != PFM_SUCCESS)
+		return 0;
+	memset(&arg, 0, sizeof(arg));
+	memset(&attr, 0, sizeof(attr));
+	arg.attr = &attr;
+	arg.size = sizeof(arg);
+	rc = pfm_get_os_event_encoding(name, PFM_PLM0 | PFM_PLM3,
+				       PFM_OS_PERF_EVENT_EXT, &arg);
+	if (rc == PFM_SUCCESS)
+		return 0;
+	snprintf(err, errlen, "unknown event '%.60s' (libpfm4: %s; "
+		 "showevtinfo from libpfm4's examples lists the names)", name,
+		 pfm_strerror(rc));
+	return -EINVAL;
 }
 
 int perf_events_open(struct perf_event_attr *attr, int pid, int cpu,

@@ -43,4 +43,11 @@ int perf_events_probe(struct perf_event_def *ev, int cpu, const char *sysfs);
 int perf_events_open(struct perf_event_attr *attr, int pid, int cpu,
 		     int group_fd, unsigned long flags);
 
+/* Checks that name is an event name libpfm4 knows (for the settings'
+ * check, so that a typo fails the configuration, not the run): letters,
+ * digits and "_-:.=" that libpfm4 encodes for perf_event. Where libpfm4
+ * cannot start, names are left for the collector to report. Returns 0 or
+ * -EINVAL with the reason in err. */
+int perf_events_check_name(const char *name, char *err, size_t errlen);
+
 #endif

@@ -20,19 +20,12 @@
 #include "collectors/perf/group.h"
 #include "collectors/perf/layout.h"
 #include "collectors/perf/track.h"
-#include "exporter/config.h"
 #include "exporter/api/log.h"
 #include "exporter/api/workload.h"
 
 /* Descriptors left to the rest of the daemon (HTTP connections, cgroup
  * files, libvirt) when the perf collector sizes its budget. */
 #define PERF_FD_RESERVE 1024
-#define PERF_DEFAULT_MAX_CGROUPS 256
-
-static const char *const default_events[] = {
-    "cycles",	    "instructions", "dTLB-load-misses", "iTLB-load-misses",
-    "cache-misses", "task-clock",   "page-faults",	"context-switches",
-};
 
 static const struct snap_family fam_supported = {
     .name = "virtmeter_perf_event_supported",
@@ -129,15 +122,35 @@ static const struct snap_family *const perf_families[] = {
     &fam_counted,   &fam_skipped,  &fam_fds,  NULL,
 };
 
+/* The collector's settings (--collector.perf.KEY, collectors.perf, or
+ * the older top-level perf: section). */
+struct perf_settings {
+	struct setting_list events;
+	unsigned long max_cgroups;
+};
+
 static const struct collector_option perf_options[] = {
-    {"events", "LIST",
-     "comma-separated event names, libpfm4 syntax (default cycles,"
-     "instructions,dTLB-load-misses,iTLB-load-misses,cache-misses,"
-     "task-clock,page-faults,context-switches)",
-     NULL},
-    {"max-cgroups", "N",
-     "count at most N VM and container cgroups (default 256)", NULL},
-    {NULL, NULL, NULL, NULL},
+    {.key = "events",
+     .type = SETTING_LIST,
+     .offset = offsetof(struct perf_settings, events),
+     .def = "cycles,instructions,dTLB-load-misses,iTLB-load-misses,"
+	    "cache-misses,task-clock,page-faults,context-switches",
+     .max = PERF_MAX_EVENTS,
+     .item_max = PERF_EVENT_NAME_MAX - 1,
+     .arg = "LIST",
+     .help = "event names in libpfm4 syntax (e.g. "
+	     "DTLB_LOAD_MISSES:WALK_COMPLETED), comma-separated on the "
+	     "command line",
+     .check = perf_events_check_name},
+    {.key = "max-cgroups",
+     .type = SETTING_UINT,
+     .offset = offsetof(struct perf_settings, max_cgroups),
+     .def = "256",
+     .min = 0,
+     .max = 100000,
+     .arg = "N",
+     .help = "count at most N VM and container cgroups (VMs first)"},
+    {.key = NULL},
 };
 
 extern const struct collector perf_collector;
@@ -160,72 +173,14 @@ struct perf_state {
 	struct log_once cgroot_log;
 };
 
-/* Adds event name (len bytes) to st unless it is there already or full. */
-static void add_event(struct perf_state *st, const char *name, size_t len)
-{
-	if (len == 0 || len >= PERF_EVENT_NAME_MAX ||
-	    st->nev == PERF_MAX_EVENTS)
-		return;
-	for (size_t i = 0; i < st->nev; i++)
-		if (strlen(st->ev[i].name) == len &&
-		    memcmp(st->ev[i].name, name, len) == 0)
-			return;
-	memcpy(st->ev[st->nev].name, name, len);
-	st->ev[st->nev].name[len] = '\0';
-	st->nev++;
-}
-
-/* The event list: the flag, else the config file, else the default. */
+/* Copies the configured events into st (the settings checked their
+ * names, count and repeats). */
 static void choose_events(struct perf_state *st,
-			  const struct collector_env *env)
+			  const struct perf_settings *set)
 {
-	const char *flag = collector_setting(env, &perf_collector, "events");
-	const struct config_perf *cp = env->cfg ? &env->cfg->perf : NULL;
-
-	if (flag) {
-		for (const char *p = flag; *p;) {
-			size_t len = strcspn(p, ",");
-
-			add_event(st, p, len);
-			p += len + (p[len] == ',');
-		}
-	} else if (cp && cp->events_set) {
-		for (size_t i = 0; i < cp->nevents; i++)
-			add_event(st, cp->events[i], strlen(cp->events[i]));
-	} else {
-		for (size_t i = 0;
-		     i < ARRAY_SIZE(default_events);
-		     i++)
-			add_event(st, default_events[i],
-				  strlen(default_events[i]));
-	}
-}
-
-/* The cap on counted cgroups: the flag, else the file, else the default.
- * Returns 0 or -EINVAL for a bad flag value. */
-static int choose_max_cgroups(struct perf_state *st,
-			      const struct collector_env *env)
-{
-	const char *flag =
-	    collector_setting(env, &perf_collector, "max-cgroups");
-	char *end;
-	long n;
-
-	st->max_cgroups = PERF_DEFAULT_MAX_CGROUPS;
-	if (env->cfg && env->cfg->perf.max_cgroups >= 0)
-		st->max_cgroups = (size_t)env->cfg->perf.max_cgroups;
-	if (!flag)
-		return 0;
-	errno = 0;
-	n = strtol(flag, &end, 10);
-	if (errno || *end || end == flag || n < 0 || n > 100000) {
-		collector_error("--collector.perf.max-cgroups=%s: expected a "
-				"whole number from 0 to 100000",
-				flag);
-		return -EINVAL;
-	}
-	st->max_cgroups = (size_t)n;
-	return 0;
+	for (size_t i = 0; i < set->events.n && st->nev < PERF_MAX_EVENTS; i++)
+		snprintf(st->ev[st->nev++].name, PERF_EVENT_NAME_MAX, "%s",
+			 set->events.v[i]);
 }
 
 /* Raises the soft descriptor limit to the hard one and sizes the budget of
@@ -458,10 +413,8 @@ static int perf_init(const struct collector_env *env, void **state)
 		collector_error("perf: %s", why);
 		goto fail;
 	}
-	err = choose_max_cgroups(st, env);
-	if (err < 0)
-		goto fail;
-	choose_events(st, env);
+	st->max_cgroups = ((const struct perf_settings *)env->settings)->max_cgroups;
+	choose_events(st, env->settings);
 	err = open_cpus(st);
 	if (err < 0) {
 		collector_error(
@@ -644,6 +597,8 @@ const struct collector perf_collector = {
     .timeout_ms = 10000,
     .families = perf_families,
     .options = perf_options,
+    .settings_size = sizeof(struct perf_settings),
+    .section = "perf",
     .init = perf_init,
     .collect = perf_collect,
     .fini = perf_fini,

@@ -20,7 +20,7 @@
 #include "collectors/power/meter.h"
 #include "exporter/api/base.h"
 #include "collectors/power/parse.h"
-#include "exporter/config.h"
+#include "exporter/config_meters.h"
 #include "exporter/api/log.h"
 
 #define EXEC_OUT_MAX (64 * 1024)

@@ -11,7 +11,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "collectors/power/jpath.h"
-#include "exporter/config.h"
+#include "exporter/config_meters.h"
 #include "include/virtmeter/meter.h"
 
 /* The largest answer parsed, and the deepest nesting accepted. */

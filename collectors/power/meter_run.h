@@ -11,7 +11,7 @@
 
 #include "collectors/power/energy.h"
 #include "collectors/power/meter.h"
-#include "exporter/config.h"
+#include "exporter/config_meters.h"
 
 /* Defaults of a meter's timing (docs/config.md). */
 #define METER_DEFAULT_INTERVAL_MS 1000

@@ -12,7 +12,7 @@
 
 #include "collectors/power/meter.h"
 #include "collectors/power/parse.h"
-#include "exporter/config.h"
+#include "exporter/config_meters.h"
 
 /* dlopen and dlclose from several meter threads at once are safe in glibc,
  * but serialising them keeps dlerror() messages with their call and keeps

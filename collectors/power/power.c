@@ -16,7 +16,7 @@
 #include "exporter/api/collector.h"
 #include "exporter/api/base.h"
 #include "collectors/power/meter_run.h"
-#include "exporter/config.h"
+#include "exporter/config_meters.h"
 #include "exporter/api/log.h"
 
 /* How long fini waits for all meter threads together before leaving the
@@ -202,7 +202,7 @@ static void discover(struct power *p, const struct collector_env *env)
 
 static int power_init(const struct collector_env *env, void **state)
 {
-	const struct config_meters *cm = env->cfg ? &env->cfg->meters : NULL;
+	const struct config_meters *cm = env->settings;
 	struct power *p;
 
 	p = calloc(1, sizeof(*p));
@@ -290,6 +290,15 @@ static void power_fini(void *state)
 	free(p);
 }
 
+#ifdef HAVE_LIBYAML
+/* The meters: section of the configuration file. */
+static int power_parse_section(struct parse_ctx *c, const char *path,
+			       const struct yaml_event_s *value, void *settings)
+{
+	return config_parse_meters(c, path, value, settings);
+}
+#endif
+
 const struct collector power_collector = {
 	.name = "power",
 	.help = "power meters (RAPL, hwmon, Redfish, HTTP plugs and PDUs, "
@@ -299,6 +308,11 @@ const struct collector power_collector = {
 	.interval_ms = 1000,
 	.timeout_ms = 5000,
 	.families = power_families,
+	.settings_size = sizeof(struct config_meters),
+#ifdef HAVE_LIBYAML
+	.section = "meters",
+	.parse_section = power_parse_section,
+#endif
 	.init = power_init,
 	.collect = power_collect,
 	.fini = power_fini,

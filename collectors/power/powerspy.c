@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "exporter/config.h"
+#include "exporter/config_meters.h"
 #include "exporter/api/log.h"
 
 #define DRAIN_QUIET_MS 300  /* <Q>: silence that ends the drain */

@@ -9,35 +9,55 @@
 
 #include "exporter/api/snapshot.h"
 
-struct config;
-
-/* A setting of one collector given on the command line as
- * --collector.NAME.KEY=VALUE (or --[no-]collector.NAME.KEY for a boolean). */
-struct collector_setting {
-	const char *collector;
-	const char *key;
-	const char *value;
-};
+struct parse_ctx;    /* exporter/api/config_yaml.h */
+struct yaml_event_s; /* libyaml's yaml_event_t */
 
 /* What a collector gets at init: read-only for the collector's lifetime. */
 struct collector_env {
 	const char *procfs;   /* default /proc */
 	const char *sysfs;    /* default /sys */
 	const char *cgroupfs; /* default /sys/fs/cgroup */
-	const struct collector_setting *settings;
-	size_t nsettings;
-	/* The configuration file's settings (defaults without a file); NULL
-	 * in tests that need none. Replaced only while collectors are
+	/* This collector's settings: the struct of settings_size bytes that
+	 * its option table describes, filled from the defaults, the
+	 * configuration file and the flags (in rising precedence). NULL for a
+	 * collector without settings. Replaced only while the collector is
 	 * stopped. */
-	const struct config *cfg;
+	const void *settings;
 };
 
-/* A setting a collector accepts, for the flag parser and --help. */
+/* The kinds of value a setting holds, and the C type of its field. */
+enum setting_type {
+	SETTING_BOOL,   /* bool: true/false (flag: --[no-]collector.N.K) */
+	SETTING_UINT,   /* unsigned long, from min to max */
+	SETTING_STRING, /* char * (owned by the settings), at most max bytes */
+	SETTING_LIST,   /* struct setting_list: a YAML list in the file, a
+			 * comma-separated value on the command line; at most
+			 * max items of at most item_max bytes each */
+};
+
+/* The value of a SETTING_LIST field. */
+struct setting_list {
+	size_t n;
+	char **v; /* n strings, owned by the settings */
+};
+
+/* One setting of a collector. One row serves the command line
+ * (--collector.NAME.KEY), the configuration file (collectors: NAME: KEY,
+ * with '_' for '-') and --help, with one default and one limit. */
 struct collector_option {
-	const char *key;  /* NULL ends a table */
-	const char *arg;  /* placeholder for --help, NULL for a boolean */
-	const char *help; /* one line, with the default */
-	const char *def;  /* default value ("true"/"false" for booleans) */
+	const char *key;  /* [a-z0-9-]+; NULL ends a table */
+	enum setting_type type;
+	size_t offset;    /* of the field in the collector's settings struct */
+	const char *def;  /* the default in command-line form; NULL: none */
+	unsigned long min, max; /* UINT: range; STRING: max bytes; LIST:
+				 * max items (0: no limit) */
+	size_t item_max;  /* LIST: bytes of one item (0: 4095) */
+	const char *arg;  /* placeholder for --help (N, URI, LIST) */
+	const char *help; /* one line, without the default (added) */
+	/* Optional: checks one value (of a list: one item) beyond its type.
+	 * Returns 0, or -EINVAL with what is wrong in err (the caller adds
+	 * where: the flag, or file:line:column and the key). */
+	int (*check)(const char *value, char *err, size_t errlen);
 };
 
 struct collector {
@@ -49,9 +69,20 @@ struct collector {
 	/* Every family the collector can emit, NULL-terminated: the source of
 	 * --dump-metrics and of the docs/metrics.md check. */
 	const struct snap_family *const *families;
-	/* Settings it accepts as --collector.NAME.KEY, NULL-key-terminated;
-	 * may be NULL. */
+	/* Its settings, NULL-key-terminated (NULL: none), and the size of
+	 * the struct they are kept in (env->settings). */
 	const struct collector_option *options;
+	size_t settings_size;
+	/* A top-level section of the configuration file that this collector
+	 * owns besides collectors.NAME (e.g. "meters"), or NULL. */
+	const char *section;
+	/* Parses that section's value (the first event, consumed in full)
+	 * into settings; NULL: the section is a mapping of the options, like
+	 * collectors.NAME. Returns 0 or -EINVAL with the error recorded. */
+	int (*parse_section)(struct parse_ctx *c, const char *path,
+			     const struct yaml_event_s *value, void *settings);
+	/* Frees what parse_section put into settings; NULL if nothing. */
+	void (*free_section)(void *settings);
 	/* Prepares the collector; *state is handed back to collect and fini.
 	 * Returns 0 or a negative errno (the collector is then reported down
 	 * and init is retried on the next cycle). */
@@ -73,19 +104,6 @@ size_t collector_count(void);
 /* Returns the index of the collector called name, or -ENOENT. */
 int collector_find(const char *name);
 
-/* Returns the value of setting key of collector c: the last one given in
- * env, else the option's default, else NULL. The string lives as long as
- * env. */
-const char *collector_setting(const struct collector_env *env,
-			      const struct collector *c, const char *key);
-
-/* The setting key of collector c as a boolean in *out: true, yes, on, 1
- * or false, no, off, 0 (any case). Returns 0, or -EINVAL after
- * collector_error() names the flag and its value. */
-int collector_setting_bool(const struct collector_env *env,
-			   const struct collector *c, const char *key,
-			   bool *out);
-
 /* Records why the current cycle of the calling collector is failing, in
  * words that name the file, device or privilege at fault. The scheduler
  * puts it in its one log line when the collector starts failing (and never
@@ -97,9 +115,35 @@ void collector_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
  * ("" if none). For the scheduler. */
 const char *collector_take_error(void);
 
-/* Returns the option key of collector c, or NULL if c has none by that
- * name. */
+/* Returns the option key of collector c (flag spelling; '_' matches '-'),
+ * or NULL if c has none by that name. */
 const struct collector_option *collector_option_find(const struct collector *c,
 						     const char *key);
 
+/* Sets the setting opt of the settings struct to the text value
+ * (command-line form: "true", "3", "a,b"). Returns 0, or -EINVAL with what
+ * is wrong in err (without the flag's name), or -ENOMEM. */
+int setting_set_text(void *settings, const struct collector_option *opt,
+		     const char *value, char *err, size_t errlen);
+
+/* Appends item to the SETTING_LIST opt after its checks (not empty, not
+ * too long, opt->check, not twice, not past the limit). Returns 0, -EINVAL
+ * with what is wrong in err, or -ENOMEM. */
+int setting_add_item(void *settings, const struct collector_option *opt,
+		     const char *item, char *err, size_t errlen);
+
+/* Empties the SETTING_LIST or SETTING_STRING opt (frees what it held). */
+void setting_clear(void *settings, const struct collector_option *opt);
+
+/* Writes the settings of c from the options' defaults into settings
+ * (settings_size zeroed bytes). Returns 0 or -ENOMEM. */
+int settings_defaults(const struct collector *c, void *settings);
+
+/* Frees what the settings of c own (strings, lists, the section's part),
+ * leaving zeroed fields; not the struct itself. */
+void settings_free(const struct collector *c, void *settings);
+
+/* The help line of opt with its default and limit, into out. */
+const char *setting_help(const struct collector_option *opt, char *out,
+			 size_t size);
 #endif

@@ -2,6 +2,7 @@
  * events checked for the features we refuse, mappings walked against key
  * tables, typed leaf setters, and error messages with line and column. */
 #include "exporter/api/config_yaml.h"
+#include "exporter/api/base.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -27,6 +28,54 @@ void config_err_set(struct config_error *err, const char *file, unsigned line,
 	va_start(ap, fmt);
 	config_err_vset(err, file, line, column, fmt, ap);
 	va_end(ap);
+}
+
+#define DURATION_MAX_MS (24u * 60 * 60 * 1000)
+
+/* The number must be digits with at most one '.', checked by hand before
+ * strtod so that signs, spaces, hex, exponents, "inf" and "nan" (all of
+ * which strtod would take) are refused. Rounds to the nearest millisecond;
+ * a result of 0 ms is refused like 0 itself. */
+int config_parse_duration(const char *s, unsigned *ms)
+{
+	static const struct {
+		const char *suffix;
+		double ms;
+	} units[] = {
+		{"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 60 * 60 * 1000},
+		{"", 1000},
+	};
+	const char *p;
+	char *end;
+	size_t digits = 0, dots = 0;
+	double v;
+
+	if (!s || !ms)
+		return -EINVAL;
+	for (p = s; (*p >= '0' && *p <= '9') || *p == '.'; p++) {
+		if (*p == '.')
+			dots++;
+		else
+			digits++;
+	}
+	if (digits == 0 || dots > 1)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end != p || errno != 0)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		double total;
+
+		if (strcmp(p, units[i].suffix) != 0)
+			continue;
+		total = v * units[i].ms;
+		if (!(total >= 0.5) || total > (double)DURATION_MAX_MS)
+			return -EINVAL;
+		*ms = (unsigned)(total + 0.5);
+		return 0;
+	}
+	return -EINVAL;
 }
 
 #ifdef HAVE_LIBYAML
@@ -389,46 +438,6 @@ int cy_set_duration(struct parse_ctx *c, const char *path,
 		       path, cy_describe(value, tmp, sizeof(tmp)));
 }
 
-/* Adds one list item, the scalar ev, to out. */
-static int add_pattern(struct parse_ctx *c, const char *path,
-		       const yaml_event_t *ev, struct config_patterns *out)
-{
-	const char *v = (const char *)ev->data.scalar.value;
-	size_t len = ev->data.scalar.length;
-	char tmp[64];
-
-	if (cy_is_null(ev) || len == 0)
-		return cy_fail_at(c, &ev->start_mark,
-			       "%s: empty pattern (remove the line, or write '*' to match all)",
-			       path);
-	if (strlen(v) != len)
-		return cy_fail_at(c, &ev->start_mark, "%s: a pattern cannot hold a NUL byte",
-			       path);
-	if (len >= CONFIG_PATTERN_MAX)
-		return cy_fail_at(c, &ev->start_mark,
-			       "%s: pattern %s is longer than %d bytes", path,
-			       cy_describe(ev, tmp, sizeof(tmp)), CONFIG_PATTERN_MAX - 1);
-	if (out->n >= CONFIG_MAX_PATTERNS)
-		return cy_fail_at(c, &ev->start_mark, "%s: more than %d patterns", path,
-			       CONFIG_MAX_PATTERNS);
-	memcpy(out->pattern[out->n], v, len + 1);
-	out->n++;
-	return 0;
-}
-
-/* on_item of cy_set_patterns: one glob pattern. */
-static int pattern_item(struct parse_ctx *c, const char *path,
-			const yaml_event_t *ev, void *arg)
-{
-	char tmp[64];
-
-	if (ev->type != YAML_SCALAR_EVENT)
-		return cy_fail_at(c, &ev->start_mark,
-				  "%s: expected a glob pattern, got %s", path,
-				  cy_describe(ev, tmp, sizeof(tmp)));
-	return add_pattern(c, path, ev, arg);
-}
-
 int cy_walk_list(struct parse_ctx *c, const char *path,
 		 const yaml_event_t *value, const char *expected,
 		 int (*on_item)(struct parse_ctx *c, const char *path,
@@ -459,17 +468,6 @@ int cy_walk_list(struct parse_ctx *c, const char *path,
 	}
 }
 
-/* Sets a FIELD_PATTERNS: a list of glob patterns (null is an empty list).
- * Consumes the list up to its end event. */
-int cy_set_patterns(struct parse_ctx *c, const char *path,
-		    const yaml_event_t *value, struct config_patterns *out)
-{
-	out->n = 0;
-	return cy_walk_list(c, path, value,
-			    "a list of glob patterns like [\"web*\"]",
-			    pattern_item, out);
-}
-
 /* on_value for a table of struct field: arg is a struct field_target. */
 int cy_on_field(struct parse_ctx *c, size_t idx, const char *path,
 		    const yaml_event_t *value, void *arg)
@@ -484,9 +482,6 @@ int cy_on_field(struct parse_ctx *c, size_t idx, const char *path,
 	case FIELD_DURATION:
 		return cy_set_duration(c, path, value,
 				    (unsigned *)(void *)(base + f->offset));
-	case FIELD_PATTERNS:
-		return cy_set_patterns(c, path, value,
-				    (struct config_patterns *)(void *)(base + f->offset));
 	}
 	return -EINVAL;
 }

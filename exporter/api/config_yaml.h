@@ -1,8 +1,8 @@
-/* The YAML walker behind config.c, for the files that parse one section
- * of the configuration each: a parse context, mappings walked against a
- * table of keys (unknown and duplicate keys are errors with line and
- * column), typed leaf fields found by offset, and the error helpers.
- * Internal to the config module. */
+/* The YAML walker of the configuration file, for the exporter's loader
+ * (exporter/config.c) and for a collector that parses a section of its
+ * own: a parse context, mappings walked against a table of keys (unknown
+ * and duplicate keys are errors with line and column), typed leaf fields
+ * found by offset, the duration syntax and the error helpers. */
 #ifndef VIRTMETER_CONFIG_YAML_H
 #define VIRTMETER_CONFIG_YAML_H
 
@@ -12,7 +12,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "exporter/config.h"
+/* Where the first error of a configuration was found. */
+struct config_error {
+	char file[256];
+	unsigned line;   /* 1-based; 0 when not tied to a line */
+	unsigned column; /* 1-based; 0 when not tied to a column */
+	char msg[512];
+};
+
+/* Parses a duration such as "5s", "500ms", "1m", "1.5s" or a bare number
+ * of seconds into milliseconds. Returns 0 or -EINVAL (also for 0 and for
+ * more than a day). */
+int config_parse_duration(const char *s, unsigned *ms);
 
 /* Fills err (file may be NULL) with a printf-style message. */
 void config_err_vset(struct config_error *err, const char *file, unsigned line,
@@ -32,9 +43,6 @@ struct parse_ctx {
 	const char *text;
 	size_t len;
 	const char *file;
-	const char *const *known;
-	size_t nknown;
-	struct config *cfg;
 	struct config_error *err;
 };
 
@@ -62,7 +70,7 @@ struct map_walk {
 
 /* Typed leaf settings of a mapping, found by offset in the struct that the
  * walk's arg points to. */
-enum field_type { FIELD_BOOL, FIELD_DURATION, FIELD_PATTERNS };
+enum field_type { FIELD_BOOL, FIELD_DURATION };
 
 struct field {
 	const char *name; /* first: this table is a key_table */
@@ -117,19 +125,10 @@ int cy_set_bool(struct parse_ctx *c, const char *path,
 		const yaml_event_t *value, int *out);
 int cy_set_duration(struct parse_ctx *c, const char *path,
 		    const yaml_event_t *value, unsigned *out);
-int cy_set_patterns(struct parse_ctx *c, const char *path,
-		    const yaml_event_t *value, struct config_patterns *out);
 
 /* on_value for a table of struct field: arg is a struct field_target. */
 int cy_on_field(struct parse_ctx *c, size_t idx, const char *path,
 		const yaml_event_t *value, void *arg);
-
-/* Section parsers that live in files of their own: meters: in
- * config_meters.c, perf: in config_perf.c. */
-int config_parse_meters(struct parse_ctx *c, const char *path,
-			const yaml_event_t *value);
-int config_parse_perf(struct parse_ctx *c, const char *path,
-		      const yaml_event_t *value);
 
 #endif /* HAVE_LIBYAML */
 #endif

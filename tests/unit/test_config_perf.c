@@ -1,6 +1,8 @@
-/* Tests of the perf: section of the configuration file
- * (exporter/config_perf.c): the event list and the cgroup cap, and the
- * errors for bad names, repeats, wrong types and out-of-range numbers. */
+/* Tests of the perf collector's settings in the configuration file (the
+ * top-level perf: section and collectors.perf): the event list, checked
+ * against libpfm4 so that a typo fails --check-config, and the cgroup
+ * cap, with the errors for bad names, repeats, wrong types and
+ * out-of-range numbers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,26 +17,37 @@
 
 #ifdef HAVE_LIBYAML
 
-static const char *const known[] = {"host", "perf", NULL};
-
 #include "tests/unit/config_test.h"
+
+static const struct setting_list *events(const struct config *cfg)
+{
+	return setting_of(cfg, "perf", "events");
+}
+
+static unsigned long max_cgroups(const struct config *cfg)
+{
+	return *(const unsigned long *)setting_of(cfg, "perf", "max-cgroups");
+}
 
 static void without_a_perf_section_the_defaults_stay(void **state)
 {
-	struct config cfg;
+	struct config *cfg = NULL;
 	struct config_error err;
 
 	(void)state;
 	assert_int_equal(parse("collectors:\n  perf:\n    interval: 2s\n", &cfg,
 			       &err),
 			 0);
-	assert_false(cfg.perf.events_set);
-	assert_int_equal(cfg.perf.max_cgroups, -1);
+	assert_int_equal(events(cfg)->n, 8);
+	assert_string_equal(events(cfg)->v[0], "cycles");
+	assert_string_equal(events(cfg)->v[7], "context-switches");
+	assert_int_equal(max_cgroups(cfg), 256);
+	config_free(cfg);
 }
 
 static void events_and_max_cgroups_are_read(void **state)
 {
-	struct config cfg;
+	struct config *cfg = NULL;
 	struct config_error err;
 
 	(void)state;
@@ -43,38 +56,84 @@ static void events_and_max_cgroups_are_read(void **state)
 			       "  max_cgroups: 40\n",
 			       &cfg, &err),
 			 0);
-	assert_true(cfg.perf.events_set);
-	assert_int_equal(cfg.perf.nevents, 3);
-	assert_string_equal(cfg.perf.events[0], "cycles");
-	assert_string_equal(cfg.perf.events[2],
+	assert_int_equal(events(cfg)->n, 3);
+	assert_string_equal(events(cfg)->v[0], "cycles");
+	assert_string_equal(events(cfg)->v[2],
 			    "DTLB_LOAD_MISSES:WALK_COMPLETED");
-	assert_int_equal(cfg.perf.max_cgroups, 40);
+	assert_int_equal(max_cgroups(cfg), 40);
+	config_free(cfg);
+}
+
+static void collectors_perf_takes_the_same_keys(void **state)
+{
+	struct config *cfg = NULL;
+	struct config_error err;
+
+	(void)state;
+	assert_int_equal(parse("collectors:\n  perf:\n    events: [task-clock]\n"
+			       "    max_cgroups: 7\n",
+			       &cfg, &err),
+			 0);
+	assert_int_equal(events(cfg)->n, 1);
+	assert_string_equal(events(cfg)->v[0], "task-clock");
+	assert_int_equal(max_cgroups(cfg), 7);
+	config_free(cfg);
+	assert_fails("collectors:\n  perf:\n    max_cgroups: 7\n"
+		     "perf:\n  max_cgroups: 8\n",
+		     5, 16, "perf.max_cgroups: set twice (first at line 3)");
 }
 
 static void an_empty_event_list_is_set_and_empty(void **state)
 {
-	struct config cfg;
+	struct config *cfg = NULL;
 	struct config_error err;
 
 	(void)state;
 	assert_int_equal(parse("perf:\n  events: []\n", &cfg, &err), 0);
-	assert_true(cfg.perf.events_set);
-	assert_int_equal(cfg.perf.nevents, 0);
+	assert_int_equal(events(cfg)->n, 0);
+	config_free(cfg);
 }
 
 static void bad_event_lists_are_refused_where_they_are(void **state)
 {
+	static const char *const names[] = {
+		"cycles", "instructions", "cache-references", "cache-misses",
+		"branches", "branch-misses", "task-clock", "cpu-clock",
+		"page-faults", "context-switches", "cpu-migrations",
+	};
+	static const char *const mods[] = {"", ":u", ":k"};
+	char text[2048];
+	int n;
+
 	(void)state;
 	assert_fails("perf:\n  events: cycles\n", 2, 11,
-		     "perf.events: expected a list of event names");
+		     "perf.events: expected a list like [a, b], got 'cycles'");
 	assert_fails("perf:\n  events: [cycles, cycles]\n", 2, 20,
-		     "event 'cycles' is listed twice");
+		     "'cycles' is listed twice");
 	assert_fails("perf:\n  events: [\"cy cles\"]\n", 2, 12,
 		     "is not an event name");
 	assert_fails("perf:\n  events: [[a]]\n", 2, 12,
-		     "expected an event name");
+		     "expected a string as list item, got a list");
 	assert_fails("perf:\n  evnts: []\n", 2, 3,
 		     "unknown key 'evnts' in perf (known: events, max_cgroups)");
+	/* 33 names libpfm4 knows: 11 events, each alone, :u and :k. */
+	n = snprintf(text, sizeof(text), "perf:\n  events: [");
+	for (size_t i = 0; i < 33; i++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "%s%s%s",
+			      i ? ", " : "", names[i / 3], mods[i % 3]);
+	snprintf(text + n, sizeof(text) - (size_t)n, "]\n");
+	assert_fails(text, 2, 485, "perf.events: more than 32 items");
+}
+
+/* A name libpfm4 does not know fails the configuration (and so
+ * --check-config), where before it passed and failed only at run time. */
+static void a_misspelt_event_is_refused_at_its_place(void **state)
+{
+	(void)state;
+	assert_fails("perf:\n  events: [cycles, cyclez]\n", 2, 20,
+		     "perf.events: unknown event 'cyclez' (libpfm4: ");
+	assert_fails("collectors:\n  perf:\n    events:\n      - task-clok\n", 4, 9,
+		     "collectors.perf.events: unknown event 'task-clok'");
 }
 
 static void bad_max_cgroups_are_refused(void **state)
@@ -97,8 +156,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(without_a_perf_section_the_defaults_stay),
 		cmocka_unit_test(events_and_max_cgroups_are_read),
+		cmocka_unit_test(collectors_perf_takes_the_same_keys),
 		cmocka_unit_test(an_empty_event_list_is_set_and_empty),
 		cmocka_unit_test(bad_event_lists_are_refused_where_they_are),
+		cmocka_unit_test(a_misspelt_event_is_refused_at_its_place),
 		cmocka_unit_test(bad_max_cgroups_are_refused),
 	};
 
