@@ -13,79 +13,13 @@
 #include "collectors/cgroup/cgroup_read.h"
 #include "exporter/api/base.h"
 #include "collectors/cgroup/discover.h"
+#include "collectors/cgroup/families.h"
 #include "collectors/lib/cgroup_layout.h"
 #include "collectors/cgroup/names.h"
 #include "collectors/cgroup/watch.h"
 #include "exporter/api/collector.h"
 #include "exporter/api/log.h"
 #include "exporter/api/workload.h"
-
-/* X(ENUM, suffix, type, unit, extra label or NULL, help) for every family
- * that containers and VMs share. */
-#define CG_FAMILIES(X)                                                       \
-	X(CPU, "cpu_seconds", SNAP_COUNTER, "seconds", "mode",              \
-	  "CPU time by mode (user, system)")                                \
-	X(THR_S, "cpu_throttled_seconds", SNAP_COUNTER, "seconds", NULL,    \
-	  "Time throttled by the CFS bandwidth limit")                      \
-	X(THR_P, "cpu_throttled_periods", SNAP_COUNTER, NULL, NULL,         \
-	  "CFS enforcement periods in which it was throttled")              \
-	X(PERIODS, "cpu_periods", SNAP_COUNTER, NULL, NULL,                 \
-	  "CFS enforcement periods elapsed while runnable")                 \
-	X(MEM, "memory_usage_bytes", SNAP_GAUGE, "bytes", NULL,             \
-	  "Memory charged, page cache included")                            \
-	X(WS, "memory_working_set_bytes", SNAP_GAUGE, "bytes", NULL,        \
-	  "Memory usage minus inactive file pages")                         \
-	X(RSS, "memory_rss_bytes", SNAP_GAUGE, "bytes", NULL,               \
-	  "Anonymous memory")                                               \
-	X(CACHE, "memory_cache_bytes", SNAP_GAUGE, "bytes", NULL,           \
-	  "Page cache memory")                                              \
-	X(SWAP, "memory_swap_bytes", SNAP_GAUGE, "bytes", NULL,             \
-	  "Swap used")                                                      \
-	X(LIMIT, "memory_limit_bytes", SNAP_GAUGE, "bytes", NULL,           \
-	  "Memory limit (no sample when unlimited)")                        \
-	X(OOM, "oom_events", SNAP_COUNTER, NULL, NULL,                      \
-	  "Processes killed by the OOM killer")                             \
-	X(IO_RB, "io_read_bytes", SNAP_COUNTER, "bytes", "device",          \
-	  "Bytes read from block device MAJ:MIN")                           \
-	X(IO_WB, "io_write_bytes", SNAP_COUNTER, "bytes", "device",         \
-	  "Bytes written to block device MAJ:MIN")                          \
-	X(IO_RO, "io_read_operations", SNAP_COUNTER, NULL, "device",        \
-	  "Read operations on block device MAJ:MIN")                        \
-	X(IO_WO, "io_write_operations", SNAP_COUNTER, NULL, "device",       \
-	  "Write operations on block device MAJ:MIN")                       \
-	X(PIDS, "pids", SNAP_GAUGE, NULL, NULL, "Number of tasks")          \
-	X(PSI_CPU_W, "pressure_cpu_waiting_seconds", SNAP_COUNTER,          \
-	  "seconds", NULL, "Time some task waited for CPU (PSI some)")      \
-	X(PSI_CPU_S, "pressure_cpu_stalled_seconds", SNAP_COUNTER,          \
-	  "seconds", NULL, "Time all tasks stalled on CPU (PSI full)")      \
-	X(PSI_MEM_W, "pressure_memory_waiting_seconds", SNAP_COUNTER,       \
-	  "seconds", NULL, "Time some task waited for memory (PSI some)")   \
-	X(PSI_MEM_S, "pressure_memory_stalled_seconds", SNAP_COUNTER,       \
-	  "seconds", NULL, "Time all tasks stalled on memory (PSI full)")   \
-	X(PSI_IO_W, "pressure_io_waiting_seconds", SNAP_COUNTER, "seconds", \
-	  NULL, "Time some task waited for I/O (PSI some)")                 \
-	X(PSI_IO_S, "pressure_io_stalled_seconds", SNAP_COUNTER, "seconds", \
-	  NULL, "Time all tasks stalled on I/O (PSI full)")
-
-#define CG_ENUM(e, s, t, u, x, h) F_##e,
-enum { CG_FAMILIES(CG_ENUM) F_N };
-
-#define CG_DECL(e, s, t, u, x, h)                                           \
-	static const struct snap_family ct_##e = {                          \
-	    .name = "virtmeter_container_" s,                               \
-	    .help = h ", per container, from its cgroup.",                  \
-	    .type = t,                                                      \
-	    .unit = u,                                                      \
-	    .labels = {"container", "id", "runtime", x, NULL},              \
-	};                                                                  \
-	static const struct snap_family vm_##e = {                          \
-	    .name = "virtmeter_vm_cgroup_" s,                               \
-	    .help = h ", per VM, from its cgroup on the host.",             \
-	    .type = t,                                                      \
-	    .unit = u,                                                      \
-	    .labels = {"vm", x, NULL},                                      \
-	};
-CG_FAMILIES(CG_DECL)
 
 static const struct snap_family ct_info = {
     .name = "virtmeter_container_info",
@@ -95,11 +29,6 @@ static const struct snap_family ct_info = {
     .labels = {"container", "id", "runtime", "image", "pod", "namespace",
 	       NULL},
 };
-
-#define CG_CT_REF(e, s, t, u, x, h) [F_##e] = &ct_##e,
-#define CG_VM_REF(e, s, t, u, x, h) [F_##e] = &vm_##e,
-static const struct snap_family *const ct_fams[F_N] = {CG_FAMILIES(CG_CT_REF)};
-static const struct snap_family *const vm_fams[F_N] = {CG_FAMILIES(CG_VM_REF)};
 
 static const struct snap_family reads_fam = {
     .name = "virtmeter_cgroup_reads",
@@ -130,9 +59,35 @@ static const struct snap_family files_fam = {
     .labels = {NULL},
 };
 
-#define CG_LIST(e, s, t, u, x, h) &ct_##e, &vm_##e,
+/* Every family, each container family beside its VM twin. */
 static const struct snap_family *const cgroup_families[] = {
-    &ct_info, CG_FAMILIES(CG_LIST) &reads_fam, &walks_fam, &files_fam, NULL,
+    &ct_info,
+    &cg_ct_fams[CG_FAM_CPU], &cg_vm_fams[CG_FAM_CPU],
+    &cg_ct_fams[CG_FAM_THR_SECONDS], &cg_vm_fams[CG_FAM_THR_SECONDS],
+    &cg_ct_fams[CG_FAM_THR_PERIODS], &cg_vm_fams[CG_FAM_THR_PERIODS],
+    &cg_ct_fams[CG_FAM_PERIODS], &cg_vm_fams[CG_FAM_PERIODS],
+    &cg_ct_fams[CG_FAM_MEM_USAGE], &cg_vm_fams[CG_FAM_MEM_USAGE],
+    &cg_ct_fams[CG_FAM_WORKING_SET], &cg_vm_fams[CG_FAM_WORKING_SET],
+    &cg_ct_fams[CG_FAM_RSS], &cg_vm_fams[CG_FAM_RSS],
+    &cg_ct_fams[CG_FAM_CACHE], &cg_vm_fams[CG_FAM_CACHE],
+    &cg_ct_fams[CG_FAM_SWAP], &cg_vm_fams[CG_FAM_SWAP],
+    &cg_ct_fams[CG_FAM_LIMIT], &cg_vm_fams[CG_FAM_LIMIT],
+    &cg_ct_fams[CG_FAM_OOM], &cg_vm_fams[CG_FAM_OOM],
+    &cg_ct_fams[CG_FAM_IO_RBYTES], &cg_vm_fams[CG_FAM_IO_RBYTES],
+    &cg_ct_fams[CG_FAM_IO_WBYTES], &cg_vm_fams[CG_FAM_IO_WBYTES],
+    &cg_ct_fams[CG_FAM_IO_RIOS], &cg_vm_fams[CG_FAM_IO_RIOS],
+    &cg_ct_fams[CG_FAM_IO_WIOS], &cg_vm_fams[CG_FAM_IO_WIOS],
+    &cg_ct_fams[CG_FAM_PIDS], &cg_vm_fams[CG_FAM_PIDS],
+    &cg_ct_fams[CG_FAM_PSI_CPU_SOME], &cg_vm_fams[CG_FAM_PSI_CPU_SOME],
+    &cg_ct_fams[CG_FAM_PSI_CPU_FULL], &cg_vm_fams[CG_FAM_PSI_CPU_FULL],
+    &cg_ct_fams[CG_FAM_PSI_MEM_SOME], &cg_vm_fams[CG_FAM_PSI_MEM_SOME],
+    &cg_ct_fams[CG_FAM_PSI_MEM_FULL], &cg_vm_fams[CG_FAM_PSI_MEM_FULL],
+    &cg_ct_fams[CG_FAM_PSI_IO_SOME], &cg_vm_fams[CG_FAM_PSI_IO_SOME],
+    &cg_ct_fams[CG_FAM_PSI_IO_FULL], &cg_vm_fams[CG_FAM_PSI_IO_FULL],
+    &reads_fam,
+    &walks_fam,
+    &files_fam,
+    NULL,
 };
 
 /* The collector's settings (--collector.cgroup.KEY, collectors.cgroup,
@@ -379,10 +334,10 @@ static int update_containers(struct cg_state *st, struct cg_list *list)
 }
 
 /* Adds the per-device I/O samples of s with label values lbl[0..nl) and
- * the device (lbl has room for it) to out. */
-static void emit_io(struct snap_set *out,
-		    const struct snap_family *const *fams, const char **lbl,
-		    size_t nl, const struct cgr_stats *s)
+ * the device (lbl has room for it) to out, from the family table fams
+ * (cg_ct_fams or cg_vm_fams). */
+static void emit_io(struct snap_set *out, const struct snap_family *fams,
+		    const char **lbl, size_t nl, const struct cgr_stats *s)
 {
 	char dev[32];
 
@@ -392,64 +347,73 @@ static void emit_io(struct snap_set *out,
 		snprintf(dev, sizeof(dev), "%u:%u", io->major, io->minor);
 		lbl[nl] = dev;
 		if (io->present & CG_IO_RBYTES)
-			snap_add_array(out, fams[F_IO_RB], (double)io->rbytes,
-				       lbl, nl + 1);
+			snap_add_array(out, &fams[CG_FAM_IO_RBYTES],
+				       (double)io->rbytes, lbl, nl + 1);
 		if (io->present & CG_IO_WBYTES)
-			snap_add_array(out, fams[F_IO_WB], (double)io->wbytes,
-				       lbl, nl + 1);
+			snap_add_array(out, &fams[CG_FAM_IO_WBYTES],
+				       (double)io->wbytes, lbl, nl + 1);
 		if (io->present & CG_IO_RIOS)
-			snap_add_array(out, fams[F_IO_RO], (double)io->rios,
-				       lbl, nl + 1);
+			snap_add_array(out, &fams[CG_FAM_IO_RIOS],
+				       (double)io->rios, lbl, nl + 1);
 		if (io->present & CG_IO_WIOS)
-			snap_add_array(out, fams[F_IO_WO], (double)io->wios,
-				       lbl, nl + 1);
+			snap_add_array(out, &fams[CG_FAM_IO_WIOS],
+				       (double)io->wios, lbl, nl + 1);
 	}
 }
 
 /* Adds the samples of s with label values lbl[0..nl) to out, from the
- * family table fams (lbl has room for one more label). */
-static void emit(struct snap_set *out, const struct snap_family *const *fams,
+ * family table fams, cg_ct_fams or cg_vm_fams (lbl has room for one more
+ * label). */
+static void emit(struct snap_set *out, const struct snap_family *fams,
 		 const char **lbl, size_t nl, const struct cgr_stats *s)
 {
-	static const unsigned psi_bit[3] = {CGR_HAVE_PSI_CPU, CGR_HAVE_PSI_MEM,
-					    CGR_HAVE_PSI_IO};
+	/* The families of each entry of s->psi, in its order: cpu, memory, io. */
+	static const struct {
+		unsigned bit;
+		enum cg_fam some, full;
+	} psi_fams[] = {
+	    {CGR_HAVE_PSI_CPU, CG_FAM_PSI_CPU_SOME, CG_FAM_PSI_CPU_FULL},
+	    {CGR_HAVE_PSI_MEM, CG_FAM_PSI_MEM_SOME, CG_FAM_PSI_MEM_FULL},
+	    {CGR_HAVE_PSI_IO, CG_FAM_PSI_IO_SOME, CG_FAM_PSI_IO_FULL},
+	};
 	const struct {
 		unsigned bit;
-		int fam;
+		enum cg_fam fam;
 		double v;
 	} plain[] = {
-	    {CGR_HAVE_THROTTLE, F_THR_S, s->throttled_s},
-	    {CGR_HAVE_THROTTLE, F_THR_P, s->throttled_periods},
-	    {CGR_HAVE_THROTTLE, F_PERIODS, s->periods},
-	    {CGR_HAVE_MEM, F_MEM, s->mem_usage},
-	    {CGR_HAVE_MEM_STAT, F_WS, s->working_set},
-	    {CGR_HAVE_MEM_STAT, F_RSS, s->rss},
-	    {CGR_HAVE_MEM_STAT, F_CACHE, s->cache},
-	    {CGR_HAVE_SWAP, F_SWAP, s->swap},
-	    {CGR_HAVE_LIMIT, F_LIMIT, s->limit},
-	    {CGR_HAVE_OOM, F_OOM, s->oom_kills},
-	    {CGR_HAVE_PIDS, F_PIDS, s->pids},
+	    {CGR_HAVE_THROTTLE, CG_FAM_THR_SECONDS, s->throttled_s},
+	    {CGR_HAVE_THROTTLE, CG_FAM_THR_PERIODS, s->throttled_periods},
+	    {CGR_HAVE_THROTTLE, CG_FAM_PERIODS, s->periods},
+	    {CGR_HAVE_MEM, CG_FAM_MEM_USAGE, s->mem_usage},
+	    {CGR_HAVE_MEM_STAT, CG_FAM_WORKING_SET, s->working_set},
+	    {CGR_HAVE_MEM_STAT, CG_FAM_RSS, s->rss},
+	    {CGR_HAVE_MEM_STAT, CG_FAM_CACHE, s->cache},
+	    {CGR_HAVE_SWAP, CG_FAM_SWAP, s->swap},
+	    {CGR_HAVE_LIMIT, CG_FAM_LIMIT, s->limit},
+	    {CGR_HAVE_OOM, CG_FAM_OOM, s->oom_kills},
+	    {CGR_HAVE_PIDS, CG_FAM_PIDS, s->pids},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
 		if (s->present & plain[i].bit)
-			snap_add_array(out, fams[plain[i].fam], plain[i].v,
+			snap_add_array(out, &fams[plain[i].fam], plain[i].v,
 				       lbl, nl);
-	for (int p = 0; p < 3; p++) {
-		if (!(s->present & psi_bit[p]))
+	for (size_t p = 0; p < ARRAY_SIZE(psi_fams); p++) {
+		if (!(s->present & psi_fams[p].bit))
 			continue;
-		snap_add_array(out, fams[F_PSI_CPU_W + 2 * p],
+		snap_add_array(out, &fams[psi_fams[p].some],
 			       (double)s->psi[p].some_total_us / 1e6, lbl, nl);
 		if (s->psi[p].has_full)
-			snap_add_array(out, fams[F_PSI_CPU_S + 2 * p],
+			snap_add_array(out, &fams[psi_fams[p].full],
 				       (double)s->psi[p].full_total_us / 1e6,
 				       lbl, nl);
 	}
 	if (s->present & CGR_HAVE_CPU) {
 		lbl[nl] = "user";
-		snap_add_array(out, fams[F_CPU], s->user_s, lbl, nl + 1);
+		snap_add_array(out, &fams[CG_FAM_CPU], s->user_s, lbl, nl + 1);
 		lbl[nl] = "system";
-		snap_add_array(out, fams[F_CPU], s->system_s, lbl, nl + 1);
+		snap_add_array(out, &fams[CG_FAM_CPU], s->system_s, lbl,
+			       nl + 1);
 	}
 	emit_io(out, fams, lbl, nl, s);
 }
@@ -565,7 +529,7 @@ static int collect_containers(struct cg_state *st, struct snap_set *out,
 				continue;
 			snap_add(out, &ct_info, 1, t->name, t->id, rt, t->image,
 				 t->pod, t->ns);
-			emit(out, ct_fams, lbl, 3, &st->stats[k]);
+			emit(out, cg_ct_fams, lbl, 3, &st->stats[k]);
 			wl_list_add(wl, &w);
 		}
 	}
@@ -651,7 +615,7 @@ static int collect_vms(struct cg_state *st, struct snap_set *out)
 			const char *lbl[SNAP_MAX_LABELS] = {st->vm.v[i + k].name};
 
 			if (st->errs[k] == 0)
-				emit(out, vm_fams, lbl, 1, &st->stats[k]);
+				emit(out, cg_vm_fams, lbl, 1, &st->stats[k]);
 		}
 	}
 	return 0;

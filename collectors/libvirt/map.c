@@ -19,214 +19,6 @@
  * are far lower); it bounds the name table a bogus count could ask for. */
 #define LV_MAX_DEVS 4096
 
-#define FAM(id, nm, typ, un, hlp, ...)                                         \
-	static const struct snap_family id = {.name = nm,                      \
-					      .help = hlp,                     \
-					      .type = typ,                     \
-					      .unit = un,                      \
-					      .labels = {__VA_ARGS__, NULL}}
-#define C SNAP_COUNTER
-#define G SNAP_GAUGE
-
-const struct snap_family lv_fam_up = {
-    .name = "virtmeter_libvirt_up",
-    .help = "1 if the last cycle's bulk statistics query to libvirt "
-	    "succeeded, 0 while libvirt is unreachable (VM series are then "
-	    "absent).",
-    .type = SNAP_GAUGE,
-    .labels = {NULL},
-};
-
-FAM(fam_info, "virtmeter_vm_info", G, NULL,
-    "Constant 1 per libvirt domain: its UUID, hypervisor type (kvm, "
-    "qemu, ...) and OS type (hvm, ...).",
-    "vm", "uuid", "hypervisor", "os_type");
-FAM(fam_cgroup, "virtmeter_vm_cgroup_info", G, NULL,
-    "Constant 1 per running domain whose host-side cgroup was found: the "
-    "cgroup's path relative to the hierarchy root, as in /proc/PID/cgroup.",
-    "vm", "cgroup");
-FAM(fam_state, "virtmeter_vm_state", G, NULL,
-    "libvirt state of the domain: 1 running, 2 blocked, 3 paused, 4 "
-    "shutting down, 5 shut off, 6 crashed, 7 suspended by the guest.",
-    "vm");
-FAM(fam_cpu, "virtmeter_vm_cpu_seconds", C, "seconds",
-    "CPU time of the whole domain on the host (cpu.time).", "vm");
-FAM(fam_cpu_user, "virtmeter_vm_cpu_user_seconds", C, "seconds",
-    "User-mode CPU time of the domain's host processes (cpu.user).", "vm");
-FAM(fam_cpu_system, "virtmeter_vm_cpu_system_seconds", C, "seconds",
-    "Kernel-mode CPU time of the domain's host processes (cpu.system).", "vm");
-FAM(fam_emulator, "virtmeter_vm_emulator_cpu_seconds", C, "seconds",
-    "cpu.time minus the vCPUs' time: the hypervisor's own work for the VM, "
-    "kept monotonic.",
-    "vm");
-FAM(fam_vcpus, "virtmeter_vm_vcpus", G, NULL,
-    "Online vCPUs of the domain (vcpu.current).", "vm");
-FAM(fam_vcpus_max, "virtmeter_vm_vcpus_maximum", G, NULL,
-    "Maximum vCPUs of the domain (vcpu.maximum).", "vm");
-FAM(fam_vcpu_time, "virtmeter_vm_vcpu_seconds", C, "seconds",
-    "Time the vCPU ran (vcpu.N.time).", "vm", "vcpu");
-FAM(fam_vcpu_wait, "virtmeter_vm_vcpu_wait_seconds", C, "seconds",
-    "Time the vCPU waited on I/O (vcpu.N.wait).", "vm", "vcpu");
-FAM(fam_vcpu_delay, "virtmeter_vm_vcpu_delay_seconds", C, "seconds",
-    "Time the vCPU was runnable but waiting for a host CPU (vcpu.N.delay): "
-    "steal time as the guest sees it.",
-    "vm", "vcpu");
-FAM(fam_mem_max, "virtmeter_vm_memory_max_bytes", G, "bytes",
-    "Maximum memory of the domain (balloon.maximum).", "vm");
-FAM(fam_mem_balloon, "virtmeter_vm_memory_balloon_bytes", G, "bytes",
-    "Memory currently given to the guest by the balloon (balloon.current).",
-    "vm");
-FAM(fam_mem_rss, "virtmeter_vm_memory_rss_bytes", G, "bytes",
-    "Resident memory of the domain's hypervisor process (balloon.rss).", "vm");
-FAM(fam_mem_available, "virtmeter_vm_memory_available_bytes", G, "bytes",
-    "Memory the guest sees as available (balloon.available).", "vm");
-FAM(fam_mem_usable, "virtmeter_vm_memory_usable_bytes", G, "bytes",
-    "Memory the balloon could reclaim without the host swapping "
-    "(balloon.usable).",
-    "vm");
-FAM(fam_mem_unused, "virtmeter_vm_memory_unused_bytes", G, "bytes",
-    "Memory the guest leaves unused (balloon.unused).", "vm");
-FAM(fam_mem_caches, "virtmeter_vm_memory_disk_caches_bytes", G, "bytes",
-    "Guest memory reclaimable without I/O (balloon.disk_caches).", "vm");
-FAM(fam_swap_in, "virtmeter_vm_memory_swap_in_bytes", C, "bytes",
-    "Data the guest read from its swap (balloon.swap_in).", "vm");
-FAM(fam_swap_out, "virtmeter_vm_memory_swap_out_bytes", C, "bytes",
-    "Data the guest wrote to its swap (balloon.swap_out).", "vm");
-FAM(fam_major_faults, "virtmeter_vm_memory_major_faults", C, NULL,
-    "Guest page faults that needed disk I/O (balloon.major_fault).", "vm");
-FAM(fam_minor_faults, "virtmeter_vm_memory_minor_faults", C, NULL,
-    "Other guest page faults (balloon.minor_fault).", "vm");
-FAM(fam_blk_rd_bytes, "virtmeter_vm_block_read_bytes", C, "bytes",
-    "Bytes read from the disk (block.N.rd.bytes).", "vm", "device");
-FAM(fam_blk_wr_bytes, "virtmeter_vm_block_write_bytes", C, "bytes",
-    "Bytes written to the disk (block.N.wr.bytes).", "vm", "device");
-FAM(fam_blk_rd_reqs, "virtmeter_vm_block_read_requests", C, NULL,
-    "Read requests of the disk (block.N.rd.reqs).", "vm", "device");
-FAM(fam_blk_wr_reqs, "virtmeter_vm_block_write_requests", C, NULL,
-    "Write requests of the disk (block.N.wr.reqs).", "vm", "device");
-FAM(fam_blk_fl_reqs, "virtmeter_vm_block_flush_requests", C, NULL,
-    "Flush requests of the disk (block.N.fl.reqs).", "vm", "device");
-FAM(fam_blk_rd_time, "virtmeter_vm_block_read_time_seconds", C, "seconds",
-    "Time spent on reads (block.N.rd.times).", "vm", "device");
-FAM(fam_blk_wr_time, "virtmeter_vm_block_write_time_seconds", C, "seconds",
-    "Time spent on writes (block.N.wr.times).", "vm", "device");
-FAM(fam_blk_fl_time, "virtmeter_vm_block_flush_time_seconds", C, "seconds",
-    "Time spent on flushes (block.N.fl.times).", "vm", "device");
-FAM(fam_blk_capacity, "virtmeter_vm_block_capacity_bytes", G, "bytes",
-    "Logical size of the disk (block.N.capacity).", "vm", "device");
-FAM(fam_blk_alloc, "virtmeter_vm_block_allocation_bytes", G, "bytes",
-    "Highest written offset of the disk (block.N.allocation).", "vm", "device");
-FAM(fam_blk_physical, "virtmeter_vm_block_physical_bytes", G, "bytes",
-    "Physical size of the disk's source (block.N.physical).", "vm", "device");
-FAM(fam_net_rx_bytes, "virtmeter_vm_net_receive_bytes", C, "bytes",
-    "Bytes received by the interface (net.N.rx.bytes).", "vm", "device");
-FAM(fam_net_rx_pkts, "virtmeter_vm_net_receive_packets", C, NULL,
-    "Packets received (net.N.rx.pkts).", "vm", "device");
-FAM(fam_net_rx_errs, "virtmeter_vm_net_receive_errors", C, NULL,
-    "Receive errors (net.N.rx.errs).", "vm", "device");
-FAM(fam_net_rx_drop, "virtmeter_vm_net_receive_drops", C, NULL,
-    "Received packets dropped (net.N.rx.drop).", "vm", "device");
-FAM(fam_net_tx_bytes, "virtmeter_vm_net_transmit_bytes", C, "bytes",
-    "Bytes transmitted by the interface (net.N.tx.bytes).", "vm", "device");
-FAM(fam_net_tx_pkts, "virtmeter_vm_net_transmit_packets", C, NULL,
-    "Packets transmitted (net.N.tx.pkts).", "vm", "device");
-FAM(fam_net_tx_errs, "virtmeter_vm_net_transmit_errors", C, NULL,
-    "Transmit errors (net.N.tx.errs).", "vm", "device");
-FAM(fam_net_tx_drop, "virtmeter_vm_net_transmit_drops", C, NULL,
-    "Packets dropped on transmit (net.N.tx.drop).", "vm", "device");
-FAM(fam_kvm_vm_sum, "virtmeter_vm_kvm_stat", C, NULL,
-    "Cumulative hypervisor statistic of the VM (vm.NAME.sum), as KVM names "
-    "and counts it.",
-    "vm", "stat");
-FAM(fam_kvm_vm_cur, "virtmeter_vm_kvm_stat_current", G, NULL,
-    "Instant hypervisor statistic of the VM (vm.NAME.cur).", "vm", "stat");
-FAM(fam_kvm_vm_max, "virtmeter_vm_kvm_stat_peak", G, NULL,
-    "Peak hypervisor statistic of the VM (vm.NAME.max).", "vm", "stat");
-FAM(fam_kvm_vcpu_sum, "virtmeter_vm_kvm_vcpu_stat", C, NULL,
-    "Cumulative hypervisor statistic of a vCPU (vcpu.N.NAME.sum): exits, "
-    "halt_exits, io_exits, mmio_exits, insn_emulation...",
-    "vm", "vcpu", "stat");
-FAM(fam_kvm_vcpu_cur, "virtmeter_vm_kvm_vcpu_stat_current", G, NULL,
-    "Instant hypervisor statistic of a vCPU (vcpu.N.NAME.cur).", "vm", "vcpu",
-    "stat");
-FAM(fam_kvm_vcpu_max, "virtmeter_vm_kvm_vcpu_stat_peak", G, NULL,
-    "Peak hypervisor statistic of a vCPU (vcpu.N.NAME.max).", "vm", "vcpu",
-    "stat");
-FAM(fam_os_info, "virtmeter_vm_openstack_info", G, NULL,
-    "Constant 1 per domain that carries OpenStack Nova's instance "
-    "metadata.",
-    "vm", "instance_name", "flavor", "project_id", "project_name", "user_id",
-    "user_name");
-FAM(fam_os_vcpus, "virtmeter_vm_openstack_flavor_vcpus", G, NULL,
-    "vCPUs of the instance's Nova flavor.", "vm");
-FAM(fam_os_memory, "virtmeter_vm_openstack_flavor_memory_bytes", G, "bytes",
-    "Memory of the instance's Nova flavor.", "vm");
-FAM(fam_os_disk, "virtmeter_vm_openstack_flavor_disk_bytes", G, "bytes",
-    "Root disk size of the instance's Nova flavor.", "vm");
-FAM(fam_os_swap, "virtmeter_vm_openstack_flavor_swap_bytes", G, "bytes",
-    "Swap disk size of the instance's Nova flavor.", "vm");
-FAM(fam_os_ephemeral, "virtmeter_vm_openstack_flavor_ephemeral_bytes", G,
-    "bytes", "Ephemeral disk size of the instance's Nova flavor.", "vm");
-
-const struct snap_family *const lv_families[] = {
-    &lv_fam_up,
-    &fam_info,
-    &fam_cgroup,
-    &fam_state,
-    &fam_cpu,
-    &fam_cpu_user,
-    &fam_cpu_system,
-    &fam_emulator,
-    &fam_vcpus,
-    &fam_vcpus_max,
-    &fam_vcpu_time,
-    &fam_vcpu_wait,
-    &fam_vcpu_delay,
-    &fam_mem_max,
-    &fam_mem_balloon,
-    &fam_mem_rss,
-    &fam_mem_available,
-    &fam_mem_usable,
-    &fam_mem_unused,
-    &fam_mem_caches,
-    &fam_swap_in,
-    &fam_swap_out,
-    &fam_major_faults,
-    &fam_minor_faults,
-    &fam_blk_rd_bytes,
-    &fam_blk_wr_bytes,
-    &fam_blk_rd_reqs,
-    &fam_blk_wr_reqs,
-    &fam_blk_fl_reqs,
-    &fam_blk_rd_time,
-    &fam_blk_wr_time,
-    &fam_blk_fl_time,
-    &fam_blk_capacity,
-    &fam_blk_alloc,
-    &fam_blk_physical,
-    &fam_net_rx_bytes,
-    &fam_net_rx_pkts,
-    &fam_net_rx_errs,
-    &fam_net_rx_drop,
-    &fam_net_tx_bytes,
-    &fam_net_tx_pkts,
-    &fam_net_tx_errs,
-    &fam_net_tx_drop,
-    &fam_kvm_vm_sum,
-    &fam_kvm_vm_cur,
-    &fam_kvm_vm_max,
-    &fam_kvm_vcpu_sum,
-    &fam_kvm_vcpu_cur,
-    &fam_kvm_vcpu_max,
-    &fam_os_info,
-    &fam_os_vcpus,
-    &fam_os_memory,
-    &fam_os_disk,
-    &fam_os_swap,
-    &fam_os_ephemeral,
-    NULL,
-};
-
 /* A statistics key (or the part after "group.N.") and where it goes. */
 struct key_map {
 	const char *key;
@@ -257,51 +49,57 @@ static const char *index_label(unsigned long idx, char *label, size_t len)
 }
 
 static const struct key_map dom_keys[] = {
-    {"state.state", &fam_state, 1},
-    {"cpu.time", &fam_cpu, NS},
-    {"cpu.user", &fam_cpu_user, NS},
-    {"cpu.system", &fam_cpu_system, NS},
-    {"vcpu.current", &fam_vcpus, 1},
-    {"vcpu.maximum", &fam_vcpus_max, 1},
-    {"balloon.current", &fam_mem_balloon, KIB},
-    {"balloon.maximum", &fam_mem_max, KIB},
-    {"balloon.rss", &fam_mem_rss, KIB},
-    {"balloon.available", &fam_mem_available, KIB},
-    {"balloon.usable", &fam_mem_usable, KIB},
-    {"balloon.unused", &fam_mem_unused, KIB},
-    {"balloon.disk_caches", &fam_mem_caches, KIB},
-    {"balloon.swap_in", &fam_swap_in, KIB},
-    {"balloon.swap_out", &fam_swap_out, KIB},
-    {"balloon.major_fault", &fam_major_faults, 1},
-    {"balloon.minor_fault", &fam_minor_faults, 1},
+    {"state.state", &lv_fam_state, 1},
+    {"cpu.time", &lv_fam_cpu, NS},
+    {"cpu.user", &lv_fam_cpu_user, NS},
+    {"cpu.system", &lv_fam_cpu_system, NS},
+    {"vcpu.current", &lv_fam_vcpus, 1},
+    {"vcpu.maximum", &lv_fam_vcpus_max, 1},
+    {"balloon.current", &lv_fam_mem_balloon, KIB},
+    {"balloon.maximum", &lv_fam_mem_max, KIB},
+    {"balloon.rss", &lv_fam_mem_rss, KIB},
+    {"balloon.available", &lv_fam_mem_available, KIB},
+    {"balloon.usable", &lv_fam_mem_usable, KIB},
+    {"balloon.unused", &lv_fam_mem_unused, KIB},
+    {"balloon.disk_caches", &lv_fam_mem_caches, KIB},
+    {"balloon.swap_in", &lv_fam_swap_in, KIB},
+    {"balloon.swap_out", &lv_fam_swap_out, KIB},
+    {"balloon.major_fault", &lv_fam_major_faults, 1},
+    {"balloon.minor_fault", &lv_fam_minor_faults, 1},
     {NULL, NULL, 0},
 };
 
 static const struct key_map vcpu_keys[] = {
-    {"time", &fam_vcpu_time, NS},
-    {"wait", &fam_vcpu_wait, NS},
-    {"delay", &fam_vcpu_delay, NS},
+    {"time", &lv_fam_vcpu_time, NS},
+    {"wait", &lv_fam_vcpu_wait, NS},
+    {"delay", &lv_fam_vcpu_delay, NS},
     {NULL, NULL, 0},
 };
 
 static const struct key_map blk_keys[] = {
-    {"rd.bytes", &fam_blk_rd_bytes, 1}, {"rd.reqs", &fam_blk_rd_reqs, 1},
-    {"rd.times", &fam_blk_rd_time, NS}, {"wr.bytes", &fam_blk_wr_bytes, 1},
-    {"wr.reqs", &fam_blk_wr_reqs, 1},	{"wr.times", &fam_blk_wr_time, NS},
-    {"fl.reqs", &fam_blk_fl_reqs, 1},	{"fl.times", &fam_blk_fl_time, NS},
-    {"capacity", &fam_blk_capacity, 1}, {"allocation", &fam_blk_alloc, 1},
-    {"physical", &fam_blk_physical, 1}, {NULL, NULL, 0},
+    {"rd.bytes", &lv_fam_blk_rd_bytes, 1},
+    {"rd.reqs", &lv_fam_blk_rd_reqs, 1},
+    {"rd.times", &lv_fam_blk_rd_time, NS},
+    {"wr.bytes", &lv_fam_blk_wr_bytes, 1},
+    {"wr.reqs", &lv_fam_blk_wr_reqs, 1},
+    {"wr.times", &lv_fam_blk_wr_time, NS},
+    {"fl.reqs", &lv_fam_blk_fl_reqs, 1},
+    {"fl.times", &lv_fam_blk_fl_time, NS},
+    {"capacity", &lv_fam_blk_capacity, 1},
+    {"allocation", &lv_fam_blk_alloc, 1},
+    {"physical", &lv_fam_blk_physical, 1},
+    {NULL, NULL, 0},
 };
 
 static const struct key_map net_keys[] = {
-    {"rx.bytes", &fam_net_rx_bytes, 1},
-    {"rx.pkts", &fam_net_rx_pkts, 1},
-    {"rx.errs", &fam_net_rx_errs, 1},
-    {"rx.drop", &fam_net_rx_drop, 1},
-    {"tx.bytes", &fam_net_tx_bytes, 1},
-    {"tx.pkts", &fam_net_tx_pkts, 1},
-    {"tx.errs", &fam_net_tx_errs, 1},
-    {"tx.drop", &fam_net_tx_drop, 1},
+    {"rx.bytes", &lv_fam_net_rx_bytes, 1},
+    {"rx.pkts", &lv_fam_net_rx_pkts, 1},
+    {"rx.errs", &lv_fam_net_rx_errs, 1},
+    {"rx.drop", &lv_fam_net_rx_drop, 1},
+    {"tx.bytes", &lv_fam_net_tx_bytes, 1},
+    {"tx.pkts", &lv_fam_net_tx_pkts, 1},
+    {"tx.errs", &lv_fam_net_tx_errs, 1},
+    {"tx.drop", &lv_fam_net_tx_drop, 1},
     {NULL, NULL, 0},
 };
 
@@ -486,14 +284,14 @@ static void map_vcpu(struct map_ctx *c, unsigned long idx, const char *rest,
 		     double v)
 {
 	static const struct snap_family *hv[3] = {
-	    &fam_kvm_vcpu_sum, &fam_kvm_vcpu_cur, &fam_kvm_vcpu_max};
+	    &lv_fam_kvm_vcpu_sum, &lv_fam_kvm_vcpu_cur, &lv_fam_kvm_vcpu_max};
 	const struct key_map *k = find_key(vcpu_keys, rest);
 	char buf[24];
 	const char *label = index_label(idx, buf, sizeof(buf));
 
 	if (k) {
 		snap_add(c->out, k->fam, scaled(v, k), c->vm, label);
-		if (k->fam == &fam_vcpu_time) {
+		if (k->fam == &lv_fam_vcpu_time) {
 			c->vcpu_sum += scaled(v, k);
 			c->nvcpu_time++;
 		}
@@ -520,7 +318,7 @@ static void map_dev(struct map_ctx *c, const struct devs *d,
 static void map_param(struct map_ctx *c, const char *key, double v)
 {
 	static const struct snap_family *hv[3] = {
-	    &fam_kvm_vm_sum, &fam_kvm_vm_cur, &fam_kvm_vm_max};
+	    &lv_fam_kvm_vm_sum, &lv_fam_kvm_vm_cur, &lv_fam_kvm_vm_max};
 	const struct key_map *k;
 	const char *rest;
 	unsigned long idx;
@@ -539,16 +337,16 @@ static void map_param(struct map_ctx *c, const char *key, double v)
 		return;
 	else if ((k = find_key(dom_keys, key))) {
 		snap_add(c->out, k->fam, scaled(v, k), c->vm);
-		if (k->fam == &fam_state)
+		if (k->fam == &lv_fam_state)
 			c->sum->state = (int)v;
-		else if (k->fam == &fam_cpu) {
+		else if (k->fam == &lv_fam_cpu) {
 			c->have_cpu = true;
 			c->cpu = scaled(v, k);
-		} else if (k->fam == &fam_vcpus)
+		} else if (k->fam == &lv_fam_vcpus)
 			c->vcpu_cur = v;
-		else if (k->fam == &fam_vcpus_max)
+		else if (k->fam == &lv_fam_vcpus_max)
 			c->vcpu_max = v;
-		else if (k->fam == &fam_mem_max)
+		else if (k->fam == &lv_fam_mem_max)
 			c->sum->memory_max = (uint64_t)scaled(v, k);
 	}
 }
@@ -599,7 +397,7 @@ int lv_map_stats(const virTypedParameter *params, int n, const char *vm,
 	if (c.have_cpu && c.nvcpu_time > 0) {
 		sum->emulator = true;
 		sum->emulator_value = lv_emu_update(emu, c.cpu, c.vcpu_sum);
-		snap_add(out, &fam_emulator, sum->emulator_value, vm);
+		snap_add(out, &lv_fam_emulator, sum->emulator_value, vm);
 	}
 	sum->vcpus = (unsigned)(c.vcpu_cur > 0 ? c.vcpu_cur : c.vcpu_max);
 	err = out->err;
@@ -623,7 +421,7 @@ int lv_map_cgroup(struct snap_set *out, const char *vm, const char *cgroup)
 {
 	if (!cgroup)
 		return 0;
-	return snap_add(out, &fam_cgroup, 1, vm, cgroup);
+	return snap_add(out, &lv_fam_cgroup, 1, vm, cgroup);
 }
 
 int lv_map_info(struct snap_set *out, const char *vm, const char *uuid,
@@ -631,17 +429,17 @@ int lv_map_info(struct snap_set *out, const char *vm, const char *uuid,
 {
 	const struct lv_nova *nv;
 
-	snap_add(out, &fam_info, 1, vm, uuid, meta ? meta->type : "",
+	snap_add(out, &lv_fam_info, 1, vm, uuid, meta ? meta->type : "",
 		 meta ? meta->os_type : "");
 	if (!openstack || !meta || !meta->has_nova)
 		return out->err;
 	nv = &meta->nova;
-	snap_add(out, &fam_os_info, 1, vm, nv->name, nv->flavor, nv->project_id,
-		 nv->project_name, nv->user_id, nv->user_name);
-	add_size(out, &fam_os_vcpus, vm, nv->vcpus, 1);
-	add_size(out, &fam_os_memory, vm, nv->memory_mib, MIB);
-	add_size(out, &fam_os_disk, vm, nv->disk_gib, GIB);
-	add_size(out, &fam_os_swap, vm, nv->swap_mib, MIB);
-	add_size(out, &fam_os_ephemeral, vm, nv->ephemeral_gib, GIB);
+	snap_add(out, &lv_fam_os_info, 1, vm, nv->name, nv->flavor,
+		 nv->project_id, nv->project_name, nv->user_id, nv->user_name);
+	add_size(out, &lv_fam_os_vcpus, vm, nv->vcpus, 1);
+	add_size(out, &lv_fam_os_memory, vm, nv->memory_mib, MIB);
+	add_size(out, &lv_fam_os_disk, vm, nv->disk_gib, GIB);
+	add_size(out, &lv_fam_os_swap, vm, nv->swap_mib, MIB);
+	add_size(out, &lv_fam_os_ephemeral, vm, nv->ephemeral_gib, GIB);
 	return out->err;
 }

@@ -12,14 +12,9 @@
 
 #include <libvirt/libvirt.h>
 
+#include "collectors/libvirt/families.h"
 #include "collectors/libvirt/meta.h"
 #include "exporter/api/snapshot.h"
-
-/* Every family that the libvirt collector emits, NULL-terminated. */
-extern const struct snap_family *const lv_families[];
-
-/* The connection status family (virtmeter_libvirt_up). */
-extern const struct snap_family lv_fam_up;
 
 /* Emulator-overhead state of one VM: cpu.time minus the vCPUs' time, made
  * monotonic. Zero-initialised means "no previous value". */

@@ -18,8 +18,10 @@
 
 enum snap_type { SNAP_GAUGE, SNAP_COUNTER };
 
-/* A metric family, declared once as a static const by the code that emits
- * it. Counter names carry no "_total": the exposition writer adds it. */
+/* A metric family, declared once as a const with designated initializers
+ * by the code that emits it; where code picks families by a constant, an
+ * array with designated indices ([CG_FAM_CPU] = {...}) and an enum. Counter
+ * names carry no "_total": the exposition writer adds it. */
 struct snap_family {
 	const char *name;
 	const char *help;
