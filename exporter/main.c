@@ -43,6 +43,42 @@ static void dump_metrics(void)
 		dump_families(collector_table[i]->families);
 }
 
+/* Prints one collector setting per line for --dump-settings: the flag,
+ * the file key (collectors.NAME.KEY), the type, the default and the
+ * limit, tab-separated; "-" where there is none. */
+static void dump_settings(void)
+{
+	static const char *const types[] = {
+		[SETTING_BOOL] = "bool", [SETTING_UINT] = "number",
+		[SETTING_STRING] = "string", [SETTING_LIST] = "list",
+	};
+
+	for (size_t i = 0; collector_table[i]; i++) {
+		const struct collector *c = collector_table[i];
+
+		for (size_t k = 0; c->options && c->options[k].key; k++) {
+			const struct collector_option *opt = &c->options[k];
+			char limit[64] = "-";
+
+			if (opt->type == SETTING_UINT)
+				snprintf(limit, sizeof(limit), "%lu to %lu", opt->min,
+					 opt->max);
+			else if (opt->max && opt->type == SETTING_LIST)
+				snprintf(limit, sizeof(limit), "at most %lu items",
+					 opt->max);
+			else if (opt->max)
+				snprintf(limit, sizeof(limit), "at most %lu bytes",
+					 opt->max);
+			printf("--collector.%s.%s\tcollectors.%s.", c->name, opt->key,
+			       c->name);
+			for (const char *p = opt->key; *p; p++)
+				putchar(*p == '-' ? '_' : *p);
+			printf("\t%s\t%s\t%s\n", types[opt->type],
+			       opt->def && *opt->def ? opt->def : "-", limit);
+		}
+	}
+}
+
 /* Builds the configuration: the defaults, then path (NULL: none), then
  * the flags of o. On failure writes the error, naming the file and line
  * or the flag, into msg and returns a negative errno. */
@@ -295,6 +331,9 @@ int main(int argc, char **argv)
 		status = 0;
 	} else if (o.dump_metrics) {
 		dump_metrics();
+		status = 0;
+	} else if (o.dump_settings) {
+		dump_settings();
 		status = 0;
 	} else {
 		status = run(&o);

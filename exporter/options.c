@@ -48,9 +48,11 @@ static const struct opt_def opt_defs[] = {
 	 "complete request head this long after connecting or after its "
 	 "previous request, e.g. 10s (default 10s)"},
 	{"config.file", OPT_STRING, OFF(config_file), "FILE",
-	 "YAML configuration file (optional; see docs/config.md)"},
+	 "YAML configuration file (optional; see virtmeter(8) and "
+	 "config.md in the documentation)"},
 	{"check-config", OPT_BOOL, OFF(check_config), NULL,
-	 "Validate the configuration file, print \"configuration OK\" and exit"},
+	 "Validate the configuration file, print \"FILE: configuration OK\" "
+	 "and exit (1 with the error otherwise)"},
 	{"log.level", OPT_LEVEL, OFF(log_level), "LEVEL",
 	 "Least severe level logged: error, warn, info or debug (default info)"},
 	{"log.format", OPT_FORMAT, OFF(log_format), "FORMAT",
@@ -63,7 +65,10 @@ static const struct opt_def opt_defs[] = {
 	 "Root of the cgroup hierarchies (default /sys/fs/cgroup)"},
 	{"dump-metrics", OPT_BOOL, OFF(dump_metrics), NULL,
 	 "Print every metric family this binary can emit (name, type, "
-	 "labels, help; tab-separated) and exit"},
+	 "labels, unit, help; tab-separated) and exit"},
+	{"dump-settings", OPT_BOOL, OFF(dump_settings), NULL,
+	 "Print every collector setting (flag, file key, type, default, "
+	 "limit; tab-separated) and exit"},
 	{"version", OPT_BOOL, OFF(version), NULL, "Print the version and exit"},
 	{"help", OPT_BOOL, OFF(help), NULL, "Print this help and exit"},
 };

@@ -22,6 +22,7 @@ struct options {
 	bool help;
 	bool version;
 	bool dump_metrics;
+	bool dump_settings;
 	enum log_level log_level;
 	enum log_format log_format;
 	const char *procfs, *sysfs, *cgroupfs;

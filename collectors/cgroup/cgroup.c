@@ -114,8 +114,8 @@ static const struct collector_option cgroup_options[] = {
      .offset = offsetof(struct cg_settings, io_uring),
      .def = "true",
      .help = "read a cycle's cgroup files in batches through an io_uring, "
-	     "one system call for many files (pread where the kernel refuses "
-	     "io_uring)"},
+	     "two system calls per 16 cgroups instead of one per file (pread "
+	     "where the kernel refuses io_uring)"},
     {.key = "include",
      .type = SETTING_LIST,
      .offset = offsetof(struct cg_settings, include),
