@@ -19,8 +19,10 @@ run_pkgs=(build-essential autoconf automake libtool pkg-config
 # The libvirt tests run a real libvirtd with a TCG qemu guest built from
 # Debian's kernel package and busybox (tests/libvirt/).
 # python3 and openssl: the fixture BMCs and plugs, and their test CA.
+# man-db and groff-base: the manual page is rendered and checked for
+# warnings (tests/integration/docs.sh).
 test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps python3 openssl
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev man-db groff-base
 	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils lxc)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
