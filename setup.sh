@@ -19,8 +19,10 @@ run_pkgs=(build-essential autoconf automake libtool pkg-config
 # The libvirt tests run a real libvirtd with a TCG qemu guest built from
 # Debian's kernel package and busybox (tests/libvirt/).
 # python3 and openssl: the fixture BMCs and plugs, and their test CA.
+# man-db and groff-base: the manual page is rendered and checked for
+# warnings (tests/integration/docs.sh).
 test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps python3 openssl
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev man-db groff-base
 	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils lxc)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
@@ -57,6 +59,32 @@ build_tree() {
 	make -j"$(nproc)" >make.out 2>&1 || { cat make.out; die "build failed"; }
 }
 
+# Prints the URL of the metrics on every address that virtmeter, given
+# these flags, will serve, one per line: each --web.listen-address
+# (--flag=value or --flag value, repeatable; :10171 when there is none),
+# with every interface (":PORT", "0.0.0.0:PORT", "[::]:PORT") shown as
+# localhost, and --web.telemetry-path. Prints nothing when a flag makes
+# virtmeter exit without serving.
+metrics_urls() {
+	local addrs=() path=/metrics a host
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--web.listen-address=*) addrs+=("${1#*=}") ;;
+		--web.listen-address) [ $# -lt 2 ] || { addrs+=("$2"); shift; } ;;
+		--web.telemetry-path=*) path=${1#*=} ;;
+		--web.telemetry-path) [ $# -lt 2 ] || { path=$2; shift; } ;;
+		-h | --help | --version | --check-config | --dump-metrics) return 0 ;;
+		esac
+		shift
+	done
+	[ ${#addrs[@]} -gt 0 ] || addrs=(:10171)
+	for a in "${addrs[@]}"; do
+		host=${a%:*}
+		case $host in '' | 0.0.0.0 | '[::]') host=localhost ;; esac
+		echo "http://$host:${a##*:}$path"
+	done
+}
+
 # Prints "N passed, N failed, N skipped" from automake's test-suite.log and
 # fails if anything failed (or, under CI, if anything was skipped).
 summarize() {
@@ -87,7 +115,8 @@ case "$cmd" in
 run)
 	install_pkgs "${run_pkgs[@]}"
 	build_tree
-	echo "setup.sh: starting virtmeter: http://localhost:10171/metrics (Ctrl-C stops it)" >&2
+	urls=$(metrics_urls "$@" | paste -sd ' ')
+	[ -z "$urls" ] || echo "setup.sh: starting virtmeter: $urls (Ctrl-C stops it)" >&2
 	exec "$build/virtmeter" "$@"
 	;;
 test)
