@@ -253,7 +253,8 @@ const char *setting_help(const struct collector_option *opt, char *out,
 		n += snprintf(out + n, size - (size_t)n, " (%lu to %lu", opt->min,
 			      opt->max);
 	else if (opt->type == SETTING_LIST && opt->max)
-		n += snprintf(out + n, size - (size_t)n, " (at most %lu", opt->max);
+		n += snprintf(out + n, size - (size_t)n, " (at most %lu items",
+			      opt->max);
 	else
 		n += snprintf(out + n, size - (size_t)n, " (");
 	if ((size_t)n >= size)

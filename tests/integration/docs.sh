@@ -11,7 +11,8 @@
 # on a broken copy.
 #
 # Flags are read from --help as follows: a line that starts with blanks
-# and "--" gives the flag up to its "=" or blank; under the "Collectors"
+# and "--" gives the flag up to its "=" or blank ("--[no-]X" gives --X
+# and --no-X); under the "Collectors"
 # heading, a line of two blanks, a name and two blanks gives the switches
 # --collector.NAME and --no-collector.NAME. In the documents, "--[no-]X"
 # stands for both --X and --no-X.
@@ -44,7 +45,12 @@ flag_tokens() {
 help_flags() {
 	"$VIRTMETER" --help | awk '
 		/^[^ \t]/ { section = $0 }
-		/^[ \t]+--/ { f = $1; sub(/=.*/, "", f); print f; next }
+		/^[ \t]+--/ {
+			f = $1; sub(/=.*/, "", f)
+			if (sub(/^--\[no-\]/, "", f)) { print "--" f; print "--no-" f }
+			else print f
+			next
+		}
 		section ~ /^Collectors/ && /^  [a-z][a-z0-9_-]*  / {
 			print "--collector." $1
 			print "--no-collector." $1
