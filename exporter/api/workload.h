@@ -21,7 +21,7 @@ struct workload {
 	enum wl_kind kind;
 	const char *id;       /* VM UUID or container id; never NULL */
 	const char *name;     /* VM or container name; never NULL */
-	const char *runtime;  /* "libvirt", "docker", "lxc", ...; never NULL */
+	const char *runtime;  /* the runtime that runs it ("libvirt", ...); never NULL */
 	/* Path of its cgroup relative to a hierarchy's root, as in
 	 * /proc/PID/cgroup ("/machine/qemu-1-web.libvirt-qemu"), or NULL if
 	 * unknown. The same relative path applies to every v1 controller and
