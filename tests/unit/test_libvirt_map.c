@@ -18,7 +18,7 @@
 #include "collectors/libvirt/map.h"
 #include "collectors/libvirt/meta.h"
 #include "collectors/libvirt/vmtab.h"
-#include "tests/unit/lv_samples.h"
+#include "tests/unit/harness.h"
 
 /* A statistics record being built. */
 struct rec {
@@ -110,8 +110,7 @@ static void real_guest(struct rec *r)
 	u(r, "block.0.physical", 2101248);
 }
 
-#define V1(set, fam) LVT_VALUE(set, fam, "vm")
-#define EPS 1e-12
+#define V1(set, fam) harness_one((set), (fam), "vm", "vm", NULL)
 
 static void running_domain_maps_every_key_in_base_units(void **state)
 {
@@ -124,18 +123,23 @@ static void running_domain_maps_every_key_in_base_units(void **state)
 	real_guest(&r);
 	assert_int_equal(lv_map_stats(r.p, r.n, "vm", &emu, s, &sum), 0);
 	assert_int_equal(V1(s, "virtmeter_vm_state"), 1);
-	assert_float_equal(V1(s, "virtmeter_vm_cpu_seconds"), 8.292961, EPS);
-	assert_float_equal(V1(s, "virtmeter_vm_cpu_user_seconds"), 7.102545, EPS);
-	assert_float_equal(V1(s, "virtmeter_vm_cpu_system_seconds"), 1.190415, EPS);
+	HARNESS_NEAR(V1(s, "virtmeter_vm_cpu_seconds"), 8.292961);
+	HARNESS_NEAR(V1(s, "virtmeter_vm_cpu_user_seconds"), 7.102545);
+	HARNESS_NEAR(V1(s, "virtmeter_vm_cpu_system_seconds"), 1.190415);
 	/* 8.292961 - (5.24 + 1.91) */
-	assert_float_equal(V1(s, "virtmeter_vm_emulator_cpu_seconds"), 1.142961, 1e-9);
+	HARNESS_NEAR(V1(s, "virtmeter_vm_emulator_cpu_seconds"), 1.142961);
 	assert_int_equal(V1(s, "virtmeter_vm_vcpus"), 2);
 	assert_int_equal(V1(s, "virtmeter_vm_vcpus_maximum"), 2);
-	assert_float_equal(LVT_VALUE(s, "virtmeter_vm_vcpu_seconds", "vm", "1"), 1.91, EPS);
-	assert_float_equal(LVT_VALUE(s, "virtmeter_vm_vcpu_wait_seconds", "vm", "1"), 7e-9, EPS);
-	assert_float_equal(LVT_VALUE(s, "virtmeter_vm_vcpu_delay_seconds", "vm", "0"),
-			   0.108902903, EPS);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_vcpu_seconds"), 2);
+	HARNESS_NEAR(harness_one(s, "virtmeter_vm_vcpu_seconds", "vm", "vm", "vcpu", "1",
+				 NULL),
+		     1.91);
+	HARNESS_NEAR(harness_one(s, "virtmeter_vm_vcpu_wait_seconds", "vm", "vm", "vcpu",
+				 "1", NULL),
+		     7e-9);
+	HARNESS_NEAR(harness_one(s, "virtmeter_vm_vcpu_delay_seconds", "vm", "vm", "vcpu",
+				 "0", NULL),
+		     0.108902903);
+	assert_int_equal(harness_count(s, "virtmeter_vm_vcpu_seconds", NULL), 2);
 	/* Balloon sizes are KiB. */
 	assert_int_equal(V1(s, "virtmeter_vm_memory_max_bytes"), 268435456);
 	assert_int_equal(V1(s, "virtmeter_vm_memory_balloon_bytes"), 268435456);
@@ -149,18 +153,18 @@ static void running_domain_maps_every_key_in_base_units(void **state)
 	assert_int_equal(V1(s, "virtmeter_vm_memory_major_faults"), 5);
 	assert_int_equal(V1(s, "virtmeter_vm_memory_minor_faults"), 1317);
 	/* Block: bytes and requests as they are, times from ns. */
-#define DEV(fam) LVT_VALUE(s, fam, "vm", dev)
+#define DEV(fam) harness_one(s, fam, "vm", "vm", "device", dev, NULL)
 	{
 		const char *dev = "vda";
 
 		assert_int_equal(DEV("virtmeter_vm_block_read_bytes"), 2114048);
 		assert_int_equal(DEV("virtmeter_vm_block_read_requests"), 37);
-		assert_float_equal(DEV("virtmeter_vm_block_read_time_seconds"), 0.007017653, EPS);
+		HARNESS_NEAR(DEV("virtmeter_vm_block_read_time_seconds"), 0.007017653);
 		assert_int_equal(DEV("virtmeter_vm_block_write_bytes"), 2097152);
 		assert_int_equal(DEV("virtmeter_vm_block_write_requests"), 32);
-		assert_float_equal(DEV("virtmeter_vm_block_write_time_seconds"), 0.007128598, EPS);
+		HARNESS_NEAR(DEV("virtmeter_vm_block_write_time_seconds"), 0.007128598);
 		assert_int_equal(DEV("virtmeter_vm_block_flush_requests"), 1);
-		assert_float_equal(DEV("virtmeter_vm_block_flush_time_seconds"), 0.004248915, EPS);
+		HARNESS_NEAR(DEV("virtmeter_vm_block_flush_time_seconds"), 0.004248915);
 		assert_int_equal(DEV("virtmeter_vm_block_capacity_bytes"), 67108864);
 		assert_int_equal(DEV("virtmeter_vm_block_allocation_bytes"), 4194304);
 		assert_int_equal(DEV("virtmeter_vm_block_physical_bytes"), 2101248);
@@ -224,7 +228,8 @@ static void kvm_statistics_map_by_type(void **state)
 	u(&r, "vcpu.0.exits.hist", 1);
 	u(&r, "vcpu.x.exits.sum", 1);
 	assert_int_equal(lv_map_stats(r.p, r.n, "k", &emu, s, &sum), 0);
-#define VCPU(fam, cpu, st) LVT_VALUE(s, fam, "k", cpu, st)
+#define VCPU(fam, cpu, st) \
+	harness_one(s, fam, "vm", "k", "vcpu", cpu, "stat", st, NULL)
 	assert_int_equal(VCPU("virtmeter_vm_kvm_vcpu_stat", "0", "exits"), 123456);
 	assert_int_equal(VCPU("virtmeter_vm_kvm_vcpu_stat", "0", "halt_exits"), 1000);
 	assert_int_equal(VCPU("virtmeter_vm_kvm_vcpu_stat", "0", "io_exits"), 2000);
@@ -238,19 +243,22 @@ static void kvm_statistics_map_by_type(void **state)
 	assert_int_equal(VCPU("virtmeter_vm_kvm_vcpu_stat_current", "0", "blocking"), 1);
 	assert_int_equal(VCPU("virtmeter_vm_kvm_vcpu_stat_peak", "1", "halt_wait_hist"), 12);
 #undef VCPU
-	assert_int_equal(lvt_count(s, "virtmeter_vm_kvm_vcpu_stat"), 9);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_kvm_vcpu_stat_current"), 1);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_kvm_vcpu_stat_peak"), 1);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_kvm_stat", "k", "remote_tlb_flush"), 17);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_kvm_stat_current", "k", "pages_4k"), 65536);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_kvm_stat_current", "k", "pages_2m"), 0);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_kvm_stat_peak", "k",
-				   "max_mmu_page_hash_collisions"), 3);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_kvm_stat"), 1);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_kvm_stat_current"), 2);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_kvm_stat_peak"), 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_kvm_vcpu_stat", NULL), 9);
+	assert_int_equal(harness_count(s, "virtmeter_vm_kvm_vcpu_stat_current", NULL), 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_kvm_vcpu_stat_peak", NULL), 1);
+	assert_int_equal(harness_one(s, "virtmeter_vm_kvm_stat", "vm", "k", "stat",
+				     "remote_tlb_flush", NULL), 17);
+	assert_int_equal(harness_one(s, "virtmeter_vm_kvm_stat_current", "vm", "k", "stat",
+				     "pages_4k", NULL), 65536);
+	assert_int_equal(harness_one(s, "virtmeter_vm_kvm_stat_current", "vm", "k", "stat",
+				     "pages_2m", NULL), 0);
+	assert_int_equal(harness_one(s, "virtmeter_vm_kvm_stat_peak", "vm", "k", "stat",
+				     "max_mmu_page_hash_collisions", NULL), 3);
+	assert_int_equal(harness_count(s, "virtmeter_vm_kvm_stat", NULL), 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_kvm_stat_current", NULL), 2);
+	assert_int_equal(harness_count(s, "virtmeter_vm_kvm_stat_peak", NULL), 1);
 	/* vcpu.0.time still counts as vCPU time. */
-	assert_int_equal(lvt_count(s, "virtmeter_vm_vcpu_seconds"), 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_vcpu_seconds", NULL), 1);
 	rec_free(&r);
 	snap_set_unref(s);
 }
@@ -281,7 +289,7 @@ static void missing_groups_add_only_what_is_there(void **state)
 	 * emulator sample, which would otherwise be all of cpu.time. */
 	u(&r, "cpu.time", 5000000000ULL);
 	assert_int_equal(lv_map_stats(r.p, r.n, "busy", &emu, s, &sum), 0);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_emulator_cpu_seconds"), 0);
+	harness_none(s, "virtmeter_vm_emulator_cpu_seconds", NULL);
 	assert_int_equal(sum.state, -1);
 	assert_false(emu.valid);
 	rec_free(&r);
@@ -318,21 +326,28 @@ static void device_names_are_kept_or_made_unique(void **state)
 	u(&r, "net.0.tx.bytes", 5);
 	u(&r, "net.1.tx.bytes", 6);        /* past net.count */
 	assert_int_equal(lv_map_stats(r.p, r.n, "d", &emu, s, &sum), 0);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_block_read_bytes", "d", "vda"), 10);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_block_read_bytes", "d", "#1"), 11);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_block_read_bytes", "d", "vda#2"), 12);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_block_read_bytes", "d", "#3"), 13);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_block_read_bytes", "d", "sda#1"), 14);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_block_read_bytes"), 5);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_net_transmit_bytes", &v, "d", odd), 1);
+	assert_int_equal(harness_one(s, "virtmeter_vm_block_read_bytes", "vm", "d", "device",
+				     "vda", NULL), 10);
+	assert_int_equal(harness_one(s, "virtmeter_vm_block_read_bytes", "vm", "d", "device",
+				     "#1", NULL), 11);
+	assert_int_equal(harness_one(s, "virtmeter_vm_block_read_bytes", "vm", "d", "device",
+				     "vda#2", NULL), 12);
+	assert_int_equal(harness_one(s, "virtmeter_vm_block_read_bytes", "vm", "d", "device",
+				     "#3", NULL), 13);
+	assert_int_equal(harness_one(s, "virtmeter_vm_block_read_bytes", "vm", "d", "device",
+				     "sda#1", NULL), 14);
+	assert_int_equal(harness_count(s, "virtmeter_vm_block_read_bytes", NULL), 5);
+	v = harness_one(s, "virtmeter_vm_net_transmit_bytes", "vm", "d", "device", odd,
+			NULL);
 	assert_int_equal(v, 5);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_net_transmit_bytes"), 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_net_transmit_bytes", NULL), 1);
 	rec_free(&r);
 	/* Without a count, device keys have no index to belong to. */
 	str(&r, "block.0.name", "vda");
 	u(&r, "block.0.rd.bytes", 1);
 	assert_int_equal(lv_map_stats(r.p, r.n, "e", &emu, s, &sum), 0);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_block_read_bytes", &v, "e", "vda"), 0);
+	harness_none(s, "virtmeter_vm_block_read_bytes", "vm", "e", "device", "vda",
+		     NULL);
 	rec_free(&r);
 	snap_set_unref(s);
 }
@@ -342,23 +357,23 @@ static void emulator_overhead_is_clamped_and_monotonic(void **state)
 	struct lv_emu emu = {0};
 
 	(void)state;
-	assert_float_equal(lv_emu_update(&emu, 10, 4), 6, EPS);
+	HARNESS_NEAR(lv_emu_update(&emu, 10, 4), 6);
 	/* vCPU time (sampled in ticks) ran ahead: never less than before. */
-	assert_float_equal(lv_emu_update(&emu, 11, 6), 6, EPS);
-	assert_float_equal(lv_emu_update(&emu, 12, 11.5), 6, EPS);
-	assert_float_equal(lv_emu_update(&emu, 20, 12), 8, EPS);
+	HARNESS_NEAR(lv_emu_update(&emu, 11, 6), 6);
+	HARNESS_NEAR(lv_emu_update(&emu, 12, 11.5), 6);
+	HARNESS_NEAR(lv_emu_update(&emu, 20, 12), 8);
 	/* More vCPU time than domain time: clamped, still monotonic. */
-	assert_float_equal(lv_emu_update(&emu, 21, 22), 8, EPS);
+	HARNESS_NEAR(lv_emu_update(&emu, 21, 22), 8);
 	/* cpu.time went backwards: a new qemu process, a legitimate reset. */
-	assert_float_equal(lv_emu_update(&emu, 2, 1.5), 0.5, EPS);
-	assert_float_equal(lv_emu_update(&emu, 3, 2.9), 0.5, EPS);
+	HARNESS_NEAR(lv_emu_update(&emu, 2, 1.5), 0.5);
+	HARNESS_NEAR(lv_emu_update(&emu, 3, 2.9), 0.5);
 	/* The vCPU times drop to 0 while cpu.time does not (a qemu going
 	 * away): not trusted, and the counter is not inflated for good. */
-	assert_float_equal(lv_emu_update(&emu, 4, 0), 0.5, EPS);
-	assert_float_equal(lv_emu_update(&emu, 4.5, 3.8), 0.7, EPS);
+	HARNESS_NEAR(lv_emu_update(&emu, 4, 0), 0.5);
+	HARNESS_NEAR(lv_emu_update(&emu, 4.5, 3.8), 0.7);
 	/* A first value below zero is zero. */
 	memset(&emu, 0, sizeof(emu));
-	assert_float_equal(lv_emu_update(&emu, 1, 3), 0, EPS);
+	HARNESS_NEAR(lv_emu_update(&emu, 1, 3), 0);
 }
 
 /* Maps cpu.time and one vCPU's time and returns the emulator sample. */
@@ -384,14 +399,14 @@ static void emulator_sample_stays_monotonic_across_cycles(void **state)
 	struct lv_emu emu = {0};
 
 	(void)state;
-	assert_float_equal(emulator_of(&emu, 3000000000ULL, 1000000000ULL), 2, EPS);
-	assert_float_equal(emulator_of(&emu, 3500000000ULL, 1600000000ULL), 2, EPS);
-	assert_float_equal(emulator_of(&emu, 5000000000ULL, 2000000000ULL), 3, EPS);
+	HARNESS_NEAR(emulator_of(&emu, 3000000000ULL, 1000000000ULL), 2);
+	HARNESS_NEAR(emulator_of(&emu, 3500000000ULL, 1600000000ULL), 2);
+	HARNESS_NEAR(emulator_of(&emu, 5000000000ULL, 2000000000ULL), 3);
 	/* A glitch: every vCPU reports 0. */
-	assert_float_equal(emulator_of(&emu, 5100000000ULL, 0), 3, EPS);
-	assert_float_equal(emulator_of(&emu, 5200000000ULL, 2100000000ULL), 3.1, 1e-9);
+	HARNESS_NEAR(emulator_of(&emu, 5100000000ULL, 0), 3);
+	HARNESS_NEAR(emulator_of(&emu, 5200000000ULL, 2100000000ULL), 3.1);
 	/* A restart: cpu.time starts over. */
-	assert_float_equal(emulator_of(&emu, 1000000000ULL, 900000000ULL), 0.1, 1e-9);
+	HARNESS_NEAR(emulator_of(&emu, 1000000000ULL, 900000000ULL), 0.1);
 }
 
 static void vanished_vm_state_is_dropped(void **state)
@@ -415,8 +430,8 @@ static void vanished_vm_state_is_dropped(void **state)
 	assert_ptr_equal(lv_vmtab_get(&t, "aaaaaaaa-0000-0000-0000-000000000001"), a);
 	assert_int_equal(lv_vmtab_sweep(&t), 1);
 	assert_null(lv_vmtab_find(&t, "bbbbbbbb-0000-0000-0000-000000000002"));
-	assert_float_equal(lv_vmtab_find(&t, "aaaaaaaa-0000-0000-0000-000000000001")->emu.last,
-			   42, EPS);
+	HARNESS_NEAR(lv_vmtab_find(&t, "aaaaaaaa-0000-0000-0000-000000000001")->emu.last,
+		     42);
 	/* b comes back: new, with no history. */
 	lv_vmtab_get(&t, "aaaaaaaa-0000-0000-0000-000000000001");
 	b = lv_vmtab_get(&t, "bbbbbbbb-0000-0000-0000-000000000002");
@@ -461,18 +476,22 @@ static void info_and_openstack_samples(void **state)
 	(void)state;
 	assert_int_equal(lv_meta_parse(nova_xml, strlen(nova_xml), &m), 0);
 	assert_int_equal(lv_map_info(s, "i", "u-1", m, true), 0);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_info", &v, "i", "u-1", "kvm", "hvm"), 1);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_openstack_info", &v, "i", "web",
-				  "m1.small", "p1", "demo", "u1", "alice"), 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_info", "vm", "i", "uuid", "u-1",
+				       "hypervisor", "kvm", "os_type", "hvm", NULL), 1);
+	v = harness_one(s, "virtmeter_vm_openstack_info", "vm", "i", "instance_name", "web",
+			"flavor", "m1.small", "project_id", "p1", "project_name", "demo",
+			"user_id", "u1", "user_name", "alice", NULL);
 	assert_int_equal(v, 1);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_openstack_flavor_vcpus", "i"), 1);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_openstack_flavor_memory_bytes", "i"),
-			 2048.0 * 1048576);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_openstack_flavor_disk_bytes", "i"),
-			 20.0 * 1073741824);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_openstack_flavor_swap_bytes", "i"), 0);
+	assert_int_equal(harness_one(s, "virtmeter_vm_openstack_flavor_vcpus", "vm", "i",
+				     NULL), 1);
+	assert_int_equal(harness_one(s, "virtmeter_vm_openstack_flavor_memory_bytes", "vm",
+				     "i", NULL), 2048.0 * 1048576);
+	assert_int_equal(harness_one(s, "virtmeter_vm_openstack_flavor_disk_bytes", "vm", "i",
+				     NULL), 20.0 * 1073741824);
+	assert_int_equal(harness_one(s, "virtmeter_vm_openstack_flavor_swap_bytes", "vm", "i",
+				     NULL), 0);
 	/* Nova gave no ephemeral size: no sample rather than a made-up 0. */
-	assert_int_equal(lvt_count(s, "virtmeter_vm_openstack_flavor_ephemeral_bytes"), 0);
+	harness_none(s, "virtmeter_vm_openstack_flavor_ephemeral_bytes", NULL);
 	snap_set_unref(s);
 	/* --no-collector.libvirt.openstack: the info only. */
 	s = snap_set_new();
@@ -482,7 +501,8 @@ static void info_and_openstack_samples(void **state)
 	/* No XML read yet: empty labels, still one info sample. */
 	s = snap_set_new();
 	assert_int_equal(lv_map_info(s, "i", "u-1", NULL, true), 0);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_info", &v, "i", "u-1", "", ""), 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_info", "vm", "i", "uuid", "u-1",
+				       "hypervisor", "", "os_type", "", NULL), 1);
 	assert_int_equal(s->nsamples, 1);
 	lv_meta_free(m);
 	snap_set_unref(s);

@@ -22,7 +22,7 @@
 
 #include "exporter/api/collector.h"
 #include "exporter/api/workload.h"
-#include "tests/unit/lv_samples.h"
+#include "tests/unit/harness.h"
 
 extern const struct collector libvirt_collector;
 
@@ -37,112 +37,133 @@ extern const struct collector libvirt_collector;
 static char fixture[PATH_MAX + 64];
 static char fixture_uri[PATH_MAX + 80];
 
-/* A collector instance with its settings (which must outlive it). */
-struct inst {
-	struct collector_setting set[2];
-	struct collector_env env;
-	void *st;
-};
-
-static void start(struct inst *in, const char *uri, const char *openstack)
+/* The collector started on uri, with --collector.libvirt.openstack when
+ * openstack is not NULL. */
+static struct harness *start(const char *uri, const char *openstack)
 {
-	memset(in, 0, sizeof(*in));
-	in->set[0] = (struct collector_setting){"libvirt", "uri", uri};
-	in->set[1] = (struct collector_setting){"libvirt", "openstack", openstack};
-	in->env = (struct collector_env){.procfs = "/proc", .sysfs = "/sys",
-					 .cgroupfs = "/sys/fs/cgroup",
-					 .settings = in->set,
-					 .nsettings = openstack ? 2 : 1};
-	assert_int_equal(libvirt_collector.init(&in->env, &in->st), 0);
-}
+	const struct harness_setting set[] = {
+	    {.key = "uri", .value = uri},
+	    {.key = openstack ? "openstack" : NULL, .value = openstack},
+	    {.key = NULL},
+	};
 
-/* One cycle; it must succeed whatever libvirt does. */
-static struct snap_set *cycle(struct inst *in)
-{
-	struct snap_set *s = snap_set_new();
-
-	assert_int_equal(libvirt_collector.collect(in->st, s), 0);
-	assert_int_equal(s->err, 0);
-	return s;
+	return harness_start(&libvirt_collector,
+			     &(struct harness_opts){.settings = set});
 }
 
 static double up(const struct snap_set *s)
 {
-	return LVT_VALUE(s, "virtmeter_libvirt_up", NULL);
+	return harness_one(s, "virtmeter_libvirt_up", NULL);
+}
+
+/* The value of the one sample of family fam of VM vm, a family with no
+ * other label. */
+static double vm_value(const struct snap_set *s, const char *fam,
+		       const char *vm)
+{
+	return harness_one(s, fam, "vm", vm, NULL);
 }
 
 static void fixture_domains_have_exact_values(void **state)
 {
-	struct inst in;
+	struct harness *h;
 	struct snap_set *s;
 	double v;
 
 	(void)state;
-	start(&in, fixture_uri, NULL);
-	s = cycle(&in);
+	h = start(fixture_uri, NULL);
+	s = harness_cycle(h);
 	assert_int_equal(up(s), 1);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_info"), 5);
+	assert_int_equal(harness_count(s, "virtmeter_vm_info", NULL), 5);
 	/* Names exactly as libvirt gives them; info from the XML. */
-	assert_int_equal(lvt_find(s, "virtmeter_vm_info", &v, WEB,
-				  "6a0e5b1c-0000-4000-8000-000000000001", "test", "hvm"), 1);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_info", &v, GREEK,
-				  "6a0e5b1c-0000-4000-8000-000000000005", "test", "hvm"), 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_info", "vm", WEB,
+				       "uuid",
+				       "6a0e5b1c-0000-4000-8000-000000000001",
+				       "hypervisor", "test", "os_type", "hvm",
+				       NULL),
+			 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_info", "vm", GREEK,
+				       "uuid",
+				       "6a0e5b1c-0000-4000-8000-000000000005",
+				       "hypervisor", "test", "os_type", "hvm",
+				       NULL),
+			 1);
 	/* State codes: running, paused, shut off. */
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_state", WEB), 1);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_state", NOVA), 3);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_state", "off"), 5);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_state", SPACES), 1);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_state", GREEK), 1);
+	assert_int_equal(vm_value(s, "virtmeter_vm_state", WEB), 1);
+	assert_int_equal(vm_value(s, "virtmeter_vm_state", NOVA), 3);
+	assert_int_equal(vm_value(s, "virtmeter_vm_state", "off"), 5);
+	assert_int_equal(vm_value(s, "virtmeter_vm_state", SPACES), 1);
+	assert_int_equal(vm_value(s, "virtmeter_vm_state", GREEK), 1);
 	/* vCPUs and memory from the definitions. */
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_vcpus", WEB), 3);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_vcpus", "off"), 4);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_memory_max_bytes", WEB), 1048576 * KIB);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_memory_max_bytes", "off"), 262144 * KIB);
+	assert_int_equal(vm_value(s, "virtmeter_vm_vcpus", WEB), 3);
+	assert_int_equal(vm_value(s, "virtmeter_vm_vcpus", "off"), 4);
+	assert_int_equal(vm_value(s, "virtmeter_vm_memory_max_bytes", WEB), 1048576 * KIB);
+	assert_int_equal(vm_value(s, "virtmeter_vm_memory_max_bytes", "off"), 262144 * KIB);
 	/* The test driver's 13 memory statistics, derived from the current
 	 * memory (524288 KiB): actual, unused = /2, usable = /2, rss = /2,
 	 * available, disk caches = /8, swap and faults 0. */
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_memory_balloon_bytes", WEB), 524288 * KIB);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_memory_unused_bytes", WEB), 262144 * KIB);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_memory_usable_bytes", WEB), 262144 * KIB);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_memory_rss_bytes", WEB), 262144 * KIB);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_memory_available_bytes", WEB), 524288 * KIB);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_memory_disk_caches_bytes", WEB), 65536 * KIB);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_memory_swap_in_bytes", WEB), 0);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_memory_minor_faults", WEB), 0);
+	assert_int_equal(vm_value(s, "virtmeter_vm_memory_balloon_bytes", WEB), 524288 * KIB);
+	assert_int_equal(vm_value(s, "virtmeter_vm_memory_unused_bytes", WEB), 262144 * KIB);
+	assert_int_equal(vm_value(s, "virtmeter_vm_memory_usable_bytes", WEB), 262144 * KIB);
+	assert_int_equal(vm_value(s, "virtmeter_vm_memory_rss_bytes", WEB), 262144 * KIB);
+	assert_int_equal(vm_value(s, "virtmeter_vm_memory_available_bytes", WEB), 524288 * KIB);
+	assert_int_equal(vm_value(s, "virtmeter_vm_memory_disk_caches_bytes", WEB), 65536 * KIB);
+	assert_int_equal(vm_value(s, "virtmeter_vm_memory_swap_in_bytes", WEB), 0);
+	assert_int_equal(vm_value(s, "virtmeter_vm_memory_minor_faults", WEB), 0);
 	/* Per-domain calls: vCPU times, disks, interfaces. */
-	assert_int_equal(lvt_find(s, "virtmeter_vm_vcpu_seconds", &v, WEB, "2"), 1);
+	v = harness_one(s, "virtmeter_vm_vcpu_seconds", "vm", WEB, "vcpu", "2",
+			NULL);
 	assert_true(v > 0);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_block_read_bytes", &v, WEB, "vda"), 1);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_block_write_requests", &v, WEB, "vdb"), 1);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_net_receive_bytes", &v, WEB, "testnet0"), 1);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_net_transmit_packets", &v, SPACES,
-				  "testnet1"), 1);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_cpu_seconds", &v, WEB), 1);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_emulator_cpu_seconds", &v, WEB), 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_block_read_bytes", "vm",
+				       WEB, "device", "vda", NULL),
+			 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_block_write_requests",
+				       "vm", WEB, "device", "vdb", NULL),
+			 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_net_receive_bytes",
+				       "vm", WEB, "device", "testnet0", NULL),
+			 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_net_transmit_packets",
+				       "vm", SPACES, "device", "testnet1",
+				       NULL),
+			 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_cpu_seconds", "vm", WEB,
+				       NULL),
+			 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_emulator_cpu_seconds",
+				       "vm", WEB, NULL),
+			 1);
 	/* No balloon device: no guest memory statistics, the current size
 	 * from virDomainGetInfo. */
-	assert_int_equal(lvt_find(s, "virtmeter_vm_memory_rss_bytes", &v, SPACES), 0);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_memory_balloon_bytes", SPACES), 524288 * KIB);
+	harness_none(s, "virtmeter_vm_memory_rss_bytes", "vm", SPACES, NULL);
+	assert_int_equal(vm_value(s, "virtmeter_vm_memory_balloon_bytes", SPACES), 524288 * KIB);
 	/* Shut off: no CPU time, no device statistics. */
-	assert_int_equal(lvt_find(s, "virtmeter_vm_cpu_seconds", &v, "off"), 0);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_block_read_bytes", &v, "off", "vda"), 0);
+	harness_none(s, "virtmeter_vm_cpu_seconds", "vm", "off", NULL);
+	harness_none(s, "virtmeter_vm_block_read_bytes", "vm", "off", "device",
+		     "vda", NULL);
 	/* Nova's metadata of the paused instance. */
-	assert_int_equal(lvt_count(s, "virtmeter_vm_openstack_info"), 1);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_openstack_info", &v, NOVA,
-				  "db \"primary\" 1", "m1.small",
-				  "a1b2c3d4e5f60718293a4b5c6d7e8f90", "demo",
-				  "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "alice"), 1);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_openstack_flavor_vcpus", NOVA), 1);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_openstack_flavor_memory_bytes", NOVA),
+	assert_int_equal(harness_count(s, "virtmeter_vm_openstack_info", NULL),
+			 1);
+	assert_int_equal(harness_count(s, "virtmeter_vm_openstack_info", "vm",
+				       NOVA, "instance_name",
+				       "db \"primary\" 1", "flavor", "m1.small",
+				       "project_id",
+				       "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+				       "project_name", "demo", "user_id",
+				       "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+				       "user_name", "alice", NULL),
+			 1);
+	assert_int_equal(vm_value(s, "virtmeter_vm_openstack_flavor_vcpus", NOVA), 1);
+	assert_int_equal(vm_value(s, "virtmeter_vm_openstack_flavor_memory_bytes", NOVA),
 			 2048 * 1048576.0);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_openstack_flavor_disk_bytes", NOVA),
+	assert_int_equal(vm_value(s, "virtmeter_vm_openstack_flavor_disk_bytes", NOVA),
 			 20 * 1073741824.0);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_openstack_flavor_swap_bytes", NOVA),
+	assert_int_equal(vm_value(s, "virtmeter_vm_openstack_flavor_swap_bytes", NOVA),
 			 512 * 1048576.0);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_openstack_flavor_ephemeral_bytes", NOVA),
+	assert_int_equal(vm_value(s, "virtmeter_vm_openstack_flavor_ephemeral_bytes", NOVA),
 			 1073741824.0);
-	snap_set_unref(s);
-	libvirt_collector.fini(in.st);
+	harness_release(s);
+	harness_stop(h);
 }
 
 static void workload_table_has_one_entry_per_domain(void **state)
@@ -158,13 +179,13 @@ static void workload_table_has_one_entry_per_domain(void **state)
 		{"6a0e5b1c-0000-4000-8000-000000000004", SPACES, 2, 524288},
 		{"6a0e5b1c-0000-4000-8000-000000000005", GREEK, 1, 131072},
 	};
-	struct inst in;
+	struct harness *h;
 	struct wl_table *t;
 
 	(void)state;
-	start(&in, fixture_uri, "false");
-	snap_set_unref(cycle(&in));
-	snap_set_unref(cycle(&in)); /* a second cycle adds no duplicate */
+	h = start(fixture_uri, "false");
+	harness_release(harness_cycle(h));
+	harness_release(harness_cycle(h)); /* a second cycle adds no duplicate */
 	t = wl_current();
 	assert_non_null(t->lists[WL_SRC_LIBVIRT]);
 	assert_int_equal(t->lists[WL_SRC_LIBVIRT]->n, 5);
@@ -179,7 +200,7 @@ static void workload_table_has_one_entry_per_domain(void **state)
 		assert_null(w->cgroup); /* the test driver has no processes */
 	}
 	wl_table_unref(t);
-	libvirt_collector.fini(in.st);
+	harness_stop(h);
 	/* A stopped collector's VMs leave the table. */
 	t = wl_current();
 	assert_true(!t->lists[WL_SRC_LIBVIRT] || t->lists[WL_SRC_LIBVIRT]->n == 0);
@@ -188,23 +209,25 @@ static void workload_table_has_one_entry_per_domain(void **state)
 
 static void openstack_off_hides_nova(void **state)
 {
-	struct inst in;
+	const struct harness_setting maybe[] = {
+	    {.key = "openstack", .value = "maybe"},
+	    {.key = NULL},
+	};
+	struct harness *h;
 	struct snap_set *s;
 
 	(void)state;
-	start(&in, fixture_uri, "false");
-	s = cycle(&in);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_info"), 5);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_openstack_info"), 0);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_openstack_flavor_vcpus"), 0);
-	snap_set_unref(s);
-	libvirt_collector.fini(in.st);
-	memset(&in, 0, sizeof(in));
-	in.set[0] = (struct collector_setting){"libvirt", "openstack", "maybe"};
-	in.env = (struct collector_env){.procfs = "/proc", .sysfs = "/sys",
-					.cgroupfs = "/sys/fs/cgroup",
-					.settings = in.set, .nsettings = 1};
-	assert_int_equal(libvirt_collector.init(&in.env, &in.st), -EINVAL);
+	h = start(fixture_uri, "false");
+	s = harness_cycle(h);
+	assert_int_equal(harness_count(s, "virtmeter_vm_info", NULL), 5);
+	harness_none(s, "virtmeter_vm_openstack_info", NULL);
+	harness_none(s, "virtmeter_vm_openstack_flavor_vcpus", NULL);
+	harness_release(s);
+	harness_stop(h);
+	assert_int_equal(harness_try_start(&libvirt_collector,
+					   &(struct harness_opts){.settings = maybe},
+					   &h),
+			 -EINVAL);
 }
 
 static void sleep_ms(long ms)
@@ -219,30 +242,30 @@ static void unreachable_libvirt_is_down_then_reconnects(void **state)
 	char dir[] = "/tmp/vm-lvtd-XXXXXX", path[PATH_MAX], uri[PATH_MAX + 16];
 	char cmd[3 * PATH_MAX];
 	struct snap_set *s;
-	struct inst in;
+	struct harness *h;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/domains.xml", dir);
 	snprintf(uri, sizeof(uri), "test://%s", path);
-	start(&in, uri, NULL);
+	h = start(uri, NULL);
 	/* No such file: the cycle succeeds with libvirt_up 0 and nothing
 	 * else, twice (the second inside the back-off). */
 	for (int i = 0; i < 2; i++) {
-		s = cycle(&in);
+		s = harness_cycle(h);
 		assert_int_equal(s->nsamples, 1);
 		assert_int_equal(up(s), 0);
-		snap_set_unref(s);
+		harness_release(s);
 	}
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", fixture, path);
 	assert_int_equal(system(cmd), 0);
 	/* The first back-off is 1 s; then the next cycle reconnects. */
 	sleep_ms(1100);
-	s = cycle(&in);
+	s = harness_cycle(h);
 	assert_int_equal(up(s), 1);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_info"), 5);
-	snap_set_unref(s);
-	libvirt_collector.fini(in.st);
+	assert_int_equal(harness_count(s, "virtmeter_vm_info", NULL), 5);
+	harness_release(s);
+	harness_stop(h);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -261,16 +284,18 @@ static const char nova_xml[] =
 
 /* Cycles until the domain has Nova metadata (the event that says so is
  * delivered by libvirt's event loop thread), at most about 3 s. */
-static struct snap_set *cycle_until_nova(struct inst *in, const char *vm)
+static struct snap_set *cycle_until_nova(struct harness *h, const char *vm)
 {
 	for (int i = 0; i < 30; i++) {
-		struct snap_set *s = cycle(in);
-		double v;
+		struct snap_set *s = harness_cycle(h);
 
-		if (lvt_find(s, "virtmeter_vm_openstack_info", &v, vm, "renamed",
-			     "m1.tiny", "", "", "", "") == 1)
+		if (harness_count(s, "virtmeter_vm_openstack_info", "vm", vm,
+				  "instance_name", "renamed", "flavor",
+				  "m1.tiny", "project_id", "", "project_name",
+				  "", "user_id", "", "user_name", "",
+				  NULL) == 1)
 			return s;
-		snap_set_unref(s);
+		harness_release(s);
 		sleep_ms(100);
 	}
 	return NULL;
@@ -282,55 +307,57 @@ static void domains_come_and_go_and_metadata_refreshes(void **state)
 	const char *vm = "tmp \"vm\"";
 	struct snap_set *s;
 	struct wl_table *t;
+	struct harness *h;
 	virDomainPtr dom;
-	struct inst in;
-	double v;
 
 	(void)state;
 	assert_non_null(rw);
-	start(&in, "test:///default", NULL);
-	s = cycle(&in);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_state", &v, vm), 0);
-	snap_set_unref(s);
+	h = start("test:///default", NULL);
+	s = harness_cycle(h);
+	harness_none(s, "virtmeter_vm_state", "vm", vm, NULL);
+	harness_release(s);
 	/* A domain appears between cycles... */
 	dom = virDomainDefineXML(rw, new_domain);
 	assert_non_null(dom);
 	assert_int_equal(virDomainCreate(dom), 0);
-	s = cycle(&in);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_state", vm), 1);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_vcpus", vm), 2);
-	assert_int_equal(lvt_count(s, "virtmeter_vm_openstack_info"), 0);
-	snap_set_unref(s);
+	s = harness_cycle(h);
+	assert_int_equal(vm_value(s, "virtmeter_vm_state", vm), 1);
+	assert_int_equal(vm_value(s, "virtmeter_vm_vcpus", vm), 2);
+	harness_none(s, "virtmeter_vm_openstack_info", NULL);
+	harness_release(s);
 	/* ... gets Nova metadata: read again on the event, not per cycle. */
 	assert_int_equal(virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
 					      nova_xml, "nova", NOVA_NS,
 					      VIR_DOMAIN_AFFECT_LIVE), 0);
-	s = cycle_until_nova(&in, vm);
+	s = cycle_until_nova(h, vm);
 	assert_non_null(s);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_openstack_flavor_memory_bytes", vm),
+	assert_int_equal(vm_value(s, "virtmeter_vm_openstack_flavor_memory_bytes", vm),
 			 512 * 1048576.0);
-	snap_set_unref(s);
+	harness_release(s);
 	/* ... is paused ... */
 	assert_int_equal(virDomainSuspend(dom), 0);
-	s = cycle(&in);
-	assert_int_equal(LVT_VALUE(s, "virtmeter_vm_state", vm), 3);
-	snap_set_unref(s);
+	s = harness_cycle(h);
+	assert_int_equal(vm_value(s, "virtmeter_vm_state", vm), 3);
+	harness_release(s);
 	/* ... and vanishes: its series and its workload entry go with it. */
 	assert_int_equal(virDomainDestroy(dom), 0);
 	assert_int_equal(virDomainUndefine(dom), 0);
-	s = cycle(&in);
+	s = harness_cycle(h);
 	assert_int_equal(up(s), 1);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_state", &v, vm), 0);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_info", &v, vm,
-				  "6a0e5b1c-0000-4000-8000-0000000000aa", "test", "hvm"), 0);
-	assert_int_equal(lvt_find(s, "virtmeter_vm_state", &v, "test"), 1);
-	snap_set_unref(s);
+	harness_none(s, "virtmeter_vm_state", "vm", vm, NULL);
+	harness_none(s, "virtmeter_vm_info", "vm", vm, "uuid",
+		     "6a0e5b1c-0000-4000-8000-0000000000aa", "hypervisor",
+		     "test", "os_type", "hvm", NULL);
+	assert_int_equal(harness_count(s, "virtmeter_vm_state", "vm", "test",
+				       NULL),
+			 1);
+	harness_release(s);
 	t = wl_current();
 	assert_null(wl_find(t, WL_VM, "6a0e5b1c-0000-4000-8000-0000000000aa"));
 	assert_non_null(wl_find(t, WL_VM, "6695eb01-f6a4-8304-79aa-97f2502e193f"));
 	wl_table_unref(t);
 	virDomainFree(dom);
-	libvirt_collector.fini(in.st);
+	harness_stop(h);
 	virConnectClose(rw);
 }
 

@@ -10,16 +10,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <math.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "exporter/api/collector.h"
-#include "exporter/config.h"
 #include "exporter/api/workload.h"
+#include "tests/unit/harness.h"
 
 extern const struct collector perf_collector;
 
@@ -75,153 +73,114 @@ static void publish_both(void)
 	wl_list_unref(cts);
 }
 
-/* Counts samples of family fam whose label values start with the n given
- * ones; returns the value of the last in *v. */
-static int count(const struct snap_set *set, const char *fam, double *v,
-		 size_t n, ...)
-{
-	int found = 0;
-
-	for (size_t f = 0; f < set->nfams; f++) {
-		const struct snap_fam_entry *e = &set->fams[f];
-
-		if (strcmp(e->desc->name, fam) != 0)
-			continue;
-		for (uint32_t i = e->first; i != UINT32_MAX;
-		     i = set->samples[i].next) {
-			const char *l = snap_sample_labels(set, &set->samples[i]);
-			bool ok = true;
-			va_list ap;
-
-			va_start(ap, n);
-			for (size_t k = 0; k < n; k++, l += strlen(l) + 1)
-				ok = ok && strcmp(l, va_arg(ap, const char *)) == 0;
-			va_end(ap);
-			if (ok) {
-				found++;
-				if (v)
-					*v = set->samples[i].value;
-			}
-		}
-	}
-	return found;
-}
+/* The events of these tests, given as the configuration file gives them. */
+static const char events_yaml[] =
+	"perf:\n  events: [task-clock, cycles, page-faults]\n";
 
 /* Starts the collector on events task-clock, cycles and page-faults with
- * the given settings. */
-static void *start(struct config *cfg, const struct collector_setting *s,
-		   size_t ns)
+ * the given settings (NULL for none). */
+static struct harness *start(const struct harness_setting *settings)
 {
-	struct collector_env env = {.procfs = "/proc", .sysfs = "/sys",
-				    .cgroupfs = "/sys/fs/cgroup",
-				    .settings = s, .nsettings = ns, .cfg = cfg};
-	void *st = NULL;
+	const struct harness_opts opts = {.settings = settings,
+					  .yaml = events_yaml};
 
-	config_defaults(cfg);
-	cfg->perf.events_set = true;
-	cfg->perf.nevents = 3;
-	snprintf(cfg->perf.events[0], CONFIG_PERF_EVENT_MAX, "task-clock");
-	snprintf(cfg->perf.events[1], CONFIG_PERF_EVENT_MAX, "cycles");
-	snprintf(cfg->perf.events[2], CONFIG_PERF_EVENT_MAX, "page-faults");
-	assert_int_equal(perf_collector.init(&env, &st), 0);
-	return st;
-}
-
-static struct snap_set *cycle(void *st)
-{
-	struct snap_set *set = snap_set_new();
-
-	assert_non_null(set);
-	assert_int_equal(perf_collector.collect(st, set), 0);
-	return set;
+	return harness_start(&perf_collector, &opts);
 }
 
 static void vms_and_containers_are_counted_on_their_cgroup(void **state)
 {
-	static struct config cfg;
 	struct snap_set *set;
-	void *st;
-	double v = NAN;
+	struct harness *h;
+	double v;
 
 	(void)state;
 	if (!cgdir[0])
 		skip();
 	publish_both();
-	st = start(&cfg, NULL, 0);
-	set = cycle(st);
-	assert_int_equal(count(set, "virtmeter_vm_perf_events", &v, 3, "vm1",
-			       "task-clock", "all"), 1);
+	h = start(NULL);
+	set = harness_cycle(h);
+	v = harness_one(set, "virtmeter_vm_perf_events", "vm", "vm1", "event",
+			"task-clock", "mode", "all", NULL);
 	assert_true(v >= 0);
-	assert_int_equal(count(set, "virtmeter_vm_perf_events", NULL, 3, "vm1",
-			       "page-faults", "all"), 1);
+	assert_int_equal(harness_count(set, "virtmeter_vm_perf_events", "vm",
+				       "vm1", "event", "page-faults", "mode",
+				       "all", NULL),
+			 1);
 	/* Not countable here: no series, and the split is said impossible. */
-	assert_int_equal(count(set, "virtmeter_vm_perf_events", NULL, 2, "vm1",
-			       "cycles"), 0);
-	assert_int_equal(count(set, "virtmeter_perf_mode_split_supported", &v,
-			       1, "cycles"), 1);
+	harness_none(set, "virtmeter_vm_perf_events", "vm", "vm1", "event",
+		     "cycles", NULL);
+	v = harness_one(set, "virtmeter_perf_mode_split_supported", "event",
+			"cycles", NULL);
 	assert_true(v == 0);
-	assert_int_equal(count(set, "virtmeter_vm_perf_scaling_ratio", NULL, 2,
-			       "vm1", "task-clock"), 1);
-	assert_int_equal(count(set, "virtmeter_container_perf_events", NULL, 3,
-			       "ct1", "ct-id", "task-clock"), 1);
-	assert_int_equal(count(set, "virtmeter_perf_cgroups_counted", &v, 0), 1);
+	assert_int_equal(harness_count(set, "virtmeter_vm_perf_scaling_ratio",
+				       "vm", "vm1", "event", "task-clock",
+				       NULL),
+			 1);
+	assert_int_equal(harness_count(set, "virtmeter_container_perf_events",
+				       "container", "ct1", "id", "ct-id",
+				       "event", "task-clock", NULL),
+			 1);
+	v = harness_one(set, "virtmeter_perf_cgroups_counted", NULL);
 	assert_true(v == 2);
 	/* 2 cgroups + the host, 2 groups (page-faults; task-clock) per CPU. */
-	assert_int_equal(count(set, "virtmeter_perf_open_fds", &v, 0), 1);
+	v = harness_one(set, "virtmeter_perf_open_fds", NULL);
 	assert_true(v == 3.0 * 2 * (double)sysconf(_SC_NPROCESSORS_ONLN));
-	snap_set_unref(set);
+	harness_release(set);
 
 	/* Both leave the table: their descriptors are closed. */
 	wl_publish(WL_SRC_LIBVIRT, NULL);
 	wl_publish(WL_SRC_CGROUP, NULL);
-	set = cycle(st);
-	assert_int_equal(count(set, "virtmeter_perf_cgroups_counted", &v, 0), 1);
+	set = harness_cycle(h);
+	v = harness_one(set, "virtmeter_perf_cgroups_counted", NULL);
 	assert_true(v == 0);
-	assert_int_equal(count(set, "virtmeter_perf_open_fds", &v, 0), 1);
+	v = harness_one(set, "virtmeter_perf_open_fds", NULL);
 	assert_true(v == 2.0 * (double)sysconf(_SC_NPROCESSORS_ONLN));
-	assert_int_equal(count(set, "virtmeter_vm_perf_events", NULL, 0), 0);
-	snap_set_unref(set);
-	perf_collector.fini(st);
+	harness_none(set, "virtmeter_vm_perf_events", NULL);
+	harness_release(set);
+	harness_stop(h);
 }
 
 static void the_cap_counts_vms_first_and_shows_the_skipped(void **state)
 {
-	static struct config cfg;
-	const struct collector_setting s = {"perf", "max-cgroups", "1"};
+	const struct harness_setting s[] = {
+	    {.key = "max-cgroups", .value = "1"},
+	    {.key = NULL},
+	};
 	struct snap_set *set;
-	void *st;
-	double v = NAN;
+	struct harness *h;
+	double v;
 
 	(void)state;
 	if (!cgdir[0])
 		skip();
 	publish_both();
-	st = start(&cfg, &s, 1);
-	set = cycle(st);
-	assert_int_equal(count(set, "virtmeter_perf_cgroups_counted", &v, 0), 1);
+	h = start(s);
+	set = harness_cycle(h);
+	v = harness_one(set, "virtmeter_perf_cgroups_counted", NULL);
 	assert_true(v == 1);
-	assert_int_equal(count(set, "virtmeter_perf_cgroups_skipped", &v, 0), 1);
+	v = harness_one(set, "virtmeter_perf_cgroups_skipped", NULL);
 	assert_true(v == 1);
-	assert_int_equal(count(set, "virtmeter_vm_perf_events", NULL, 1, "vm1"),
+	assert_int_equal(harness_count(set, "virtmeter_vm_perf_events", "vm",
+				       "vm1", NULL),
 			 2);
-	assert_int_equal(count(set, "virtmeter_container_perf_events", NULL, 0),
-			 0);
-	snap_set_unref(set);
-	perf_collector.fini(st);
+	harness_none(set, "virtmeter_container_perf_events", NULL);
+	harness_release(set);
+	harness_stop(h);
 }
 
 static void a_bad_max_cgroups_flag_fails_init(void **state)
 {
-	static struct config cfg;
-	const struct collector_setting s = {"perf", "max-cgroups", "many"};
-	struct collector_env env = {.procfs = "/proc", .sysfs = "/sys",
-				    .cgroupfs = "/sys/fs/cgroup",
-				    .settings = &s, .nsettings = 1, .cfg = &cfg};
-	void *st = NULL;
+	const struct harness_setting s[] = {
+	    {.key = "max-cgroups", .value = "many"},
+	    {.key = NULL},
+	};
+	struct harness *h;
 
 	(void)state;
-	config_defaults(&cfg);
-	assert_int_equal(perf_collector.init(&env, &st), -EINVAL);
+	assert_int_equal(harness_try_start(&perf_collector,
+					   &(struct harness_opts){.settings = s},
+					   &h),
+			 -EINVAL);
 	assert_non_null(strstr(collector_take_error(), "max-cgroups"));
 }
 

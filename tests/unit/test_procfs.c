@@ -22,6 +22,7 @@
 #include "exporter/api/collector.h"
 #include "collectors/lib/procfs.h"
 #include "exporter/api/log.h"
+#include "tests/unit/harness.h"
 
 extern const struct collector host_collector;
 extern const struct collector process_collector;
@@ -467,44 +468,6 @@ static void read_fd_grow_enlarges_buffer_up_to_max(void **unused)
 
 /* ---- collectors ------------------------------------------------------ */
 
-/* Returns the value of the sample of family name whose first label value
- * is label (NULL for a family without labels); fails the test if absent. */
-static double sample_value(const struct snap_set *set, const char *name,
-			   const char *label)
-{
-	for (size_t f = 0; f < set->nfams; f++) {
-		const struct snap_fam_entry *e = &set->fams[f];
-
-		if (strcmp(e->desc->name, name) != 0)
-			continue;
-		for (uint32_t i = e->first; i != UINT32_MAX;
-		     i = set->samples[i].next) {
-			const struct snap_sample *s = &set->samples[i];
-
-			if (!label ||
-			    strcmp(snap_sample_labels(set, s), label) == 0)
-				return s->value;
-		}
-	}
-	fail_msg("no sample %s{%s}", name, label ? label : "");
-	return NAN;
-}
-
-/* Returns how many samples family name has in set. */
-static unsigned family_count(const struct snap_set *set, const char *name)
-{
-	for (size_t f = 0; f < set->nfams; f++)
-		if (strcmp(set->fams[f].desc->name, name) == 0)
-			return set->fams[f].count;
-	return 0;
-}
-
-static void assert_near(double got, double want)
-{
-	if (fabs(got - want) > 1e-9 * fmax(1.0, fabs(want)))
-		fail_msg("got %.17g, want %.17g", got, want);
-}
-
 static char proc_dir[300], sys_dir[300];
 
 /* Writes a fixture tree: proc/stat, proc/meminfo and, if online is not
@@ -521,139 +484,130 @@ static void make_fixture(const char *stat, const char *online)
 		write_file(sys_dir, "devices/system/cpu/online", online);
 }
 
-/* Runs one host cycle on the fixture tree; returns collect's result and
- * the set in *out (the caller drops it). */
-static int host_cycle(void *state, struct snap_set **out)
+/* Starts collector c on the fixture tree; returns init's result. */
+static int start_on_fixture(const struct collector *c, struct harness **h)
 {
-	*out = snap_set_new();
-	assert_non_null(*out);
-	return host_collector.collect(state, *out);
+	const struct harness_opts opts = {.procfs = proc_dir,
+					  .sysfs = sys_dir};
+
+	return harness_try_start(c, &opts, h);
 }
 
-static const struct collector_env fixture_env = {
-	.procfs = proc_dir, .sysfs = sys_dir, .cgroupfs = NULL};
+/* The value of the one sample of the host CPU family fam in mode. */
+static double cpu_mode(const struct snap_set *set, const char *fam,
+		       const char *mode)
+{
+	return harness_one(set, fam, "mode", mode, NULL);
+}
 
 static void host_collects_fixture_and_rereads_it_each_cycle(void **unused)
 {
 	double hz = (double)sysconf(_SC_CLK_TCK);
+	const char *cpu = "virtmeter_host_cpu_seconds";
+	const char *guest = "virtmeter_host_cpu_guest_seconds";
 	struct snap_set *set;
-	void *state = NULL;
+	struct harness *h;
 
 	make_fixture("cpu  4068 5 4031 471622 411 3 138 9 70 2\n"
 		     "cpu0 1 0 0 0 0 0 0 0 0 0\ncpu1 1 0 0 0 0 0 0 0 0 0\n"
 		     "cpu2 1 0 0 0 0 0 0 0 0 0\nbtime 1795637028\n",
 		     "0-3,5,7-8\n");
-	assert_int_equal(host_collector.init(&fixture_env, &state), 0);
-	assert_int_equal(host_cycle(state, &set), 0);
-	assert_near(sample_value(set, "virtmeter_host_cpu_seconds", "user"),
-		    4068 / hz);
-	assert_near(sample_value(set, "virtmeter_host_cpu_seconds", "nice"),
-		    5 / hz);
-	assert_near(sample_value(set, "virtmeter_host_cpu_seconds", "idle"),
-		    471622 / hz);
-	assert_near(sample_value(set, "virtmeter_host_cpu_seconds", "irq"),
-		    3 / hz);
-	assert_near(sample_value(set, "virtmeter_host_cpu_seconds", "steal"),
-		    9 / hz);
-	assert_near(sample_value(set, "virtmeter_host_cpu_guest_seconds",
-				 "user"),
-		    70 / hz);
-	assert_near(sample_value(set, "virtmeter_host_cpu_guest_seconds",
-				 "nice"),
-		    2 / hz);
-	assert_int_equal(family_count(set, "virtmeter_host_cpu_seconds"), 8);
-	assert_int_equal(family_count(set, "virtmeter_host_cpu_guest_seconds"),
-			 2);
+	assert_int_equal(start_on_fixture(&host_collector, &h), 0);
+	set = harness_cycle(h);
+	HARNESS_NEAR(cpu_mode(set, cpu, "user"), 4068 / hz);
+	HARNESS_NEAR(cpu_mode(set, cpu, "nice"), 5 / hz);
+	HARNESS_NEAR(cpu_mode(set, cpu, "idle"), 471622 / hz);
+	HARNESS_NEAR(cpu_mode(set, cpu, "irq"), 3 / hz);
+	HARNESS_NEAR(cpu_mode(set, cpu, "steal"), 9 / hz);
+	HARNESS_NEAR(cpu_mode(set, guest, "user"), 70 / hz);
+	HARNESS_NEAR(cpu_mode(set, guest, "nice"), 2 / hz);
+	assert_int_equal(harness_count(set, cpu, NULL), 8);
+	assert_int_equal(harness_count(set, guest, NULL), 2);
 	/* sysfs says 7 CPUs are online, though stat lists 3 cpuN lines. */
-	assert_near(sample_value(set, "virtmeter_host_cpus", NULL), 7);
-	assert_near(sample_value(set, "virtmeter_host_boot_time_seconds", NULL),
-		    1795637028);
-	assert_near(sample_value(set, "virtmeter_host_memory_total_bytes",
+	HARNESS_NEAR(harness_one(set, "virtmeter_host_cpus", NULL), 7);
+	HARNESS_NEAR(harness_one(set, "virtmeter_host_boot_time_seconds", NULL),
+		     1795637028);
+	HARNESS_NEAR(harness_one(set, "virtmeter_host_memory_total_bytes",
 				 NULL),
-		    24683620.0 * 1024);
-	assert_near(sample_value(set, "virtmeter_host_memory_available_bytes",
+		     24683620.0 * 1024);
+	HARNESS_NEAR(harness_one(set, "virtmeter_host_memory_available_bytes",
 				 NULL),
-		    24414248.0 * 1024);
-	assert_near(sample_value(set, "virtmeter_host_memory_cached_bytes",
+		     24414248.0 * 1024);
+	HARNESS_NEAR(harness_one(set, "virtmeter_host_memory_cached_bytes",
 				 NULL),
-		    30436.0 * 1024);
-	assert_near(sample_value(set, "virtmeter_host_swap_free_bytes", NULL),
-		    2097000.0 * 1024);
-	snap_set_unref(set);
+		     30436.0 * 1024);
+	HARNESS_NEAR(harness_one(set, "virtmeter_host_swap_free_bytes", NULL),
+		     2097000.0 * 1024);
+	harness_release(set);
 
 	/* The kept descriptors must see new contents, not a cached read. */
 	write_file(proc_dir, "stat", "cpu  5000 5 4031 471700 411 3 138 9 70 2\n"
 				     "btime 1795637028\n");
 	write_file(sys_dir, "devices/system/cpu/online", "0-1\n");
-	assert_int_equal(host_cycle(state, &set), 0);
-	assert_near(sample_value(set, "virtmeter_host_cpu_seconds", "user"),
-		    5000 / hz);
-	assert_near(sample_value(set, "virtmeter_host_cpu_seconds", "idle"),
-		    471700 / hz);
-	assert_near(sample_value(set, "virtmeter_host_cpus", NULL), 2);
-	snap_set_unref(set);
+	set = harness_cycle(h);
+	HARNESS_NEAR(cpu_mode(set, cpu, "user"), 5000 / hz);
+	HARNESS_NEAR(cpu_mode(set, cpu, "idle"), 471700 / hz);
+	HARNESS_NEAR(harness_one(set, "virtmeter_host_cpus", NULL), 2);
+	harness_release(set);
 
 	/* A broken file fails the cycle instead of emitting zeros. */
 	write_file(proc_dir, "stat", "cpu 1 2\n");
-	assert_true(host_cycle(state, &set) < 0);
-	snap_set_unref(set);
-	host_collector.fini(state);
+	assert_true(harness_try_cycle(h, NULL) < 0);
+	harness_stop(h);
 }
 
 static void host_counts_cpu_lines_without_sysfs_online(void **unused)
 {
 	struct snap_set *set;
-	void *state = NULL;
+	struct harness *h;
 
 	make_fixture(stat_2cpu, NULL);
-	assert_int_equal(host_collector.init(&fixture_env, &state), 0);
-	assert_int_equal(host_cycle(state, &set), 0);
-	assert_near(sample_value(set, "virtmeter_host_cpus", NULL), 2);
-	snap_set_unref(set);
-	host_collector.fini(state);
+	assert_int_equal(start_on_fixture(&host_collector, &h), 0);
+	set = harness_cycle(h);
+	HARNESS_NEAR(harness_one(set, "virtmeter_host_cpus", NULL), 2);
+	harness_release(set);
+	harness_stop(h);
 }
 
 static void host_skips_missing_meminfo_fields(void **unused)
 {
 	struct snap_set *set;
-	void *state = NULL;
+	struct harness *h;
 
 	make_fixture(stat_2cpu, "0-1\n");
 	write_file(proc_dir, "meminfo", "MemTotal: 1000 kB\nMemFree: 10 kB\n");
-	assert_int_equal(host_collector.init(&fixture_env, &state), 0);
-	assert_int_equal(host_cycle(state, &set), 0);
-	assert_near(sample_value(set, "virtmeter_host_memory_free_bytes", NULL),
-		    10240);
-	assert_int_equal(family_count(set,
-				      "virtmeter_host_memory_available_bytes"),
-			 0);
-	assert_int_equal(family_count(set, "virtmeter_host_swap_total_bytes"),
-			 0);
-	snap_set_unref(set);
-	host_collector.fini(state);
+	assert_int_equal(start_on_fixture(&host_collector, &h), 0);
+	set = harness_cycle(h);
+	HARNESS_NEAR(harness_one(set, "virtmeter_host_memory_free_bytes", NULL),
+		     10240);
+	harness_none(set, "virtmeter_host_memory_available_bytes", NULL);
+	harness_none(set, "virtmeter_host_swap_total_bytes", NULL);
+	harness_release(set);
+	harness_stop(h);
 }
 
 static void host_init_fails_without_proc_stat(void **unused)
 {
 	char path[512];
-	void *state = NULL;
+	struct harness *h;
 
 	make_fixture(stat_2cpu, "0-1\n");
 	snprintf(path, sizeof(path), "%s/stat", proc_dir);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(host_collector.init(&fixture_env, &state), -ENOENT);
-	assert_null(state);
+	/* The harness also fails the test if init left a state behind. */
+	assert_int_equal(start_on_fixture(&host_collector, &h), -ENOENT);
+	assert_null(h);
 }
 
 static void host_lists_every_family_it_emits(void **unused)
 {
 	struct snap_set *set;
-	void *state = NULL;
+	struct harness *h;
 	size_t listed = 0;
 
 	make_fixture(stat_2cpu, "0-1\n");
-	assert_int_equal(host_collector.init(&fixture_env, &state), 0);
-	assert_int_equal(host_cycle(state, &set), 0);
+	assert_int_equal(start_on_fixture(&host_collector, &h), 0);
+	set = harness_cycle(h);
 	while (host_collector.families[listed])
 		listed++;
 	for (size_t f = 0; f < set->nfams; f++) {
@@ -665,45 +619,41 @@ static void host_lists_every_family_it_emits(void **unused)
 		assert_true(i < listed);
 	}
 	assert_int_equal(set->nfams, listed);
-	snap_set_unref(set);
-	host_collector.fini(state);
+	harness_release(set);
+	harness_stop(h);
 }
 
 static void process_reports_own_fds_limits_and_start(void **unused)
 {
 	struct snap_set *set;
+	struct harness *h;
 	struct rlimit rl;
-	void *state = NULL;
 	double fds, start;
 	int extra;
 
-	assert_int_equal(process_collector.init(&fixture_env, &state), 0);
-	set = snap_set_new();
-	assert_non_null(set);
-	assert_int_equal(process_collector.collect(state, set), 0);
-	fds = sample_value(set, "process_open_fds", NULL);
+	assert_int_equal(start_on_fixture(&process_collector, &h), 0);
+	set = harness_cycle(h);
+	fds = harness_one(set, "process_open_fds", NULL);
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	assert_near(sample_value(set, "process_max_fds", NULL),
-		    (double)rl.rlim_cur);
-	assert_true(sample_value(set, "process_resident_memory_bytes", NULL) >
+	HARNESS_NEAR(harness_one(set, "process_max_fds", NULL),
+		     (double)rl.rlim_cur);
+	assert_true(harness_one(set, "process_resident_memory_bytes", NULL) >
 		    0);
-	assert_true(sample_value(set, "process_virtual_memory_bytes", NULL) >=
-		    sample_value(set, "process_resident_memory_bytes", NULL));
-	assert_true(sample_value(set, "process_cpu_seconds", NULL) >= 0);
+	assert_true(harness_one(set, "process_virtual_memory_bytes", NULL) >=
+		    harness_one(set, "process_resident_memory_bytes", NULL));
+	assert_true(harness_one(set, "process_cpu_seconds", NULL) >= 0);
 	/* This test process started moments ago. */
-	start = sample_value(set, "process_start_time_seconds", NULL);
+	start = harness_one(set, "process_start_time_seconds", NULL);
 	assert_true(fabs(start - (double)time(NULL)) < 600);
-	snap_set_unref(set);
+	harness_release(set);
 
 	extra = open("/dev/null", O_RDONLY);
 	assert_true(extra >= 0);
-	set = snap_set_new();
-	assert_non_null(set);
-	assert_int_equal(process_collector.collect(state, set), 0);
-	assert_near(sample_value(set, "process_open_fds", NULL), fds + 1);
-	snap_set_unref(set);
+	set = harness_cycle(h);
+	HARNESS_NEAR(harness_one(set, "process_open_fds", NULL), fds + 1);
+	harness_release(set);
 	close(extra);
-	process_collector.fini(state);
+	harness_stop(h);
 }
 
 /* ---- setup ----------------------------------------------------------- */
