@@ -26,8 +26,8 @@ struct harness {
 	const struct collector *c;
 	void *state;
 	struct collector_env env;
-	struct collector_setting *settings;
 	struct config *cfg;
+	bool refused; /* a setting was refused (load_config) */
 	/* Copies of the caller's strings that env points at. */
 	char **copies;
 	size_t ncopies;
@@ -54,66 +54,81 @@ static void harness_free(struct harness *h)
 	for (size_t i = 0; i < h->ncopies; i++)
 		free(h->copies[i]);
 	free(h->copies);
-	free(h->settings);
-	free(h->cfg);
+	config_free(h->cfg);
 	free(h);
 }
 
-/* Fills cfg from the YAML text yaml as the daemon fills it from its file
- * (the defaults when yaml is NULL). Returns 0, or config_parse's error
- * after printing where the text is wrong. */
-static int load_config(struct config *cfg, const char *yaml)
+/* Builds the configuration of h as the daemon builds its own: the
+ * defaults, the YAML text yaml (none when NULL), then the settings as
+ * --collector.NAME.KEY=VALUE flags of h's collector. Returns 0, or
+ * config_parse's error after printing where the text is wrong, or -EINVAL
+ * for a refused setting, whose message (naming the flag) is then the
+ * collector's error, as collector_take_error() returns it. */
+static int load_config(struct harness *h, const char *yaml,
+		       const struct harness_setting *settings)
 {
-	const char *known[CONFIG_MAX_COLLECTORS + 1];
 	struct config_error err = {.line = 0};
-	size_t n = 0;
+	struct config_flag *flags;
+	size_t n = 0, idx;
+	char msg[512];
 	int rc;
 
-	config_defaults(cfg);
-	if (!yaml)
-		return 0;
-	for (; collector_table[n] && n < CONFIG_MAX_COLLECTORS; n++)
-		known[n] = collector_table[n]->name;
-	known[n] = NULL;
-	rc = config_parse(yaml, strlen(yaml), "harness.yml", known, cfg, &err);
-	if (rc < 0)
-		print_error("%s:%u:%u: %s\n", err.file, err.line, err.column,
-			    err.msg);
+	if (yaml) {
+		rc = config_parse(yaml, strlen(yaml), "harness.yml",
+				  collector_table, &h->cfg, &err);
+		if (rc < 0) {
+			print_error("%s:%u:%u: %s\n", err.file, err.line,
+				    err.column, err.msg);
+			return rc;
+		}
+	} else {
+		h->cfg = config_new(collector_table);
+		assert_non_null(h->cfg);
+	}
+	for (idx = 0; idx < h->cfg->n && h->cfg->table[idx] != h->c; idx++)
+		;
+	if (idx == h->cfg->n)
+		fail_msg("%s is not in the registry", h->c->name);
+	while (settings && settings[n].key)
+		n++;
+	flags = calloc(n ? n : 1, sizeof(*flags));
+	assert_non_null(flags);
+	for (size_t i = 0; i < n; i++) {
+		flags[i] = (struct config_flag){
+		    .collector = idx,
+		    .opt = collector_option_find(h->c, settings[i].key),
+		    .value = settings[i].value,
+		};
+		if (!flags[i].opt)
+			fail_msg("%s has no setting '%s'", h->c->name,
+				 settings[i].key);
+	}
+	rc = config_apply_flags(h->cfg, flags, n, msg, sizeof(msg));
+	free(flags);
+	if (rc == -EINVAL) {
+		collector_error("%s", msg);
+		h->refused = true;
+	}
+	h->env.settings = h->cfg->c[idx].settings;
 	return rc;
 }
 
-/* A new harness for collector c with the roots and settings of opts
- * copied and the configuration left to fill; never NULL. */
+/* A new harness for collector c with the roots of opts copied and the
+ * configuration left to build; never NULL. */
 static struct harness *harness_new(const struct collector *c,
 				   const struct harness_opts *opts)
 {
 	struct harness *h = calloc(1, sizeof(*h));
-	size_t n = 0;
 
 	assert_non_null(h);
-	while (opts->settings && opts->settings[n].key)
-		n++;
 	h->c = c;
-	h->copies = calloc(ROOTS + 2 * n, sizeof(*h->copies));
-	h->settings = calloc(n ? n : 1, sizeof(*h->settings));
-	h->cfg = calloc(1, sizeof(*h->cfg));
+	h->copies = calloc(ROOTS, sizeof(*h->copies));
 	assert_non_null(h->copies);
-	assert_non_null(h->settings);
-	assert_non_null(h->cfg);
-	for (size_t i = 0; i < n; i++)
-		h->settings[i] = (struct collector_setting){
-		    .collector = c->name,
-		    .key = keep(h, opts->settings[i].key),
-		    .value = keep(h, opts->settings[i].value),
-		};
 	h->env = (struct collector_env){
 	    .procfs = keep(h, opts->procfs ? opts->procfs : "/proc"),
 	    .sysfs = keep(h, opts->sysfs ? opts->sysfs : "/sys"),
 	    .cgroupfs =
 		keep(h, opts->cgroupfs ? opts->cgroupfs : "/sys/fs/cgroup"),
-	    .settings = h->settings,
-	    .nsettings = n,
-	    .cfg = h->cfg,
 	};
 	return h;
 }
@@ -129,7 +144,11 @@ int harness_try_start(const struct collector *c,
 	if (!opts)
 		opts = &defaults;
 	h = harness_new(c, opts);
-	rc = load_config(h->cfg, opts->yaml);
+	rc = load_config(h, opts->yaml, opts->settings);
+	if (rc == -EINVAL && h->refused) {
+		harness_free(h); /* a refused setting, as init would refuse it */
+		return rc;
+	}
 	if (rc < 0) {
 		harness_free(h);
 		/* Without libyaml the configuration cannot be given at all. */

@@ -35,9 +35,12 @@ struct harness_opts {
 };
 
 /* Starts collector c as opts says (opts may be NULL). Returns init's
- * result; on 0, *out is the started collector, which the caller stops
- * with harness_stop(); else *out is NULL and nothing is left behind. Fails
- * the test if a failed init handed back a state anyway. */
+ * result, or -EINVAL when the configuration refuses one of the settings
+ * (as the daemon refuses a bad flag; the message, naming the flag, is
+ * then what collector_take_error() returns); on 0, *out is the started
+ * collector, which the caller stops with harness_stop(); else *out is NULL
+ * and nothing is left behind. Fails the test if a failed init handed back
+ * a state anyway. */
 int harness_try_start(const struct collector *c,
 		      const struct harness_opts *opts, struct harness **out);
 
