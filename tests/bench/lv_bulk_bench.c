@@ -38,6 +38,7 @@
 #include "exporter/render.h"
 #include "exporter/api/snapshot.h"
 #include "exporter/api/workload.h"
+#include "exporter/api/base.h"
 
 #define GOAL_US 20.0
 #define NVCPUS 2
@@ -77,7 +78,7 @@ static const char *const kvm_vm[] = {
 };
 /* clang-format on */
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define NELEM(a) (ARRAY_SIZE(a))
 
 /* One synthetic domain: its record (the template copied each cycle) and
  * what libvirt.c would know about it. */

@@ -19,6 +19,7 @@
 #include "exporter/api/collector.h"
 #include "exporter/api/workload.h"
 #include "tests/unit/harness.h"
+#include "exporter/api/base.h"
 
 extern const struct collector cgroup_collector;
 
@@ -588,7 +589,7 @@ static void bad_idle_cycles_fails_init_naming_the_flag(void **unused)
 	struct harness *h;
 
 	(void)unused;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		assert_int_equal(start_idle_cycles(fixture("v2-systemd"),
 						   bad[i], &h),
 				 -EINVAL);

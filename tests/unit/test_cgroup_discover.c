@@ -21,6 +21,7 @@
 #include "collectors/cgroup/discover.h"
 #include "collectors/lib/cgroup_layout.h"
 #include "collectors/cgroup/names.h"
+#include "exporter/api/base.h"
 
 /* Ids of the fixtures (sha256 of a label, so they look real). */
 #define D_WEB "f31f384749f9115acf01fcf82f5a966b59dcc0a4cbd7c9740888c0bf32aa2bbb"
@@ -295,13 +296,12 @@ static const struct want hybrid_want[] = {
 	 CG_QOS_NONE},
 };
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static void v2_systemd_tree_yields_every_container(void **state)
 {
 	struct cg_list l;
 
-	discover_exactly("v2-systemd", v2_want, N(v2_want), &l);
+	discover_exactly("v2-systemd", v2_want, ARRAY_SIZE(v2_want), &l);
 	cg_discover_free(&l);
 	assert_null(l.items);
 }
@@ -310,7 +310,7 @@ static void v1_cgroupfs_tree_yields_every_container(void **state)
 {
 	struct cg_list l;
 
-	discover_exactly("v1-cgroupfs", v1_want, N(v1_want), &l);
+	discover_exactly("v1-cgroupfs", v1_want, ARRAY_SIZE(v1_want), &l);
 	cg_discover_free(&l);
 }
 
@@ -318,7 +318,7 @@ static void hybrid_tree_yields_lxc_and_podman(void **state)
 {
 	struct cg_list l;
 
-	discover_exactly("hybrid", hybrid_want, N(hybrid_want), &l);
+	discover_exactly("hybrid", hybrid_want, ARRAY_SIZE(hybrid_want), &l);
 	cg_discover_free(&l);
 }
 
@@ -382,7 +382,7 @@ static void classify_knows_each_runtime_and_leaves_vms_alone(void **state)
 	};
 	struct cg_match m;
 
-	for (size_t i = 0; i < N(cases); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		enum cg_class cls = cg_classify(cases[i].path, &m);
 
 		if (cls != cases[i].cls)
@@ -530,7 +530,7 @@ static void v2_names_come_from_each_runtimes_state(void **state)
 		{"web1", 0, "lxc", "web1", "", "", ""},
 	};
 
-	resolve_exactly("v2-systemd", want, N(want));
+	resolve_exactly("v2-systemd", want, ARRAY_SIZE(want));
 }
 
 static void v1_dockershim_pod_container_turns_out_docker(void **state)
@@ -545,7 +545,7 @@ static void v1_dockershim_pod_container_turns_out_docker(void **state)
 		{"old1", 0, "lxc", "old1", "", "", ""},
 	};
 
-	resolve_exactly("v1-cgroupfs", want, N(want));
+	resolve_exactly("v1-cgroupfs", want, ARRAY_SIZE(want));
 }
 
 static void hybrid_podman_without_image_keeps_image_empty(void **state)
@@ -555,7 +555,7 @@ static void hybrid_podman_without_image_keeps_image_empty(void **state)
 		{"web2", 0, "lxc", "web2", "", "", ""},
 	};
 
-	resolve_exactly("hybrid", want, N(want));
+	resolve_exactly("hybrid", want, ARRAY_SIZE(want));
 }
 
 /* Reads a fixture file into a malloc'd buffer of exactly its size (no

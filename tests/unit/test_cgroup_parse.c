@@ -14,6 +14,7 @@
 
 #include "collectors/cgroup/parse.h"
 #include "tests/unit/exact.h"
+#include "exporter/api/base.h"
 
 /* Captured on a hybrid host: v1 cpu.stat of a cgroup with a CFS quota that
  * throttled a busy loop. */
@@ -188,7 +189,7 @@ static void kv_rejects_malformed_wanted_values(void **unused)
 	};
 	uint64_t v[3], present;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(kv_of(bad[i], v, &present), -EINVAL);
 }
 
@@ -502,7 +503,7 @@ static void value_rejects_anything_else(void **unused)
 	};
 	struct cg_value v;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(value_of(bad[i], &v), -EINVAL);
 }
 
@@ -584,7 +585,7 @@ static void pressure_rejects_missing_repeated_or_bad_totals(void **unused)
 	};
 	struct cg_pressure pr = {.some_total_us = 9};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(psi_of(bad[i], &pr), -EINVAL);
 	assert_true(pr.some_total_us == 9);
 	assert_int_equal(psi_of("some total=18446744073709551616\n", &pr),

@@ -15,6 +15,7 @@
 
 #include "collectors/cgroup/parse.h"
 #include "tests/unit/exact.h"
+#include "exporter/api/base.h"
 
 static const char v2_io_stat[] =
     "254:0 rbytes=1459200 wbytes=314773504 rios=192 wios=353 dbytes=0 "
@@ -157,7 +158,7 @@ static void io_stat_rejects_malformed_lines(void **unused)
 	};
 	struct cg_io_dev d[2];
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(io_of(bad[i], d, 2), -EINVAL);
 }
 
@@ -269,7 +270,7 @@ static void blkio_rejects_malformed_and_repeated_lines(void **unused)
 	};
 	struct cg_io_dev d[2];
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(blkio_of(bad[i], CG_BLKIO_BYTES, d, 2),
 				 -EINVAL);
 	assert_int_equal(blkio_of("Total 0\n", (enum cg_blkio_unit)7, d, 2),

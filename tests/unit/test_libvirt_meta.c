@@ -18,6 +18,7 @@
 
 #include "collectors/libvirt/cgroup.h"
 #include "collectors/libvirt/meta.h"
+#include "exporter/api/base.h"
 
 static struct lv_meta *parse_ok(const char *xml)
 {
@@ -134,7 +135,7 @@ static void bad_documents_are_refused(void **state)
 	char *big;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		assert_int_equal(lv_meta_parse(bad[i], strlen(bad[i]), &m), -EINVAL);
 		assert_null(m);
 	}

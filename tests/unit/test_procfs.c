@@ -23,6 +23,7 @@
 #include "collectors/lib/procfs.h"
 #include "exporter/api/log.h"
 #include "tests/unit/harness.h"
+#include "exporter/api/base.h"
 
 extern const struct collector host_collector;
 extern const struct collector process_collector;
@@ -371,7 +372,7 @@ static void cpu_list_counts_kernel_formats(void **unused)
 	};
 	unsigned n;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		n = 12345;
 		assert_int_equal(cpu_list_of(cases[i].text, &n), 0);
 		assert_int_equal(n, cases[i].count);
@@ -386,7 +387,7 @@ static void cpu_list_rejects_malformed_lists(void **unused)
 	};
 	unsigned n;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		if (cpu_list_of(bad[i], &n) != -EINVAL)
 			fail_msg("\"%s\" was accepted", bad[i]);
 	assert_int_equal(cpu_list_of("0-4294967295\n", &n), -ERANGE);
@@ -696,11 +697,11 @@ static int teardown_tree(void **unused)
 		"sys", "proc", ""};
 	char path[512];
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", tmp_root, files[i]);
 		unlink(path);
 	}
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		snprintf(path, sizeof(path), "%s/%s", tmp_root, dirs[i]);
 		if (rmdir(path) < 0)
 			return -1;
