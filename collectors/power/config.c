@@ -3,7 +3,7 @@
  * mistake is reported with its line and column; see docs/config.md. */
 #include "exporter/api/config_yaml.h"
 #include "exporter/api/base.h"
-#include "exporter/config_meters_net.h"
+#include "collectors/power/config_net.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 enum meter_key {
 	MK_NAME, MK_TYPE, MK_INTERVAL, MK_TIMEOUT, MK_MAX_GAP, MK_COMMAND,
 	MK_PATH, MK_ARGUMENT,
-	/* Then the keys of config_meters_net.h, in their order. */
+	/* Then the keys of config_net.h, in their order. */
 	MK_NET_FIRST, MK_COUNT = MK_NET_FIRST + NK_COUNT
 };
 

@@ -1,9 +1,9 @@
 /* The keys of the network and serial meters (redfish, http, powerspy) in
  * the meters: section: their names, which meter types take them, how each
  * value is parsed and what a finished meter must hold. Used by
- * config_meters.c, which walks the list. Internal to the config module. */
-#ifndef VIRTMETER_CONFIG_METERS_NET_H
-#define VIRTMETER_CONFIG_METERS_NET_H
+ * config.c, which walks the list. Internal to the config module. */
+#ifndef VIRTMETER_POWER_CONFIG_NET_H
+#define VIRTMETER_POWER_CONFIG_NET_H
 
 #include "exporter/api/config_yaml.h"
 

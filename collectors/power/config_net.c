@@ -1,6 +1,6 @@
 /* The keys of the redfish, http and powerspy meters in the meters:
- * section (see config_meters_net.h and docs/config.md). */
-#include "exporter/config_meters_net.h"
+ * section (see config_net.h and docs/config.md). */
+#include "collectors/power/config_net.h"
 
 #include <errno.h>
 #include <math.h>
