@@ -134,7 +134,7 @@ struct config_error {
 	char file[256];
 	unsigned line;   /* 1-based; 0 when not tied to a line */
 	unsigned column; /* 1-based; 0 when not tied to a column */
-	char msg[256];
+	char msg[512]; /* room for a key list such as a meter's 27 keys */
 };
 
 /* Sets every field of cfg to "unset". */

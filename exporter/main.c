@@ -119,7 +119,7 @@ static void reload(const struct options *o, const struct collector_env *env,
 {
 	struct sched_entry e[CONFIG_MAX_COLLECTORS];
 	struct config cfg;
-	char msg[512];
+	char msg[1024]; /* a path and a configuration error (512 bytes) */
 	size_t n;
 
 	if (!o->config_file) {
@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 	struct collector_env env;
 	struct options o;
 	struct config cfg;
-	char err[512];
+	char err[1024]; /* a path and a configuration error (512 bytes) */
 	sigset_t sigs;
 	size_t n;
 

@@ -110,12 +110,27 @@ static void meter_mistakes_name_line_and_column(void **st)
 	assert_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+/* An unknown key is answered with every key a meter may have, the last one
+ * included (the list was once cut off at 160 bytes). */
+static void unknown_meter_key_lists_every_key(void **st)
+{
+	(void)st;
+	assert_fails("meters:\n  - name: x\n    type: rapl\n    colour: red\n", 4, 5,
+		     "unknown key 'colour' in meters[0] (known: name, type, interval, "
+		     "timeout, max_gap, command, path, argument, url, username, "
+		     "password, password_file, ca_file, tls_insecure, auth, preset, "
+		     "zone, watts_path, energy_path, volts_path, amperes_path, "
+		     "watts_scale, energy_scale, volts_scale, amperes_scale, "
+		     "energy_unit, device)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(meters_list_sets_every_type),
 		cmocka_unit_test(no_list_means_discovery_and_empty_list_none),
 		cmocka_unit_test(meter_mistakes_name_line_and_column),
+		cmocka_unit_test(unknown_meter_key_lists_every_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
