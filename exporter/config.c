@@ -30,11 +30,21 @@ void config_defaults(struct config *cfg)
 	}
 	cfg->cgroup.include.n = 0;
 	cfg->cgroup.exclude.n = 0;
-	cfg->meters.present = false;
-	cfg->meters.n = 0;
+	cfg->meters = (struct power_settings){0};
 	cfg->perf.nevents = 0;
 	cfg->perf.events_set = false;
 	cfg->perf.max_cgroups = -1;
+}
+
+void config_free(struct config *cfg)
+{
+	power_settings_free(&cfg->meters);
+	config_defaults(cfg);
+}
+
+const struct power_settings *config_power_settings(const struct config *cfg)
+{
+	return cfg ? &cfg->meters : NULL;
 }
 
 /* The number must be digits with at most one '.', checked by hand before
@@ -191,6 +201,13 @@ static int parse_collectors(struct parse_ctx *c, const char *path,
 			    const yaml_event_t *value);
 static int parse_cgroup(struct parse_ctx *c, const char *path,
 			const yaml_event_t *value);
+
+/* meters: the power collector's list, kept in cfg->meters. */
+int config_parse_meters(struct parse_ctx *c, const char *path,
+			const yaml_event_t *value)
+{
+	return power_parse_meters(c, path, value, &c->cfg->meters);
+}
 
 /* The top level of the file. A later section is one line here and one
  * handler, in a file of its own (config_<section>.c) built on
@@ -372,6 +389,8 @@ int config_parse(const char *text, size_t len, const char *filename,
 	yaml_parser_delete(&c.parser);
 	if (rc == 0)
 		*cfg = tmp;
+	else
+		config_free(&tmp);
 	return rc;
 }
 

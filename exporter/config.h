@@ -7,6 +7,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Interim: the meters: section is the power collector's (its settings
+ * live in struct config until the configuration core hands each
+ * collector its own). */
+#include "collectors/power/config.h"
+
 #define CONFIG_MAX_COLLECTORS 32
 
 /* Settings of one collector; fields left unset in the file keep -1 / 0. */
@@ -33,83 +38,6 @@ struct config_cgroup {
 	struct config_patterns exclude;
 };
 
-/* The meters: section, a list of power meters (see docs/config.md). */
-#define CONFIG_MAX_METERS 16
-#define CONFIG_METER_NAME_MAX 64 /* bytes, with the NUL */
-#define CONFIG_MAX_ARGV 16       /* words of an exec command */
-#define CONFIG_ARG_MAX 256       /* bytes of a word or path, with the NUL */
-
-enum config_meter_type {
-	CONFIG_METER_RAPL,
-	CONFIG_METER_HWMON,
-	CONFIG_METER_EXEC,
-	CONFIG_METER_PLUGIN,
-	CONFIG_METER_REDFISH,
-	CONFIG_METER_HTTP,
-	CONFIG_METER_POWERSPY,
-};
-
-/* Settings of the network and serial meters (redfish, http, powerspy). */
-#define CONFIG_URL_MAX 512    /* bytes of a URL, with the NUL */
-#define CONFIG_SECRET_MAX 256 /* bytes of a user name or password */
-#define CONFIG_JPATH_MAX 128  /* bytes of a JSON path such as a.b[0].c */
-
-/* The quantities an http meter reads, indexing path[] and scale[]. */
-enum config_quantity {
-	CONFIG_Q_WATTS,
-	CONFIG_Q_ENERGY,
-	CONFIG_Q_VOLTS,
-	CONFIG_Q_AMPERES,
-	CONFIG_Q_COUNT
-};
-
-/* Ready-made http meters: URL path and JSON paths of common devices. */
-enum config_http_preset {
-	CONFIG_PRESET_NONE,
-	CONFIG_PRESET_SHELLY_GEN1,
-	CONFIG_PRESET_SHELLY_GEN2,
-	CONFIG_PRESET_TASMOTA,
-};
-
-enum config_http_auth { CONFIG_AUTH_BASIC, CONFIG_AUTH_SESSION };
-
-struct config_meter_net {
-	char url[CONFIG_URL_MAX]; /* http:// or https://, no user:password@ */
-	char username[CONFIG_SECRET_MAX];
-	char password[CONFIG_SECRET_MAX];     /* never logged */
-	char password_file[CONFIG_ARG_MAX];   /* absolute path, read at open */
-	char ca_file[CONFIG_ARG_MAX];         /* absolute path, or "" */
-	int tls_insecure;                     /* 1: no TLS verification */
-	enum config_http_auth auth;           /* redfish: basic or session */
-	enum config_http_preset preset;       /* http */
-	char zone[64];                        /* http: the zone label */
-	char path[CONFIG_Q_COUNT][CONFIG_JPATH_MAX]; /* http: JSON paths */
-	double scale[CONFIG_Q_COUNT]; /* http: into W, J, V, A; 0 unset = 1 */
-	char device[CONFIG_ARG_MAX];  /* powerspy: tty or rfcomm device */
-};
-
-struct config_meter {
-	char name[CONFIG_METER_NAME_MAX]; /* [a-z0-9_-]+, unique */
-	enum config_meter_type type;
-	unsigned interval_ms; /* 0 unset */
-	unsigned timeout_ms;  /* 0 unset */
-	unsigned max_gap_ms;  /* 0 unset */
-	/* exec: the command, run without a shell. */
-	size_t argc;
-	char argv[CONFIG_MAX_ARGV][CONFIG_ARG_MAX];
-	/* plugin: the shared object and the argument handed to its open. */
-	char path[CONFIG_ARG_MAX];
-	char argument[CONFIG_ARG_MAX];
-	/* redfish, http, powerspy. */
-	struct config_meter_net net;
-};
-
-struct config_meters {
-	bool present; /* the file has a meters: list (else: discovery) */
-	size_t n;
-	struct config_meter m[CONFIG_MAX_METERS];
-};
-
 /* The perf: section: which events the perf collector counts and how many
  * cgroups at most. */
 #define CONFIG_PERF_MAX_EVENTS 32
@@ -126,7 +54,7 @@ struct config {
 	/* Indexed like the known-collector list given to config_parse. */
 	struct config_collector collectors[CONFIG_MAX_COLLECTORS];
 	struct config_cgroup cgroup;
-	struct config_meters meters;
+	struct power_settings meters; /* owns a heap list: config_free */
 	struct config_perf perf;
 };
 
@@ -137,14 +65,20 @@ struct config_error {
 	char msg[512]; /* room for a key list such as a meter's 27 keys */
 };
 
-/* Sets every field of cfg to "unset". */
+/* Sets every field of cfg to "unset", without freeing what it held. */
 void config_defaults(struct config *cfg);
+
+/* Frees what cfg owns (the meters list) and leaves cfg as config_defaults
+ * does. */
+void config_free(struct config *cfg);
 
 /* Parses YAML text of len bytes (need not be NUL-terminated). known is the
  * NULL-terminated list of collector names that this binary has; filename is
  * used in error messages only. Returns 0, or -EINVAL (bad content),
  * -ENOMEM, or -ENOTSUP (built without libyaml) with err filled in; on any
- * error cfg is left as it was, so a rejected reload keeps the old one. */
+ * error cfg is left as it was, so a rejected reload keeps the old one. On
+ * success cfg is overwritten without freeing what it held: the caller
+ * frees the new configuration with config_free. */
 int config_parse(const char *text, size_t len, const char *filename,
 		 const char *const *known, struct config *cfg,
 		 struct config_error *err);

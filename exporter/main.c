@@ -133,6 +133,7 @@ static void reload(const struct options *o, const struct collector_env *env,
 	}
 	n = build_entries(o, &cfg, e);
 	sched_stop(STOP_GRACE_MS);
+	config_free(live);
 	*live = cfg;
 	if (sched_start(e, n, env)) {
 		log_error("reload: could not restart the collectors");
@@ -210,6 +211,7 @@ int main(int argc, char **argv)
 	}
 	if (o.check_config) {
 		printf("%s: configuration OK\n", o.config_file);
+		config_free(&cfg);
 		return 0;
 	}
 
@@ -258,6 +260,7 @@ int main(int argc, char **argv)
 	http_stop();
 	prerender_stop();
 	sched_stop(STOP_GRACE_MS);
+	config_free(&cfg);
 	snap_shutdown();
 	log_info("stopped");
 	return 0;

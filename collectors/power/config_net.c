@@ -1,5 +1,6 @@
 /* The keys of the redfish, http and powerspy meters in the meters:
- * section (see config_net.h and docs/config.md). */
+ * section: how each value is parsed, and the checks of a finished redfish
+ * or http meter (see config_net.h and docs/config.md). */
 #include "collectors/power/config_net.h"
 
 #include <errno.h>
@@ -12,35 +13,6 @@
 
 #ifdef HAVE_LIBYAML
 
-#define T_REDFISH (1u << CONFIG_METER_REDFISH)
-#define T_HTTP (1u << CONFIG_METER_HTTP)
-#define T_POWERSPY (1u << CONFIG_METER_POWERSPY)
-
-const char *const config_net_key_names[NK_COUNT] = {
-	[NK_URL] = "url", [NK_USERNAME] = "username", [NK_PASSWORD] = "password",
-	[NK_PASSWORD_FILE] = "password_file", [NK_CA_FILE] = "ca_file",
-	[NK_TLS_INSECURE] = "tls_insecure", [NK_AUTH] = "auth",
-	[NK_PRESET] = "preset", [NK_ZONE] = "zone",
-	[NK_WATTS_PATH] = "watts_path", [NK_ENERGY_PATH] = "energy_path",
-	[NK_VOLTS_PATH] = "volts_path", [NK_AMPERES_PATH] = "amperes_path",
-	[NK_WATTS_SCALE] = "watts_scale", [NK_ENERGY_SCALE] = "energy_scale",
-	[NK_VOLTS_SCALE] = "volts_scale", [NK_AMPERES_SCALE] = "amperes_scale",
-	[NK_ENERGY_UNIT] = "energy_unit", [NK_DEVICE] = "device",
-};
-
-const unsigned config_net_key_types[NK_COUNT] = {
-	[NK_URL] = T_REDFISH | T_HTTP, [NK_USERNAME] = T_REDFISH | T_HTTP,
-	[NK_PASSWORD] = T_REDFISH | T_HTTP,
-	[NK_PASSWORD_FILE] = T_REDFISH | T_HTTP,
-	[NK_CA_FILE] = T_REDFISH | T_HTTP, [NK_TLS_INSECURE] = T_REDFISH | T_HTTP,
-	[NK_AUTH] = T_REDFISH, [NK_PRESET] = T_HTTP, [NK_ZONE] = T_HTTP,
-	[NK_WATTS_PATH] = T_HTTP, [NK_ENERGY_PATH] = T_HTTP,
-	[NK_VOLTS_PATH] = T_HTTP, [NK_AMPERES_PATH] = T_HTTP,
-	[NK_WATTS_SCALE] = T_HTTP, [NK_ENERGY_SCALE] = T_HTTP,
-	[NK_VOLTS_SCALE] = T_HTTP, [NK_AMPERES_SCALE] = T_HTTP,
-	[NK_ENERGY_UNIT] = T_HTTP, [NK_DEVICE] = T_POWERSPY,
-};
-
 /* A word from a short table, as an index. */
 struct word {
 	const char *name;
@@ -48,13 +20,13 @@ struct word {
 };
 
 static const struct word presets[] = {
-	{"shelly_gen1", CONFIG_PRESET_SHELLY_GEN1},
-	{"shelly_gen2", CONFIG_PRESET_SHELLY_GEN2},
-	{"tasmota", CONFIG_PRESET_TASMOTA},
+	{"shelly_gen1", METER_PRESET_SHELLY_GEN1},
+	{"shelly_gen2", METER_PRESET_SHELLY_GEN2},
+	{"tasmota", METER_PRESET_TASMOTA},
 	{NULL, 0},
 };
 static const struct word auths[] = {
-	{"basic", CONFIG_AUTH_BASIC}, {"session", CONFIG_AUTH_SESSION}, {NULL, 0},
+	{"basic", METER_AUTH_BASIC}, {"session", METER_AUTH_SESSION}, {NULL, 0},
 };
 /* energy_unit: joules per unit. */
 static const struct {
@@ -76,30 +48,27 @@ static const char *sval(const yaml_event_t *v)
 	return (const char *)v->data.scalar.value;
 }
 
-/* Copies a non-empty string value without NUL bytes into out. */
-static int set_str(struct parse_ctx *c, const char *path, const yaml_event_t *v,
-		   char *out, size_t size)
+/* The names of a word table as "a, b, c", in out. Returns out. */
+static const char *word_list(const struct word *tab, char *out, size_t size)
 {
-	char tmp[64];
+	size_t o = 0;
 
-	if (!is_scalar(v))
-		return cy_fail_at(c, &v->start_mark, "%s: expected a string, got %s",
-				  path, cy_describe(v, tmp, sizeof(tmp)));
-	if (strlen(sval(v)) != v->data.scalar.length)
-		return cy_fail_at(c, &v->start_mark, "%s: a NUL byte is not allowed",
-				  path);
-	if (v->data.scalar.length >= size)
-		return cy_fail_at(c, &v->start_mark, "%s: longer than %zu bytes", path,
-				  size - 1);
-	memcpy(out, sval(v), v->data.scalar.length + 1);
-	return 0;
+	out[0] = '\0';
+	for (size_t i = 0; tab[i].name && o < size; i++) {
+		int n = snprintf(out + o, size - o, "%s%s", i ? ", " : "", tab[i].name);
+
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+	return out;
 }
 
 /* A string that must be an absolute path. */
 static int set_abs(struct parse_ctx *c, const char *path, const yaml_event_t *v,
 		   char *out, size_t size)
 {
-	int rc = set_str(c, path, v, out, size);
+	int rc = meter_set_string(c, path, v, out, size);
 
 	if (rc == 0 && out[0] != '/')
 		rc = cy_fail_at(c, &v->start_mark, "%s: expected an absolute path",
@@ -113,7 +82,7 @@ static int set_url(struct parse_ctx *c, const char *path, const yaml_event_t *v,
 		   char *out)
 {
 	const char *host, *end;
-	int rc = set_str(c, path, v, out, CONFIG_URL_MAX);
+	int rc = meter_set_string(c, path, v, out, METER_URL_MAX);
 
 	if (rc)
 		return rc;
@@ -140,9 +109,9 @@ static int set_url(struct parse_ctx *c, const char *path, const yaml_event_t *v,
 }
 
 static int set_word(struct parse_ctx *c, const char *path, const yaml_event_t *v,
-		    const struct word *tab, const char *known, int *out)
+		    const struct word *tab, int *out)
 {
-	char tmp[64];
+	char tmp[64], known[128];
 
 	for (size_t i = 0; is_scalar(v) && tab[i].name; i++)
 		if (strcmp(tab[i].name, sval(v)) == 0) {
@@ -150,7 +119,8 @@ static int set_word(struct parse_ctx *c, const char *path, const yaml_event_t *v
 			return 0;
 		}
 	return cy_fail_at(c, &v->start_mark, "%s: unknown value %s (known: %s)",
-			  path, cy_describe(v, tmp, sizeof(tmp)), known);
+			  path, cy_describe(v, tmp, sizeof(tmp)),
+			  word_list(tab, known, sizeof(known)));
 }
 
 /* A finite number > 0. */
@@ -179,7 +149,7 @@ static int set_jpath(struct parse_ctx *c, const char *path,
 {
 	struct jpath jp;
 	char why[96];
-	int rc = set_str(c, path, v, out, CONFIG_JPATH_MAX);
+	int rc = meter_set_string(c, path, v, out, METER_JPATH_MAX);
 
 	if (rc == 0 && meter_jpath_parse(out, strlen(out), &jp, why, sizeof(why)))
 		rc = cy_fail_at(c, &v->start_mark,
@@ -190,7 +160,7 @@ static int set_jpath(struct parse_ctx *c, const char *path,
 static int set_zone(struct parse_ctx *c, const char *path,
 		    const yaml_event_t *v, char *out, size_t size)
 {
-	int rc = set_str(c, path, v, out, size);
+	int rc = meter_set_string(c, path, v, out, size);
 
 	for (const char *p = out; rc == 0 && *p; p++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -215,147 +185,140 @@ static int set_energy_unit(struct parse_ctx *c, const char *path,
 			  path, cy_describe(v, tmp, sizeof(tmp)));
 }
 
-int config_net_on_key(struct parse_ctx *c, unsigned k, const char *path,
-		      const yaml_event_t *v, struct config_meter *m)
+int meter_net_on_key(struct parse_ctx *c, enum meter_key k, const char *path,
+		     const yaml_event_t *v, struct meter_config *m)
 {
-	struct config_meter_net *n = &m->net;
-	int w = 0, rc = -EINVAL;
+	struct meter_net_config *n = &m->net;
+	int w = 0, rc;
 
-	switch ((enum net_key)k) {
-	case NK_URL:
+	switch (k) {
+	case METER_KEY_URL:
 		return set_url(c, path, v, n->url);
-	case NK_USERNAME:
-		return set_str(c, path, v, n->username, sizeof(n->username));
-	case NK_PASSWORD:
-		return set_str(c, path, v, n->password, sizeof(n->password));
-	case NK_PASSWORD_FILE:
+	case METER_KEY_USERNAME:
+		return meter_set_string(c, path, v, n->username, sizeof(n->username));
+	case METER_KEY_PASSWORD:
+		return meter_set_string(c, path, v, n->password, sizeof(n->password));
+	case METER_KEY_PASSWORD_FILE:
 		return set_abs(c, path, v, n->password_file, sizeof(n->password_file));
-	case NK_CA_FILE:
+	case METER_KEY_CA_FILE:
 		return set_abs(c, path, v, n->ca_file, sizeof(n->ca_file));
-	case NK_TLS_INSECURE:
+	case METER_KEY_TLS_INSECURE:
 		return cy_set_bool(c, path, v, &n->tls_insecure);
-	case NK_AUTH:
-		rc = set_word(c, path, v, auths, "basic, session", &w);
-		n->auth = (enum config_http_auth)w;
+	case METER_KEY_AUTH:
+		rc = set_word(c, path, v, auths, &w);
+		n->auth = (enum meter_http_auth)w;
 		return rc;
-	case NK_PRESET:
-		rc = set_word(c, path, v, presets, "shelly_gen1, shelly_gen2, tasmota", &w);
-		n->preset = (enum config_http_preset)w;
+	case METER_KEY_PRESET:
+		rc = set_word(c, path, v, presets, &w);
+		n->preset = (enum meter_http_preset)w;
 		return rc;
-	case NK_ZONE:
+	case METER_KEY_ZONE:
 		return set_zone(c, path, v, n->zone, sizeof(n->zone));
-	case NK_WATTS_PATH: case NK_ENERGY_PATH: case NK_VOLTS_PATH:
-	case NK_AMPERES_PATH:
-		return set_jpath(c, path, v, n->path[k - NK_WATTS_PATH]);
-	case NK_WATTS_SCALE: case NK_ENERGY_SCALE: case NK_VOLTS_SCALE:
-	case NK_AMPERES_SCALE:
-		return set_scale(c, path, v, &n->scale[k - NK_WATTS_SCALE]);
-	case NK_ENERGY_UNIT:
-		return set_energy_unit(c, path, v, &n->scale[CONFIG_Q_ENERGY]);
-	case NK_DEVICE:
+	case METER_KEY_WATTS_PATH: case METER_KEY_ENERGY_PATH:
+	case METER_KEY_VOLTS_PATH: case METER_KEY_AMPERES_PATH:
+		return set_jpath(c, path, v, n->path[k - METER_KEY_WATTS_PATH]);
+	case METER_KEY_WATTS_SCALE: case METER_KEY_ENERGY_SCALE:
+	case METER_KEY_VOLTS_SCALE: case METER_KEY_AMPERES_SCALE:
+		return set_scale(c, path, v, &n->scale[k - METER_KEY_WATTS_SCALE]);
+	case METER_KEY_ENERGY_UNIT:
+		return set_energy_unit(c, path, v, &n->scale[METER_Q_ENERGY]);
+	case METER_KEY_DEVICE:
 		return set_abs(c, path, v, n->device, sizeof(n->device));
-	case NK_COUNT:
-		break;
+	default:
+		return -EINVAL;
 	}
-	return rc;
 }
 
-#define SEEN(k) (seen & (1u << (k)))
+#define SEEN(k) (it->seen & METER_KEY_BIT(k))
 
 /* The http meter: a preset, or the JSON path of watts or energy. */
-static int check_http(struct parse_ctx *c, const char *path,
-		      const yaml_event_t *start, unsigned seen,
-		      const yaml_mark_t *marks)
+static int check_http_paths(struct parse_ctx *c, const char *path,
+			    const struct meter_item *it)
 {
-	if (SEEN(NK_PRESET)) {
-		for (unsigned k = NK_WATTS_PATH; k <= NK_ENERGY_UNIT; k++)
+	char known[128];
+
+	if (SEEN(METER_KEY_PRESET)) {
+		for (unsigned k = METER_KEY_WATTS_PATH; k <= METER_KEY_ENERGY_UNIT; k++)
 			if (SEEN(k))
-				return cy_fail_at(c, &marks[k], "%s.%s: a preset sets the "
+				return cy_fail_at(c, &it->mark[k], "%s.%s: a preset sets the "
 						  "JSON paths and units itself; remove %s or "
-						  "preset", path, config_net_key_names[k],
-						  config_net_key_names[k]);
+						  "preset", path, meter_key_names[k],
+						  meter_key_names[k]);
 		return 0;
 	}
-	if (!SEEN(NK_WATTS_PATH) && !SEEN(NK_ENERGY_PATH))
-		return cy_fail_at(c, &start->start_mark,
-				  "%s: a meter of type http needs a preset (shelly_gen1, "
-				  "shelly_gen2, tasmota) or a watts_path or energy_path", path);
-	for (unsigned q = 0; q < CONFIG_Q_COUNT; q++)
-		if (SEEN(NK_WATTS_SCALE + q) && !SEEN(NK_WATTS_PATH + q))
-			return cy_fail_at(c, &marks[NK_WATTS_SCALE + q],
+	if (!SEEN(METER_KEY_WATTS_PATH) && !SEEN(METER_KEY_ENERGY_PATH))
+		return cy_fail_at(c, &it->start->start_mark,
+				  "%s: a meter of type http needs a preset (%s) or a "
+				  "watts_path or energy_path", path,
+				  word_list(presets, known, sizeof(known)));
+	for (unsigned q = 0; q < METER_Q_COUNT; q++)
+		if (SEEN(METER_KEY_WATTS_SCALE + q) && !SEEN(METER_KEY_WATTS_PATH + q))
+			return cy_fail_at(c, &it->mark[METER_KEY_WATTS_SCALE + q],
 					  "%s.%s: no %s to scale", path,
-					  config_net_key_names[NK_WATTS_SCALE + q],
-					  config_net_key_names[NK_WATTS_PATH + q]);
-	if (SEEN(NK_ENERGY_UNIT) && SEEN(NK_ENERGY_SCALE))
-		return cy_fail_at(c, &marks[NK_ENERGY_UNIT],
+					  meter_key_names[METER_KEY_WATTS_SCALE + q],
+					  meter_key_names[METER_KEY_WATTS_PATH + q]);
+	if (SEEN(METER_KEY_ENERGY_UNIT) && SEEN(METER_KEY_ENERGY_SCALE))
+		return cy_fail_at(c, &it->mark[METER_KEY_ENERGY_UNIT],
 				  "%s.energy_unit: give energy_unit or energy_scale, not both",
 				  path);
-	if (SEEN(NK_ENERGY_UNIT) && !SEEN(NK_ENERGY_PATH))
-		return cy_fail_at(c, &marks[NK_ENERGY_UNIT],
+	if (SEEN(METER_KEY_ENERGY_UNIT) && !SEEN(METER_KEY_ENERGY_PATH))
+		return cy_fail_at(c, &it->mark[METER_KEY_ENERGY_UNIT],
 				  "%s.energy_unit: no energy_path to scale", path);
 	return 0;
 }
 
 /* Credentials: a password or a password file, never both, and a user
- * name with either. */
+ * name with either; required says that the meter cannot do without. */
 static int check_credentials(struct parse_ctx *c, const char *path,
-			     const yaml_event_t *start,
-			     const struct config_meter *m, unsigned seen,
-			     const yaml_mark_t *marks)
+			     const struct meter_item *it, bool required)
 {
-	bool pw = SEEN(NK_PASSWORD) || SEEN(NK_PASSWORD_FILE);
+	bool pw = SEEN(METER_KEY_PASSWORD) || SEEN(METER_KEY_PASSWORD_FILE);
 
-	if (SEEN(NK_PASSWORD) && SEEN(NK_PASSWORD_FILE))
-		return cy_fail_at(c, &marks[NK_PASSWORD_FILE],
+	if (SEEN(METER_KEY_PASSWORD) && SEEN(METER_KEY_PASSWORD_FILE))
+		return cy_fail_at(c, &it->mark[METER_KEY_PASSWORD_FILE],
 				  "%s.password_file: give password or password_file, not both",
 				  path);
-	if (pw && !SEEN(NK_USERNAME))
-		return cy_fail_at(c, &start->start_mark,
+	if (pw && !SEEN(METER_KEY_USERNAME))
+		return cy_fail_at(c, &it->start->start_mark,
 				  "%s: a password needs a username", path);
-	if (m->type == CONFIG_METER_REDFISH && !pw)
-		return cy_fail_at(c, &start->start_mark,
-				  "%s: a meter of type redfish needs a username and a "
-				  "password or password_file", path);
-	if (SEEN(NK_USERNAME) && !pw)
-		return cy_fail_at(c, &marks[NK_USERNAME],
+	if (required && !pw)
+		return cy_fail_at(c, &it->start->start_mark,
+				  "%s: a meter of type %s needs a username and a "
+				  "password or password_file", path, it->m->kind->name);
+	if (SEEN(METER_KEY_USERNAME) && !pw)
+		return cy_fail_at(c, &it->mark[METER_KEY_USERNAME],
 				  "%s.username: needs a password or password_file", path);
 	return 0;
 }
 
-int config_net_check(struct parse_ctx *c, const char *path,
-		     const yaml_event_t *start, const struct config_meter *m,
-		     unsigned seen, const yaml_mark_t *marks)
+/* Verification off makes a CA file pointless: one of them is a mistake. */
+static int check_tls(struct parse_ctx *c, const char *path,
+		     const struct meter_item *it)
 {
-	if (m->type == CONFIG_METER_POWERSPY) {
-		if (!SEEN(NK_DEVICE))
-			return cy_fail_at(c, &start->start_mark,
-					  "%s: a meter of type powerspy needs a device "
-					  "(a tty such as /dev/rfcomm0)", path);
-		return 0;
-	}
-	if (m->type != CONFIG_METER_REDFISH && m->type != CONFIG_METER_HTTP)
-		return 0;
-#if !defined(HAVE_LIBCURL) || !defined(HAVE_YAJL)
-	return cy_fail_at(c, &start->start_mark,
-			  "%s: this virtmeter was built without libcurl or yajl, "
-			  "which meters of type %s need", path,
-			  m->type == CONFIG_METER_HTTP ? "http" : "redfish");
-#endif
-	if (!SEEN(NK_URL))
-		return cy_fail_at(c, &start->start_mark, "%s: a meter of type %s needs "
-				  "a url", path,
-				  m->type == CONFIG_METER_HTTP ? "http" : "redfish");
-	if (SEEN(NK_TLS_INSECURE) && SEEN(NK_CA_FILE) && m->net.tls_insecure)
-		return cy_fail_at(c, &marks[NK_TLS_INSECURE],
+	if (SEEN(METER_KEY_TLS_INSECURE) && SEEN(METER_KEY_CA_FILE) &&
+	    it->m->net.tls_insecure)
+		return cy_fail_at(c, &it->mark[METER_KEY_TLS_INSECURE],
 				  "%s.tls_insecure: verification is off, so ca_file "
 				  "would not be used; remove one", path);
-	if (m->type == CONFIG_METER_HTTP) {
-		int rc = check_http(c, path, start, seen, marks);
+	return 0;
+}
 
-		if (rc)
-			return rc;
-	}
-	return check_credentials(c, path, start, m, seen, marks);
+int meter_check_redfish(struct parse_ctx *c, const char *path,
+			const struct meter_item *it)
+{
+	int rc = check_tls(c, path, it);
+
+	return rc ? rc : check_credentials(c, path, it, true);
+}
+
+int meter_check_http(struct parse_ctx *c, const char *path,
+		     const struct meter_item *it)
+{
+	int rc = check_tls(c, path, it);
+
+	if (rc == 0)
+		rc = check_http_paths(c, path, it);
+	return rc ? rc : check_credentials(c, path, it, false);
 }
 
 #endif /* HAVE_LIBYAML */

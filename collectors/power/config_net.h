@@ -1,41 +1,47 @@
-/* The keys of the network and serial meters (redfish, http, powerspy) in
- * the meters: section: their names, which meter types take them, how each
- * value is parsed and what a finished meter must hold. Used by
- * config.c, which walks the list. Internal to the config module. */
+/* Internal to the meters: parser (config.c, config_net.c, kinds.c): one
+ * list item while it is parsed, the values of the keys of the network and
+ * serial meters (redfish, http, powerspy), and the checks of a finished
+ * redfish or http meter that kinds.c names in their rows. */
 #ifndef VIRTMETER_POWER_CONFIG_NET_H
 #define VIRTMETER_POWER_CONFIG_NET_H
 
+#include "collectors/power/config.h"
 #include "exporter/api/config_yaml.h"
 
 #ifdef HAVE_LIBYAML
 
-enum net_key {
-	NK_URL, NK_USERNAME, NK_PASSWORD, NK_PASSWORD_FILE, NK_CA_FILE,
-	NK_TLS_INSECURE, NK_AUTH, NK_PRESET, NK_ZONE, NK_WATTS_PATH,
-	NK_ENERGY_PATH, NK_VOLTS_PATH, NK_AMPERES_PATH, NK_WATTS_SCALE,
-	NK_ENERGY_SCALE, NK_VOLTS_SCALE, NK_AMPERES_SCALE, NK_ENERGY_UNIT,
-	NK_DEVICE, NK_COUNT
+/* One list item while it is parsed: the meter, its mapping event, and
+ * which keys were given and where each value was (for errors found once
+ * the whole item is known). */
+struct meter_item {
+	struct meter_config *m;
+	const yaml_event_t *start;
+	uint32_t seen; /* METER_KEY_BIT of each key given */
+	yaml_mark_t mark[METER_KEY_COUNT];
 };
 
-/* The name of each key, in enum net_key order. */
-extern const char *const config_net_key_names[NK_COUNT];
+/* The name of each key, in enum meter_key order. */
+extern const char *const meter_key_names[METER_KEY_COUNT];
 
-/* For each key, the meter types (1 << enum config_meter_type) that take
- * it. */
-extern const unsigned config_net_key_types[NK_COUNT];
+/* Copies the value, a non-empty string of at most size - 1 bytes without
+ * NUL bytes, into out. Returns 0 or -EINVAL (error recorded). */
+int meter_set_string(struct parse_ctx *c, const char *path,
+		     const yaml_event_t *v, char *out, size_t size);
 
-/* Parses the value of net key k of meter m (consuming it). Returns 0 or
- * -EINVAL with the error recorded at the value. */
-int config_net_on_key(struct parse_ctx *c, unsigned k, const char *path,
-		      const yaml_event_t *v, struct config_meter *m);
+/* Parses the value of key k (METER_KEY_URL or later) of meter m,
+ * consuming it. Returns 0 or -EINVAL with the error recorded at the
+ * value. */
+int meter_net_on_key(struct parse_ctx *c, enum meter_key k, const char *path,
+		     const yaml_event_t *v, struct meter_config *m);
 
-/* Checks a finished meter of a network or serial type: required keys,
- * keys that exclude each other, a type this binary was built without.
- * seen has bit k set for each net key k given, marks[k] says where; start
- * is the item's mapping event. Returns 0 or -EINVAL (error recorded). */
-int config_net_check(struct parse_ctx *c, const char *path,
-		     const yaml_event_t *start, const struct config_meter *m,
-		     unsigned seen, const yaml_mark_t *marks);
+/* The further checks of a finished redfish or http meter (its url was
+ * checked before): ca_file with tls_insecure, a preset or JSON paths and
+ * their scales (http), credentials (required by redfish). Return 0 or
+ * -EINVAL (error recorded). */
+int meter_check_redfish(struct parse_ctx *c, const char *path,
+			const struct meter_item *it);
+int meter_check_http(struct parse_ctx *c, const char *path,
+		     const struct meter_item *it);
 
 #endif /* HAVE_LIBYAML */
 #endif

@@ -1,6 +1,7 @@
 /* Fuzz target for the configuration file parser: any bytes go to
  * config_parse (and a short prefix to config_parse_duration), which must
- * neither crash nor leak, and must keep its promises about what it returns. */
+ * neither crash nor leak (the meters list is freed by config_free), and
+ * must keep its promises about what it returns. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,6 +40,19 @@ static void check_result(int rc, const struct config *cfg,
 		if (!memchr(cfg->perf.events[i], '\0', CONFIG_PERF_EVENT_MAX) ||
 		    !cfg->perf.events[i][0])
 			abort();
+	/* meters: a list only when present, each meter named and of a kind
+	 * of the table. */
+	if ((cfg->meters.n > 0 || cfg->meters.m) && !cfg->meters.present)
+		abort();
+	for (size_t i = 0; i < cfg->meters.n; i++) {
+		const struct meter_config *m = &cfg->meters.m[i];
+
+		if (!memchr(m->name, '\0', sizeof(m->name)) || !m->name[0] ||
+		    !m->kind ||
+		    meter_kind_find(m->kind->name, strlen(m->kind->name)) != m->kind ||
+		    m->argc > METER_MAX_ARGV)
+			abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -53,6 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rc = config_parse((const char *)data, size, "fuzz.yml", known, &cfg, &err);
 	check_result(rc, &cfg, &err);
+	if (rc == 0)
+		config_free(&cfg);
 
 	memcpy(dur, data, n);
 	dur[n] = '\0';

@@ -32,6 +32,8 @@ static inline void assert_fails(const char *text, unsigned line,
 	struct config_error err;
 	int rc = parse(text, &cfg, &err);
 
+	if (rc == 0)
+		config_free(&cfg);
 	if (rc != -EINVAL || err.line != line || err.column != column ||
 	    !strstr(err.msg, fragment))
 		fail_msg("rc %d at %u:%u '%s'; wanted -EINVAL at %u:%u with '%s'",
@@ -50,8 +52,10 @@ static inline void assert_refusals(const struct ct_refusal *bad, size_t n)
 	config_defaults(&before);
 	for (size_t i = 0; i < n; i++) {
 		config_defaults(&cfg);
-		if (parse(bad[i].text, &cfg, &err) != -EINVAL)
+		if (parse(bad[i].text, &cfg, &err) != -EINVAL) {
+			config_free(&cfg);
 			fail_msg("case %zu was accepted", i);
+		}
 		if (err.line != bad[i].line || err.column != bad[i].column ||
 		    !strstr(err.msg, bad[i].words))
 			fail_msg("case %zu: got %u:%u '%s', want %u:%u '%s'", i,

@@ -66,6 +66,9 @@ static void assert_all_unset(const struct config *cfg)
 	}
 	assert_int_equal(cfg->cgroup.include.n, 0);
 	assert_int_equal(cfg->cgroup.exclude.n, 0);
+	assert_false(cfg->meters.present);
+	assert_int_equal(cfg->meters.n, 0);
+	assert_null(cfg->meters.m);
 }
 
 static void full_config_sets_each_collector(void **state)
@@ -366,6 +369,7 @@ static void shipped_example_config_parses(void **state)
 	if (config_load(path, known, &cfg, &err) != 0)
 		fail_msg("%s:%u:%u: %s", err.file, err.line, err.column, err.msg);
 	assert_int_equal(cfg.collectors[HOST].enabled, 1);
+	config_free(&cfg);
 }
 
 #else /* !HAVE_LIBYAML */
