@@ -20,16 +20,16 @@
 #include "collectors/power/meter.h"
 #include "exporter/api/base.h"
 #include "collectors/power/parse.h"
-#include "exporter/config_meters.h"
+#include "collectors/power/config.h"
 #include "exporter/api/log.h"
 
 #define EXEC_OUT_MAX (64 * 1024)
 #define EXEC_ERR_MAX 512
 
 struct exec_meter {
-	char name[CONFIG_METER_NAME_MAX];
-	char *argv[CONFIG_MAX_ARGV + 1];
-	char words[CONFIG_MAX_ARGV][CONFIG_ARG_MAX];
+	char name[METER_NAME_MAX];
+	char *argv[METER_MAX_ARGV + 1];
+	char words[METER_MAX_ARGV][METER_ARG_MAX];
 	unsigned timeout_ms;
 	/* The command running now (0 if none), for exec_interrupt: set and
 	 * cleared under pid_lock, and cleared before the child is reaped so
@@ -50,7 +50,7 @@ struct run {
 
 static int exec_open(const struct meter_args *a, void **state, char *err)
 {
-	const struct config_meter *cm = a->cfg;
+	const struct meter_config *cm = a->cfg;
 	struct exec_meter *m;
 
 	if (!cm || cm->argc == 0) {
@@ -62,7 +62,7 @@ static int exec_open(const struct meter_args *a, void **state, char *err)
 		return -ENOMEM;
 	snprintf(m->name, sizeof(m->name), "%s", a->name);
 	for (size_t i = 0; i < cm->argc; i++) {
-		memcpy(m->words[i], cm->argv[i], CONFIG_ARG_MAX);
+		memcpy(m->words[i], cm->argv[i], METER_ARG_MAX);
 		m->argv[i] = m->words[i];
 	}
 	m->argv[cm->argc] = NULL;

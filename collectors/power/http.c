@@ -15,13 +15,13 @@
 
 /* Room for a preset URL with Tasmota's user and password parameters,
  * percent-encoded. */
-#define FETCH_MAX (CONFIG_URL_MAX + 6 * CONFIG_SECRET_MAX + 32)
+#define FETCH_MAX (METER_URL_MAX + 6 * METER_SECRET_MAX + 32)
 
 struct http_meter {
 	struct http_spec spec;
 	struct meter_http *client;
 	char fetch[FETCH_MAX];        /* what is requested */
-	char shown[CONFIG_URL_MAX];   /* what log lines show */
+	char shown[METER_URL_MAX];   /* what log lines show */
 };
 
 /* Appends s to out (size bytes, NUL-terminated), percent-encoding every
@@ -83,8 +83,8 @@ static void http_close(void *state)
 
 static int http_open(const struct meter_args *a, void **state, char *err)
 {
-	const struct config_meter_net *n = a->cfg ? &a->cfg->net : NULL;
-	char password[CONFIG_SECRET_MAX] = "";
+	const struct meter_net_config *n = a->cfg ? &a->cfg->net : NULL;
+	char password[METER_SECRET_MAX] = "";
 	char why[160];
 	struct http_meter *m;
 	bool tasmota;
@@ -94,7 +94,7 @@ static int http_open(const struct meter_args *a, void **state, char *err)
 		meter_err(err, "no url configured");
 		return -EINVAL;
 	}
-	tasmota = n->preset == CONFIG_PRESET_TASMOTA;
+	tasmota = n->preset == METER_PRESET_TASMOTA;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;

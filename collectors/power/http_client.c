@@ -27,9 +27,9 @@ struct meter_http {
 	unsigned timeout_ms; /* of each request (meter_http_budget) */
 	unsigned read_ms;    /* the meter's timeout, for messages */
 	bool digest;
-	char username[CONFIG_SECRET_MAX];
-	char password[CONFIG_SECRET_MAX];
-	char ca_file[CONFIG_ARG_MAX];
+	char username[METER_SECRET_MAX];
+	char password[METER_SECRET_MAX];
+	char ca_file[METER_ARG_MAX];
 	bool insecure;
 	atomic_bool stop; /* set by meter_http_interrupt, from another thread */
 	/* The socket of the connection, which meter_http_interrupt shuts
@@ -322,7 +322,7 @@ int meter_http_request(struct meter_http *h, const char *method,
 		       long *status, char *err)
 {
 	struct curl_slist *hdrs = NULL, *t;
-	char tokhdr[HDR_MAX + 16], shown[CONFIG_URL_MAX + RF_SHOWN_EXTRA];
+	char tokhdr[HDR_MAX + 16], shown[METER_URL_MAX + RF_SHOWN_EXTRA];
 	CURLcode rc;
 	int ret = 0;
 
@@ -452,7 +452,7 @@ void meter_url_shown(const char *url, char *out, size_t size)
 void meter_http_status_err(char *err, const char *what, const char *url,
 			   long status)
 {
-	char shown[CONFIG_URL_MAX + RF_SHOWN_EXTRA];
+	char shown[METER_URL_MAX + RF_SHOWN_EXTRA];
 	const char *hint = "";
 
 	meter_url_shown(url, shown, sizeof(shown));

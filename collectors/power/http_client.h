@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "exporter/config_meters.h"
+#include "collectors/power/config.h"
 
 /* The largest answer kept. */
 #define METER_HTTP_MAX (1024 * 1024)

@@ -116,27 +116,27 @@ int meter_json_number(yajl_val v, double *out)
  * scales into W, J, V, A. */
 struct preset {
 	const char *url_path;
-	const char *path[CONFIG_Q_COUNT];
-	double scale[CONFIG_Q_COUNT];
+	const char *path[METER_Q_COUNT];
+	double scale[METER_Q_COUNT];
 };
 
 static const struct preset presets[] = {
 	/* Shelly Gen1 (1PM, Plug S, 2.5...): total is in watt-minutes. */
-	[CONFIG_PRESET_SHELLY_GEN1] = {"/status",
+	[METER_PRESET_SHELLY_GEN1] = {"/status",
 		{"meters[0].power", "meters[0].total", NULL, NULL}, {1, 60, 1, 1}},
 	/* Shelly Gen2/Plus/Pro switches: aenergy.total is in Wh. */
-	[CONFIG_PRESET_SHELLY_GEN2] = {"/rpc/Switch.GetStatus?id=0",
+	[METER_PRESET_SHELLY_GEN2] = {"/rpc/Switch.GetStatus?id=0",
 		{"apower", "aenergy.total", "voltage", "current"},
 		{1, 3600, 1, 1}},
 	/* Tasmota with an energy sensor: Total is in kWh. */
-	[CONFIG_PRESET_TASMOTA] = {"/cm?cmnd=Status%208",
+	[METER_PRESET_TASMOTA] = {"/cm?cmnd=Status%208",
 		{"StatusSNS.ENERGY.Power", "StatusSNS.ENERGY.Total",
 		 "StatusSNS.ENERGY.Voltage", "StatusSNS.ENERGY.Current"},
 		{1, 3.6e6, 1, 1}},
 };
 
 /* Fills the URL and the path texts of spec from a preset. */
-static int from_preset(const struct config_meter_net *n, struct http_spec *out,
+static int from_preset(const struct meter_net_config *n, struct http_spec *out,
 		       char *err, size_t errlen)
 {
 	const struct preset *p = &presets[n->preset];
@@ -150,7 +150,7 @@ static int from_preset(const struct config_meter_net *n, struct http_spec *out,
 	}
 	memcpy(out->url, n->url, base);
 	memcpy(out->url + base, p->url_path, strlen(p->url_path) + 1);
-	for (int q = 0; q < CONFIG_Q_COUNT; q++) {
+	for (int q = 0; q < METER_Q_COUNT; q++) {
 		out->want[q] = p->path[q] != NULL;
 		if (p->path[q])
 			snprintf(out->path_text[q], sizeof(out->path_text[q]), "%s",
@@ -160,7 +160,7 @@ static int from_preset(const struct config_meter_net *n, struct http_spec *out,
 	return 0;
 }
 
-int meter_http_spec(const struct config_meter_net *n, struct http_spec *out,
+int meter_http_spec(const struct meter_net_config *n, struct http_spec *out,
 		    char *err, size_t errlen)
 {
 	char why[96];
@@ -168,17 +168,17 @@ int meter_http_spec(const struct config_meter_net *n, struct http_spec *out,
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->zone, sizeof(out->zone), "%s", n->zone);
-	if (n->preset != CONFIG_PRESET_NONE) {
+	if (n->preset != METER_PRESET_NONE) {
 		rc = from_preset(n, out, err, errlen);
 	} else {
 		snprintf(out->url, sizeof(out->url), "%s", n->url);
-		for (int q = 0; q < CONFIG_Q_COUNT; q++) {
+		for (int q = 0; q < METER_Q_COUNT; q++) {
 			out->want[q] = n->path[q][0] != '\0';
-			memcpy(out->path_text[q], n->path[q], CONFIG_JPATH_MAX);
+			memcpy(out->path_text[q], n->path[q], METER_JPATH_MAX);
 			out->scale[q] = n->scale[q] > 0 ? n->scale[q] : 1;
 		}
 	}
-	for (int q = 0; rc == 0 && q < CONFIG_Q_COUNT; q++) {
+	for (int q = 0; rc == 0 && q < METER_Q_COUNT; q++) {
 		const char *t = out->path_text[q];
 
 		if (out->want[q] &&
@@ -190,9 +190,9 @@ int meter_http_spec(const struct config_meter_net *n, struct http_spec *out,
 	return rc;
 }
 
-static const char *const q_name[CONFIG_Q_COUNT] = {"watts", "energy", "volts",
+static const char *const q_name[METER_Q_COUNT] = {"watts", "energy", "volts",
 						    "amperes"};
-static const uint32_t q_bit[CONFIG_Q_COUNT] = {
+static const uint32_t q_bit[METER_Q_COUNT] = {
 	VIRTMETER_HAVE_WATTS, VIRTMETER_HAVE_JOULES, VIRTMETER_HAVE_VOLTS,
 	VIRTMETER_HAVE_AMPERES,
 };
@@ -214,11 +214,11 @@ static const char *kind(yajl_val v)
 int meter_http_extract(yajl_val root, const struct http_spec *spec,
 		       struct virtmeter_reading *out, char *err, size_t errlen)
 {
-	double vals[CONFIG_Q_COUNT];
+	double vals[METER_Q_COUNT];
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->zone, sizeof(out->zone), "%s", spec->zone);
-	for (int q = 0; q < CONFIG_Q_COUNT; q++) {
+	for (int q = 0; q < METER_Q_COUNT; q++) {
 		yajl_val v;
 		double d;
 		int rc;
@@ -227,7 +227,7 @@ int meter_http_extract(yajl_val root, const struct http_spec *spec,
 			continue;
 		v = meter_jpath_get(root, &spec->path[q]);
 		rc = meter_json_number(v, &d);
-		if (rc == -ENOENT && q >= CONFIG_Q_VOLTS)
+		if (rc == -ENOENT && q >= METER_Q_VOLTS)
 			continue;
 		if (rc == -ENOENT) {
 			snprintf(err, errlen, "no %s at %s", q_name[q], spec->path_text[q]);
@@ -247,9 +247,9 @@ int meter_http_extract(yajl_val root, const struct http_spec *spec,
 		vals[q] = d;
 		out->have |= q_bit[q];
 	}
-	out->watts = out->have & VIRTMETER_HAVE_WATTS ? vals[CONFIG_Q_WATTS] : 0;
-	out->joules = out->have & VIRTMETER_HAVE_JOULES ? vals[CONFIG_Q_ENERGY] : 0;
-	out->volts = out->have & VIRTMETER_HAVE_VOLTS ? vals[CONFIG_Q_VOLTS] : 0;
-	out->amperes = out->have & VIRTMETER_HAVE_AMPERES ? vals[CONFIG_Q_AMPERES] : 0;
+	out->watts = out->have & VIRTMETER_HAVE_WATTS ? vals[METER_Q_WATTS] : 0;
+	out->joules = out->have & VIRTMETER_HAVE_JOULES ? vals[METER_Q_ENERGY] : 0;
+	out->volts = out->have & VIRTMETER_HAVE_VOLTS ? vals[METER_Q_VOLTS] : 0;
+	out->amperes = out->have & VIRTMETER_HAVE_AMPERES ? vals[METER_Q_AMPERES] : 0;
 	return 0;
 }

@@ -11,7 +11,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "collectors/power/jpath.h"
-#include "exporter/config_meters.h"
+#include "collectors/power/config.h"
 #include "include/virtmeter/meter.h"
 
 /* The largest answer parsed, and the deepest nesting accepted. */
@@ -39,14 +39,14 @@ int meter_json_number(yajl_val v, double *out);
 yajl_val meter_json_member(yajl_val v, const char *key);
 
 /* What the http meter reads from an answer: for each quantity (enum
- * config_quantity) whether it is wanted, its path and its scale into W,
+ * meter_quantity) whether it is wanted, its path and its scale into W,
  * J, V or A; and the zone of the reading. */
 struct http_spec {
-	char url[CONFIG_URL_MAX];
-	bool want[CONFIG_Q_COUNT];
-	char path_text[CONFIG_Q_COUNT][CONFIG_JPATH_MAX];
-	struct jpath path[CONFIG_Q_COUNT];
-	double scale[CONFIG_Q_COUNT];
+	char url[METER_URL_MAX];
+	bool want[METER_Q_COUNT];
+	char path_text[METER_Q_COUNT][METER_JPATH_MAX];
+	struct jpath path[METER_Q_COUNT];
+	double scale[METER_Q_COUNT];
 	char zone[VIRTMETER_ZONE_MAX];
 };
 
@@ -54,7 +54,7 @@ struct http_spec {
  * (appended to n->url, without its trailing '/') and JSON paths, or the
  * configured paths and scales. Returns 0, or -EINVAL with a reason in err
  * (a path that does not parse, a URL too long). */
-int meter_http_spec(const struct config_meter_net *n, struct http_spec *out,
+int meter_http_spec(const struct meter_net_config *n, struct http_spec *out,
 		    char *err, size_t errlen);
 
 /* Maps an answer (a parsed tree) to one reading in *out, as spec says.

@@ -17,7 +17,7 @@
 /* Bytes of a meter's one-line error message. */
 #define METER_ERR_MAX 256
 
-struct config_meter;
+struct meter_config;
 
 /* What a meter is opened with. */
 struct meter_args {
@@ -25,7 +25,7 @@ struct meter_args {
 	const char *sysfs; /* root of sysfs (--path.sysfs) */
 	/* The meter's settings from the configuration file, or NULL for a
 	 * meter found without one. */
-	const struct config_meter *cfg;
+	const struct meter_config *cfg;
 	unsigned timeout_ms; /* how long one read may take */
 };
 

@@ -13,9 +13,9 @@
 
 struct meter_run {
 	/* Set before the thread starts, then read-only. */
-	char name[CONFIG_METER_NAME_MAX];
+	char name[METER_NAME_MAX];
 	const struct meter_ops *ops;
-	struct config_meter cfg;
+	struct meter_config cfg;
 	bool has_cfg;
 	char sysfs[PATH_MAX];
 	unsigned interval_ms, timeout_ms;
@@ -39,7 +39,7 @@ struct meter_run {
 	uint64_t skipped_seen; /* the thread's: the open meter's last count */
 };
 
-void meter_timing(const struct config_meter *cm, unsigned *interval_ms,
+void meter_timing(const struct meter_config *cm, unsigned *interval_ms,
 		  unsigned *timeout_ms, unsigned *max_gap_ms)
 {
 	unsigned i = cm && cm->interval_ms ? cm->interval_ms : METER_DEFAULT_INTERVAL_MS;
@@ -242,7 +242,7 @@ static void *run_main(void *arg)
 }
 
 int meter_run_start(const char *name, const struct meter_ops *ops,
-		    const struct config_meter *cm, const char *sysfs,
+		    const struct meter_config *cm, const char *sysfs,
 		    struct meter_run **out)
 {
 	pthread_condattr_t ca;

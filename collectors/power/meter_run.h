@@ -11,7 +11,7 @@
 
 #include "collectors/power/energy.h"
 #include "collectors/power/meter.h"
-#include "exporter/config_meters.h"
+#include "collectors/power/config.h"
 
 /* Defaults of a meter's timing (docs/config.md). */
 #define METER_DEFAULT_INTERVAL_MS 1000
@@ -27,7 +27,7 @@ struct meter_zone {
 
 /* A copy of a meter's state at one moment. */
 struct meter_view {
-	char name[CONFIG_METER_NAME_MAX];
+	char name[METER_NAME_MAX];
 	const char *source; /* static string: rapl, hwmon, exec, plugin */
 	bool up;            /* last read succeeded, none running past timeout */
 	double last_sample; /* Unix time of the last successful read, or 0 */
@@ -41,14 +41,14 @@ struct meter_run;
 
 /* The timing of a meter: cm's settings, else the defaults; max_gap
  * defaults to the larger of 5 intervals and 2 timeouts. */
-void meter_timing(const struct config_meter *cm, unsigned *interval_ms,
+void meter_timing(const struct meter_config *cm, unsigned *interval_ms,
 		  unsigned *timeout_ms, unsigned *max_gap_ms);
 
 /* Starts meter name of kind ops in a thread of its own. cm (may be NULL)
  * and sysfs are copied. The first read starts at once. Returns 0 with the
  * meter in *out (freed by meter_run_stop), or a negative errno. */
 int meter_run_start(const char *name, const struct meter_ops *ops,
-		    const struct config_meter *cm, const char *sysfs,
+		    const struct meter_config *cm, const char *sysfs,
 		    struct meter_run **out);
 
 /* Copies the meter's state into out; now is CLOCK_MONOTONIC seconds, to

@@ -12,7 +12,7 @@
 
 #include "collectors/power/meter.h"
 #include "collectors/power/parse.h"
-#include "exporter/config_meters.h"
+#include "collectors/power/config.h"
 
 /* dlopen and dlclose from several meter threads at once are safe in glibc,
  * but serialising them keeps dlerror() messages with their call and keeps
@@ -23,7 +23,7 @@ struct plugin {
 	void *handle;
 	const struct virtmeter_meter *d;
 	void *state;
-	char path[CONFIG_ARG_MAX];
+	char path[METER_ARG_MAX];
 };
 
 /* Checks the descriptor. Returns 0 or -ENOEXEC with err set. */

@@ -15,8 +15,8 @@
 
 #include "exporter/api/collector.h"
 #include "exporter/api/base.h"
+#include "collectors/power/config.h"
 #include "collectors/power/meter_run.h"
-#include "exporter/config_meters.h"
 #include "exporter/api/log.h"
 
 /* How long fini waits for all meter threads together before leaving the
@@ -83,15 +83,17 @@ static const struct snap_family *const power_families[] = {
 	&fam_skipped, NULL,
 };
 
+/* The running meters: room for every meter of the list (or for the ones
+ * discovery may find). */
 struct power {
 	size_t n;
-	struct meter_run *m[CONFIG_MAX_METERS];
+	struct meter_run *m[];
 };
 
 /* The energy totals of the meters of the last run, handed from fini to the
  * next init (a reload), so that counters continue instead of resetting. */
 struct carry {
-	char meter[CONFIG_METER_NAME_MAX];
+	char meter[METER_NAME_MAX];
 	const char *source;
 	char zone[VIRTMETER_ZONE_MAX];
 	double joules;
@@ -101,38 +103,11 @@ static pthread_mutex_t carry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct carry *carried;
 static size_t ncarried;
 
-static const struct meter_ops *ops_of(enum config_meter_type t)
-{
-	switch (t) {
-	case CONFIG_METER_RAPL:
-		return &meter_rapl_ops;
-	case CONFIG_METER_HWMON:
-		return &meter_hwmon_ops;
-	case CONFIG_METER_EXEC:
-		return &meter_exec_ops;
-	case CONFIG_METER_PLUGIN:
-		return &meter_plugin_ops;
-#if defined(HAVE_LIBCURL) && defined(HAVE_YAJL)
-	case CONFIG_METER_REDFISH:
-		return &meter_redfish_ops;
-	case CONFIG_METER_HTTP:
-		return &meter_http_ops;
-#else
-	case CONFIG_METER_REDFISH:
-	case CONFIG_METER_HTTP:
-		return NULL; /* refused by the configuration check */
-#endif
-	case CONFIG_METER_POWERSPY:
-		return &meter_powerspy_ops;
-	}
-	return NULL;
-}
-
 /* Starts one meter. A meter whose thread cannot start is logged and
  * skipped: the others still run. */
 static void add_meter(struct power *p, const struct collector_env *env,
 		      const char *name, const struct meter_ops *ops,
-		      const struct config_meter *cm)
+		      const struct meter_config *cm)
 {
 	struct meter_run *m;
 	int rc;
@@ -202,15 +177,19 @@ static void discover(struct power *p, const struct collector_env *env)
 
 static int power_init(const struct collector_env *env, void **state)
 {
-	const struct config_meters *cm = env->settings;
+	const struct power_settings *cm = env->settings;
+	bool listed = cm && cm->present;
+	/* Discovery finds at most a rapl and a hwmon meter. */
+	size_t room = listed ? cm->n : 2;
 	struct power *p;
 
-	p = calloc(1, sizeof(*p));
+	p = calloc(1, sizeof(*p) + room * sizeof(p->m[0]));
 	if (!p)
 		return -ENOMEM;
-	if (cm && cm->present) {
+	if (listed) {
 		for (size_t i = 0; i < cm->n; i++)
-			add_meter(p, env, cm->m[i].name, ops_of(cm->m[i].type), &cm->m[i]);
+			add_meter(p, env, cm->m[i].name,
+				  cm->m[i].kind ? cm->m[i].kind->ops : NULL, &cm->m[i]);
 		if (cm->n == 0)
 			log_info("power: the meters list is empty: no power metrics");
 	} else {
@@ -295,9 +274,15 @@ static void power_fini(void *state)
 static int power_parse_section(struct parse_ctx *c, const char *path,
 			       const struct yaml_event_s *value, void *settings)
 {
-	return config_parse_meters(c, path, value, settings);
+	return power_parse_meters(c, path, value, settings);
 }
 #endif
+
+/* Frees the meters list of the settings. */
+static void power_free_section(void *settings)
+{
+	power_settings_free(settings);
+}
 
 const struct collector power_collector = {
 	.name = "power",
@@ -308,11 +293,12 @@ const struct collector power_collector = {
 	.interval_ms = 1000,
 	.timeout_ms = 5000,
 	.families = power_families,
-	.settings_size = sizeof(struct config_meters),
+	.settings_size = sizeof(struct power_settings),
 #ifdef HAVE_LIBYAML
 	.section = "meters",
 	.parse_section = power_parse_section,
 #endif
+	.free_section = power_free_section,
 	.init = power_init,
 	.collect = power_collect,
 	.fini = power_fini,

@@ -25,15 +25,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "exporter/config_meters.h"
+#include "collectors/power/config.h"
 #include "exporter/api/log.h"
 
 #define DRAIN_QUIET_MS 300  /* <Q>: silence that ends the drain */
 #define BACKOFF_MAX_S 60
 
 struct spy {
-	char name[CONFIG_METER_NAME_MAX];
-	char device[CONFIG_ARG_MAX];
+	char name[METER_NAME_MAX];
+	char device[METER_ARG_MAX];
 	int fd;
 	int wake; /* an eventfd: spy_interrupt ends a wait for bytes */
 	unsigned timeout_ms;
@@ -45,49 +45,58 @@ struct spy {
 };
 
 /* Back-off of the devices that failed to open, by meter name: it must
- * outlive the meter's state, which is freed at each failure. */
-static struct {
-	char name[CONFIG_METER_NAME_MAX];
+ * outlive the meter's state, which is freed at each failure. One entry per
+ * PowerSpy meter name seen since start-up, grown as meters come. */
+struct backoff {
+	char name[METER_NAME_MAX];
 	unsigned failures;
 	double next_try;
-} backoff[CONFIG_MAX_METERS];
+};
+static struct backoff *backoffs;
+static size_t nbackoffs;
 static pthread_mutex_t backoff_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The back-off slot of a meter (taken if new); caller holds the lock. */
-static int slot(const char *name)
+/* The back-off entry of a meter (added if new), or NULL when there is no
+ * memory for it (that meter then retries without back-off); caller holds
+ * the lock. */
+static struct backoff *backoff_of(const char *name)
 {
-	for (int i = 0; i < CONFIG_MAX_METERS; i++)
-		if (strcmp(backoff[i].name, name) == 0)
-			return i;
-	for (int i = 0; i < CONFIG_MAX_METERS; i++)
-		if (!backoff[i].name[0]) {
-			snprintf(backoff[i].name, sizeof(backoff[i].name), "%s", name);
-			return i;
-		}
-	return 0;
+	struct backoff *b;
+
+	for (size_t i = 0; i < nbackoffs; i++)
+		if (strcmp(backoffs[i].name, name) == 0)
+			return &backoffs[i];
+	b = realloc(backoffs, (nbackoffs + 1) * sizeof(*b));
+	if (!b)
+		return NULL;
+	backoffs = b;
+	b = &backoffs[nbackoffs++];
+	*b = (struct backoff){0};
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	return b;
 }
 
 /* Records the outcome of an open: a success clears the back-off, a
  * failure doubles it (1 s, 2 s, 4 s... up to BACKOFF_MAX_S). */
 static void backoff_note(const char *name, bool ok)
 {
-	int i;
+	struct backoff *b;
 
 	pthread_mutex_lock(&backoff_lock);
-	i = slot(name);
-	if (ok) {
-		backoff[i].failures = 0;
-		backoff[i].next_try = 0;
-	} else {
-		unsigned f = backoff[i].failures < 6 ? backoff[i].failures : 6;
+	b = backoff_of(name);
+	if (b && ok) {
+		b->failures = 0;
+		b->next_try = 0;
+	} else if (b) {
+		unsigned f = b->failures < 6 ? b->failures : 6;
 		double wait = (double)(1u << f);
 
 		if (wait > BACKOFF_MAX_S)
 			wait = BACKOFF_MAX_S;
-		backoff[i].failures++;
-		backoff[i].next_try = clock_mono_s() + wait;
+		b->failures++;
+		b->next_try = clock_mono_s() + wait;
 		log_debug("meter %s: open attempt %u failed; the next one in %.0fs",
-			  name, backoff[i].failures, wait);
+			  name, b->failures, wait);
 	}
 	pthread_mutex_unlock(&backoff_lock);
 }
@@ -95,13 +104,14 @@ static void backoff_note(const char *name, bool ok)
 /* Seconds to wait before the next open, or 0. */
 static double backoff_left(const char *name, unsigned *failures)
 {
-	double left;
-	int i;
+	struct backoff *b;
+	double left = 0;
 
 	pthread_mutex_lock(&backoff_lock);
-	i = slot(name);
-	left = backoff[i].next_try - clock_mono_s();
-	*failures = backoff[i].failures;
+	b = backoff_of(name);
+	*failures = b ? b->failures : 0;
+	if (b)
+		left = b->next_try - clock_mono_s();
 	pthread_mutex_unlock(&backoff_lock);
 	return left > 0 ? left : 0;
 }
@@ -339,7 +349,7 @@ static void spy_close(void *state)
 
 static int spy_open(const struct meter_args *a, void **state, char *err)
 {
-	const struct config_meter *cm = a->cfg;
+	const struct meter_config *cm = a->cfg;
 	unsigned failures;
 	double wait;
 	struct spy *s;

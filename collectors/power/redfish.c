@@ -32,18 +32,18 @@ struct rf_res {
 };
 
 struct redfish_meter {
-	char base[CONFIG_URL_MAX]; /* scheme://host[:port], no trailing '/' */
+	char base[METER_URL_MAX]; /* scheme://host[:port], no trailing '/' */
 	bool session;
-	char username[CONFIG_SECRET_MAX];
-	char password[CONFIG_SECRET_MAX];
+	char username[METER_SECRET_MAX];
+	char password[METER_SECRET_MAX];
 	char token[512];
-	char logout[CONFIG_URL_MAX + RF_PATH_MAX]; /* the session's URL, for DELETE */
+	char logout[METER_URL_MAX + RF_PATH_MAX]; /* the session's URL, for DELETE */
 	struct meter_http *client;
 	unsigned timeout_ms;
 	double deadline; /* monotonic seconds: the end of this read */
 	size_t nres; /* 0 until discovery succeeded */
 	struct rf_res res[RF_MAX_RES];
-	char url[CONFIG_URL_MAX + RF_PATH_MAX];
+	char url[METER_URL_MAX + RF_PATH_MAX];
 };
 
 /* Gives the next request what is left of the read's timeout (all the
@@ -104,7 +104,7 @@ static int login_body(const struct redfish_meter *m, char *out, size_t size)
 /* Opens a session: keeps its token and its URL. */
 static int login(struct redfish_meter *m, char *err)
 {
-	char body[2 * CONFIG_SECRET_MAX * 6 + 64];
+	char body[2 * METER_SECRET_MAX * 6 + 64];
 	long status = 0;
 	int rc;
 
@@ -357,7 +357,7 @@ static void set_base(struct redfish_meter *m, const char *url)
 
 static int redfish_open(const struct meter_args *a, void **state, char *err)
 {
-	const struct config_meter_net *n = a->cfg ? &a->cfg->net : NULL;
+	const struct meter_net_config *n = a->cfg ? &a->cfg->net : NULL;
 	struct redfish_meter *m;
 	int rc = 0;
 
@@ -370,7 +370,7 @@ static int redfish_open(const struct meter_args *a, void **state, char *err)
 		return -ENOMEM;
 	set_base(m, n->url);
 	m->timeout_ms = a->timeout_ms;
-	m->session = n->auth == CONFIG_AUTH_SESSION;
+	m->session = n->auth == METER_AUTH_SESSION;
 	snprintf(m->username, sizeof(m->username), "%s", n->username);
 	if (n->password_file[0])
 		rc = meter_read_secret(n->password_file, m->password,

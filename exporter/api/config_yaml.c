@@ -309,7 +309,7 @@ static int walk_entry(struct parse_ctx *c, const struct map_walk *w,
 		      unsigned *first_line)
 {
 	yaml_event_t value;
-	char tmp[64], known[160], path[192];
+	char tmp[64], known[sizeof(c->err->msg)], path[192];
 	const char *where = w->path[0] ? "in " : "at the top level";
 	int idx, rc;
 
@@ -351,7 +351,7 @@ int cy_walk_map(struct parse_ctx *c, const yaml_event_t *start,
 	unsigned first_line[64];
 	uint64_t seen = 0;
 	yaml_event_t key;
-	char tmp[64], known[160];
+	char tmp[64], known[sizeof(c->err->msg)];
 	int rc = 0;
 
 	if (cy_is_null(start))

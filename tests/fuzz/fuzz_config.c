@@ -14,7 +14,7 @@
 
 #include "exporter/api/collector.h"
 #include "exporter/config.h"
-#include "exporter/config_meters.h"
+#include "collectors/power/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,17 +63,23 @@ static const struct collector fz_beta = {.name = "beta"};
 static int fz_meters(struct parse_ctx *c, const char *path,
 		     const struct yaml_event_s *value, void *settings)
 {
-	return config_parse_meters(c, path, value, settings);
+	return power_parse_meters(c, path, value, settings);
 }
 #endif
 
+static void fz_meters_free(void *settings)
+{
+	power_settings_free(settings);
+}
+
 static const struct collector fz_power = {
     .name = "power",
-    .settings_size = sizeof(struct config_meters),
+    .settings_size = sizeof(struct power_settings),
 #ifdef HAVE_LIBYAML
     .section = "meters",
     .parse_section = fz_meters,
 #endif
+    .free_section = fz_meters_free,
 };
 
 static const struct collector *const fz_table[] = {&fz_alpha, &fz_beta,
@@ -103,7 +109,7 @@ static void check_alpha(const struct fz_settings *s)
 static void check_result(int rc, const struct config *cfg,
 			 const struct config_error *err)
 {
-	const struct config_meters *m;
+	const struct power_settings *m;
 
 	if (rc != 0) {
 		if ((rc != -EINVAL && rc != -ENOMEM && rc != -ENOTSUP) || cfg ||
@@ -125,12 +131,19 @@ static void check_result(int rc, const struct config *cfg,
 	if (cfg->c[1].settings)
 		abort();
 	m = cfg->c[2].settings;
-	if (m->n > CONFIG_MAX_METERS || (m->n && !m->present))
+	if ((m->n && (!m->present || !m->m)) || (!m->n && m->m))
 		abort();
-	for (size_t i = 0; i < m->n; i++)
-		if (!m->m[i].name[0] || !memchr(m->m[i].name, '\0',
-						sizeof(m->m[i].name)))
+	for (size_t i = 0; i < m->n; i++) {
+		const struct meter_kind *k = m->m[i].kind;
+
+		if (!m->m[i].name[0] || !k ||
+		    meter_kind_find(k->name, strlen(k->name)) != k ||
+		    !memchr(m->m[i].name, '\0', sizeof(m->m[i].name)))
 			abort();
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(m->m[i].name, m->m[j].name) == 0)
+				abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

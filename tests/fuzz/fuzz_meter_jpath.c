@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *text = (const char *)data;
 	const char *nl = memchr(text, '\n', size);
 	size_t plen = nl ? (size_t)(nl - text) : size;
-	struct config_meter_net n;
+	struct meter_net_config n;
 	struct http_spec spec;
 	struct virtmeter_reading r;
 	struct jpath p;
@@ -30,13 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (p.n < 1 || p.n > JPATH_MAX_STEPS || plen >= CONFIG_JPATH_MAX)
+	if (p.n < 1 || p.n > JPATH_MAX_STEPS || plen >= METER_JPATH_MAX)
 		abort();
 	memset(&n, 0, sizeof(n));
 	memcpy(n.url, "http://x", 9);
-	memcpy(n.path[CONFIG_Q_WATTS], text, plen);
-	memcpy(n.path[CONFIG_Q_ENERGY], text, plen);
-	n.scale[CONFIG_Q_ENERGY] = 3600;
+	memcpy(n.path[METER_Q_WATTS], text, plen);
+	memcpy(n.path[METER_Q_ENERGY], text, plen);
+	n.scale[METER_Q_ENERGY] = 3600;
 	if (meter_http_spec(&n, &spec, err, sizeof(err)))
 		abort(); /* a path that parsed once parses again */
 	if (!nl || meter_json_parse(nl + 1, size - plen - 1, &root, err, sizeof(err)))

@@ -3,8 +3,9 @@
 # The meters: section of the configuration file and discovery: a valid
 # list passes --check-config, mistakes are reported as file:line:col; on
 # this machine's own sysfs (no RAPL, no hwmon power sensor) nothing breaks,
-# one line says so and no meter series exists; an empty list turns
-# discovery off; a reload (SIGHUP) starts the meters of the new file.
+# one line says so and no meter series exists; a list has no fixed length;
+# an empty list turns discovery off; a reload (SIGHUP) starts the meters of
+# the new file.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/power_lib.sh"
 
@@ -48,6 +49,23 @@ check_bad wrong-key $'meters:\n  - name: x\n    type: rapl\n    path: /x.so\n' \
 	'4:11: meters\[0\].path: not a setting of a meter of type rapl'
 check_bad twice $'meters:\n  - {name: a, type: rapl}\n  - {name: a, type: hwmon}\n' \
 	"3:12: meters\[1\].name: meter 'a' is defined twice"
+
+# The list has no fixed length: 40 meters all start, each with its series.
+MANY=$TEST_TMP/many.yml
+{
+	echo "meters:"
+	for i in $(seq 1 40); do
+		echo "  - {name: m$i, type: exec, interval: 5s, command: [$M, good]}"
+	done
+} >"$MANY"
+t0=$(now_s)
+start_virtmeter --config.file="$MANY" --path.sysfs="$SYS" --no-collector.process ||
+	tap_abort "virtmeter starts with 40 meters"
+wait_read_after m40 "$t0" || tap_fail "the 40th meter reads" "$(cat "$VM_LOG")"
+tap_is "$(grep -c '^virtmeter_meter_up' "$TEST_TMP/m.b")" 40 "a list of 40 meters runs 40 meters"
+tap_is "$(meter_series "$TEST_TMP/m.b" virtmeter_meter_up m40)" 1 "the 40th meter is up"
+stop_virtmeter
+tap_is "$VM_STATUS" 0 "virtmeter with 40 meters stops cleanly"
 
 # This machine has no RAPL and no hwmon power sensor: nothing found, one
 # line, no series, the daemon serves.

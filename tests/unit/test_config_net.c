@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "build-config.h"
+#include "collectors/power/config.h"
 #include "exporter/config.h"
 
 #ifdef HAVE_LIBYAML
@@ -22,9 +23,10 @@
 #define HAVE_NET_METERS 1
 #endif
 
-static const char *const known[] = {"host", "power", NULL};
-
 #include "tests/unit/config_test.h"
+
+/* The meters: list of the power collector in cfg. */
+#define METERS(cfg) ((const struct power_settings *)collector_of(cfg, "power")->settings)
 
 #ifdef HAVE_NET_METERS
 static void net_meters_set_their_keys(void **st)
@@ -55,34 +57,35 @@ static void net_meters_set_their_keys(void **st)
 		"  - name: spy\n"
 		"    type: powerspy\n"
 		"    device: /dev/rfcomm0\n";
-	static struct config cfg;
+	struct config *cfg = NULL;
 	struct config_error err;
-	const struct config_meter_net *n;
+	const struct meter_net_config *n;
 
 	(void)st;
-	config_defaults(&cfg);
 	if (parse(text, &cfg, &err))
 		fail_msg("%u:%u %s", err.line, err.column, err.msg);
-	assert_int_equal(cfg.meters.n, 4);
-	n = &cfg.meters.m[0].net;
-	assert_int_equal(cfg.meters.m[0].type, CONFIG_METER_REDFISH);
+	assert_int_equal(METERS(cfg)->n, 4);
+	n = &METERS(cfg)->m[0].net;
+	assert_string_equal(METERS(cfg)->m[0].kind->name, "redfish");
 	assert_string_equal(n->url, "https://bmc.example:8443");
-	assert_int_equal(n->auth, CONFIG_AUTH_SESSION);
+	assert_int_equal(n->auth, METER_AUTH_SESSION);
 	assert_string_equal(n->username, "monitor");
 	assert_string_equal(n->password_file, "/etc/virtmeter/bmc.pass");
 	assert_string_equal(n->ca_file, "/etc/virtmeter/bmc-ca.pem");
-	assert_int_equal(cfg.meters.m[0].timeout_ms, 3000);
-	n = &cfg.meters.m[1].net;
-	assert_int_equal(cfg.meters.m[1].type, CONFIG_METER_HTTP);
-	assert_int_equal(n->preset, CONFIG_PRESET_SHELLY_GEN2);
-	n = &cfg.meters.m[2].net;
+	assert_int_equal(METERS(cfg)->m[0].timeout_ms, 3000);
+	n = &METERS(cfg)->m[1].net;
+	assert_string_equal(METERS(cfg)->m[1].kind->name, "http");
+	assert_int_equal(n->preset, METER_PRESET_SHELLY_GEN2);
+	n = &METERS(cfg)->m[2].net;
 	assert_string_equal(n->zone, "outlet2");
-	assert_string_equal(n->path[CONFIG_Q_WATTS], "outlets[1].power_mw");
-	assert_float_equal(n->scale[CONFIG_Q_WATTS], 0.001, 0);
-	assert_float_equal(n->scale[CONFIG_Q_ENERGY], 3600, 0);
+	assert_string_equal(n->path[METER_Q_WATTS], "outlets[1].power_mw");
+	assert_float_equal(n->scale[METER_Q_WATTS], 0.001, 0);
+	assert_float_equal(n->scale[METER_Q_ENERGY], 3600, 0);
 	assert_int_equal(n->tls_insecure, 1);
-	assert_int_equal(cfg.meters.m[3].type, CONFIG_METER_POWERSPY);
-	assert_string_equal(cfg.meters.m[3].net.device, "/dev/rfcomm0");
+	assert_string_equal(METERS(cfg)->m[3].kind->name, "powerspy");
+	assert_string_equal(METERS(cfg)->m[3].net.device, "/dev/rfcomm0");
+	config_free(cfg);
+	cfg = NULL;
 }
 
 #endif /* HAVE_NET_METERS */

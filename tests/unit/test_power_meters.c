@@ -168,7 +168,7 @@ static double mono(void)
 
 static void hung_read_takes_meter_down_without_blocking(void **st)
 {
-	struct config_meter cm = {.interval_ms = 50, .timeout_ms = 200};
+	struct meter_config cm = {.interval_ms = 50, .timeout_ms = 200};
 	struct meter_view *v = malloc(sizeof(*v));
 	struct meter_run *m = NULL;
 	struct timespec deadline;
@@ -204,7 +204,7 @@ static void hung_read_takes_meter_down_without_blocking(void **st)
 
 static void timing_defaults_follow_interval_and_timeout(void **st)
 {
-	struct config_meter cm = {.interval_ms = 3000, .timeout_ms = 1000};
+	struct meter_config cm = {.interval_ms = 3000, .timeout_ms = 1000};
 	unsigned i, t, g;
 
 	(void)st;

@@ -66,7 +66,7 @@ static void jpath_more_than_16_steps_refused(void **st)
 }
 
 /* Parses json and extracts with the spec of n. */
-static int extract(const struct config_meter_net *n, const char *json,
+static int extract(const struct meter_net_config *n, const char *json,
 		   struct virtmeter_reading *r, char *err)
 {
 	struct http_spec spec;
@@ -84,7 +84,7 @@ static int extract(const struct config_meter_net *n, const char *json,
 
 static void shelly_gen1_total_is_watt_minutes(void **st)
 {
-	struct config_meter_net n = {.url = "http://plug/", .preset = CONFIG_PRESET_SHELLY_GEN1};
+	struct meter_net_config n = {.url = "http://plug/", .preset = METER_PRESET_SHELLY_GEN1};
 	struct virtmeter_reading r;
 	struct http_spec spec;
 	char err[200];
@@ -102,7 +102,7 @@ static void shelly_gen1_total_is_watt_minutes(void **st)
 
 static void shelly_gen2_gives_every_quantity(void **st)
 {
-	struct config_meter_net n = {.url = "https://plug:8443", .preset = CONFIG_PRESET_SHELLY_GEN2};
+	struct meter_net_config n = {.url = "https://plug:8443", .preset = METER_PRESET_SHELLY_GEN2};
 	struct virtmeter_reading r;
 	struct http_spec spec;
 	char err[200];
@@ -122,7 +122,7 @@ static void shelly_gen2_gives_every_quantity(void **st)
 
 static void tasmota_total_is_kwh(void **st)
 {
-	struct config_meter_net n = {.url = "http://10.0.0.9", .preset = CONFIG_PRESET_TASMOTA};
+	struct meter_net_config n = {.url = "http://10.0.0.9", .preset = METER_PRESET_TASMOTA};
 	struct virtmeter_reading r;
 	struct http_spec spec;
 	char err[200];
@@ -142,17 +142,17 @@ static void tasmota_total_is_kwh(void **st)
 
 static void generic_paths_and_scales(void **st)
 {
-	struct config_meter_net n = {.url = "http://pdu/api/outlets", .zone = "outlet2"};
+	struct meter_net_config n = {.url = "http://pdu/api/outlets", .zone = "outlet2"};
 	struct virtmeter_reading r;
 	char err[200];
 
 	(void)st;
-	snprintf(n.path[CONFIG_Q_WATTS], CONFIG_JPATH_MAX, "outlets[1].power_mw");
-	snprintf(n.path[CONFIG_Q_ENERGY], CONFIG_JPATH_MAX, "outlets[1].energy_wh");
-	snprintf(n.path[CONFIG_Q_VOLTS], CONFIG_JPATH_MAX, "outlets[1].voltage_dv");
-	n.scale[CONFIG_Q_WATTS] = 0.001;
-	n.scale[CONFIG_Q_ENERGY] = 3600;
-	n.scale[CONFIG_Q_VOLTS] = 0.1;
+	snprintf(n.path[METER_Q_WATTS], METER_JPATH_MAX, "outlets[1].power_mw");
+	snprintf(n.path[METER_Q_ENERGY], METER_JPATH_MAX, "outlets[1].energy_wh");
+	snprintf(n.path[METER_Q_VOLTS], METER_JPATH_MAX, "outlets[1].voltage_dv");
+	n.scale[METER_Q_WATTS] = 0.001;
+	n.scale[METER_Q_ENERGY] = 3600;
+	n.scale[METER_Q_VOLTS] = 0.1;
 	assert_int_equal(extract(&n, "{\"outlets\":[{\"id\":1},{\"id\":2,\"power_mw\":98000,"
 				 "\"energy_wh\":1000.5,\"voltage_dv\":2301}]}", &r, err), 0);
 	assert_string_equal(r.zone, "outlet2");
@@ -164,7 +164,7 @@ static void generic_paths_and_scales(void **st)
 
 static void bad_plug_answers_are_refused_with_reason(void **st)
 {
-	struct config_meter_net n = {.url = "http://p", .preset = CONFIG_PRESET_SHELLY_GEN2};
+	struct meter_net_config n = {.url = "http://p", .preset = METER_PRESET_SHELLY_GEN2};
 	struct virtmeter_reading r;
 	char err[200];
 
