@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR disable=SC2119
-# docs/metrics.md and the binary agree: every family that `virtmeter
+# docs/metrics.md is assembled from the collectors' sections, and it and
+# the binary agree: every family that `virtmeter
 # --dump-metrics` prints is documented with the same type and labels, every
 # family documented in the sections of the collectors that exist (Self,
 # Host, Process) is one the binary can emit, and the live /metrics output
@@ -46,6 +47,29 @@ awk -F'\t' '{
 	for (i = 1; i <= n; i++) s = s (i > 1 ? "," : "") l[i]
 	print $1 "\t" $2 "\t" (s == "" ? "-" : s)
 }' "$TEST_TMP/dump.raw" >"$TEST_TMP/dump"
+
+# ---- the document is assembled from the collectors' sections ----------------------------
+# Each collector documents its families in collectors/NAME/metrics.md (the
+# exporter's own in exporter/metrics.md); docs/gen-metrics.sh assembles the
+# page. A page edited by hand, or a section not assembled, fails here.
+GEN=$top_srcdir/docs/gen-metrics.sh
+if bash "$GEN" --stdout >"$TEST_TMP/assembled.md" 2>"$TEST_TMP/assembled.err" &&
+	diff -u "$DOC" "$TEST_TMP/assembled.md" >"$TEST_TMP/assembled.diff"; then
+	tap_ok "docs/metrics.md is what docs/gen-metrics.sh assembles from the sections"
+else
+	tap_fail "docs/metrics.md is what docs/gen-metrics.sh assembles from the sections" \
+		"run docs/gen-metrics.sh and commit docs/metrics.md:"
+	tap_diag_file "$TEST_TMP/assembled.err"
+	tap_diag_file "$TEST_TMP/assembled.diff"
+fi
+# The checker can fail: a section changed without assembling the page.
+mkdir -p "$TEST_TMP/tree/docs" "$TEST_TMP/tree/exporter"
+cp -r "$top_srcdir/collectors" "$TEST_TMP/tree/"
+cp "$DOC" "$GEN" "$TEST_TMP/tree/docs/"
+sed 's/^What virtmeter says about itself/What virtmeter says of itself/' \
+	"$top_srcdir/exporter/metrics.md" >"$TEST_TMP/tree/exporter/metrics.md"
+tap_check "a section changed without assembling the page is seen" \
+	fails cmp -s "$TEST_TMP/tree/docs/metrics.md" <(bash "$TEST_TMP/tree/docs/gen-metrics.sh" --stdout 2>/dev/null)
 
 # ---- the document ---------------------------------------------------------------------
 [ -f "$DOC" ] || tap_abort "docs/metrics.md exists" "not found: $DOC"
