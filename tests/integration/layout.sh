@@ -65,7 +65,8 @@ tap_is "$(printf 'collectors/lib/procfs.c\tcollectors/host/host.h\n' | breaches)
 	'collectors/lib/procfs.c includes "collectors/host/host.h"' \
 	"a shared helper including a collector is caught"
 printf '/* reads the RAPL zones */\n' >"$TEST_TMP/named.c"
-tap_check "a meter named in the exporter is caught" exporter_names "$TEST_TMP/named.c"
+names_something() { exporter_names "$@" >/dev/null; }
+tap_check "a meter named in the exporter is caught" names_something "$TEST_TMP/named.c"
 
 # ---- the tree -------------------------------------------------------------------------------
 mapfile -t sources < <(git ls-files 'exporter/*.[ch]' 'collectors/*.[ch]' 2>/dev/null ||
