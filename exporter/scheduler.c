@@ -266,12 +266,7 @@ static void *watchdog_main(void *arg)
 			publish(run, 0, NULL);
 			pthread_mutex_lock(&sched_lock);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += WATCHDOG_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		ts = clock_deadline(CLOCK_MONOTONIC, WATCHDOG_MS);
 		if (!run->stopping)
 			pthread_cond_timedwait(&run->cond, &sched_lock, &ts);
 	}
@@ -337,15 +332,8 @@ int sched_start(const struct sched_entry *entries, size_t n,
 /* Waits up to ms for thread t; returns true if it was joined. */
 static bool join_within(pthread_t t, unsigned ms)
 {
-	struct timespec ts;
+	struct timespec ts = clock_deadline(CLOCK_REALTIME, ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	return pthread_timedjoin_np(t, NULL, &ts) == 0;
 }
 

@@ -5,6 +5,7 @@
  * watch outlives every event callback whatever order libvirt tears things
  * down in (the close callback is covered by the connection's reference). */
 #include "collectors/libvirt/conn.h"
+#include "exporter/api/base.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -184,15 +185,8 @@ int lv_dial_start(const char *uri, struct lv_dial **out)
 bool lv_dial_wait(struct lv_dial *d, unsigned ms, virConnectPtr *conn,
 		  char *err, size_t errsize)
 {
-	struct timespec ts;
+	struct timespec ts = clock_deadline(CLOCK_MONOTONIC, ms);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&d->lock);
 	while (!d->done &&
 	       pthread_cond_timedwait(&d->cond, &d->lock, &ts) != ETIMEDOUT)

@@ -260,8 +260,7 @@ static void power_fini(void *state)
 	if (v)
 		carry_save(p, v);
 	free(v);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += STOP_GRACE_MS / 1000;
+	deadline = clock_deadline(CLOCK_REALTIME, STOP_GRACE_MS);
 	for (size_t i = 0; i < p->n; i++)
 		meter_run_signal_stop(p->m[i]);
 	for (size_t i = 0; i < p->n; i++)

@@ -1,6 +1,6 @@
 /* The smallest helpers that any file of virtmeter may use: the element
- * count of an array, and the two clocks read as numbers. One definition
- * each, so that no file writes its own. */
+ * count of an array, the two clocks read as numbers, and a deadline on
+ * a clock. One definition each, so that no file writes its own. */
 #ifndef VIRTMETER_API_BASE_H
 #define VIRTMETER_API_BASE_H
 
@@ -36,6 +36,22 @@ static inline double clock_real_s(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The time ms milliseconds from now on clock clk, as the struct timespec
+ * that pthread_cond_timedwait and pthread_timedjoin_np take. */
+static inline struct timespec clock_deadline(clockid_t clk, unsigned ms)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
 }
 
 #endif
