@@ -134,30 +134,11 @@ static void dial_unref(struct lv_dial *d)
 	free(d);
 }
 
-/* Waits until the daemon behind conn answers a statistics query. A libvirtd
- * that has just started accepts connections before its driver has
- * reconnected to the running guests, and a bulk query, even with NOWAIT,
- * then waits for that: measured 8 s here with both cores busy, and 24 s
- * during the test suite, long enough for the cycle that made it to count
- * as stuck. Asked here, in the attempt's own thread, the wait holds no
- * cycle: cycles report virtmeter_libvirt_up 0 until it is over. The
- * answer itself is not used; a failure is left to the cycle's query. */
-static void dial_settle(virConnectPtr conn)
-{
-	virDomainStatsRecordPtr *recs = NULL;
-
-	if (virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, &recs,
-					VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT) >= 0)
-		virDomainStatsRecordListFree(recs);
-}
-
 static void *dial_main(void *arg)
 {
 	struct lv_dial *d = arg;
 	virConnectPtr conn = virConnectOpenReadOnly(d->uri);
 
-	if (conn)
-		dial_settle(conn);
 	pthread_mutex_lock(&d->lock);
 	d->conn = conn;
 	if (!conn)
