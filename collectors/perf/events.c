@@ -34,9 +34,22 @@ int perf_events_init(char *why, size_t size)
 	return -EIO;
 }
 
-int perf_events_check_name(const char *name, char *err, size_t errlen)
+/* Encodes event name for perf_event into *attr (user and kernel mode).
+ * Returns libpfm4's result, PFM_SUCCESS or an error. */
+static int encode(const char *name, struct perf_event_attr *attr)
 {
 	pfm_perf_encode_arg_t arg;
+
+	memset(&arg, 0, sizeof(arg));
+	memset(attr, 0, sizeof(*attr));
+	arg.attr = attr;
+	arg.size = sizeof(arg);
+	return pfm_get_os_event_encoding(name, PFM_PLM0 | PFM_PLM3,
+					 PFM_OS_PERF_EVENT_EXT, &arg);
+}
+
+int perf_events_check_name(const char *name, char *err, size_t errlen)
+{
 	struct perf_event_attr attr;
 	int rc;
 
@@ -50,12 +63,7 @@ int perf_events_check_name(const char *name, char *err, size_t errlen)
 	pthread_once(&pfm_once, pfm_init_once);
 	if (pfm_rc != PFM_SUCCESS)
 		return 0;
-	memset(&arg, 0, sizeof(arg));
-	memset(&attr, 0, sizeof(attr));
-	arg.attr = &attr;
-	arg.size = sizeof(arg);
-	rc = pfm_get_os_event_encoding(name, PFM_PLM0 | PFM_PLM3,
-				       PFM_OS_PERF_EVENT_EXT, &arg);
+	rc = encode(name, &attr);
 	if (rc == PFM_SUCCESS)
 		return 0;
 	snprintf(err, errlen, "unknown event '%.60s' (libpfm4: %s; "
@@ -86,16 +94,9 @@ static bool is_split_name(const char *name)
 
 int perf_events_resolve(struct perf_event_def *ev)
 {
-	pfm_perf_encode_arg_t arg;
 	struct perf_event_attr attr;
-	int rc;
+	int rc = encode(ev->name, &attr);
 
-	memset(&arg, 0, sizeof(arg));
-	memset(&attr, 0, sizeof(attr));
-	arg.attr = &attr;
-	arg.size = sizeof(arg);
-	rc = pfm_get_os_event_encoding(ev->name, PFM_PLM0 | PFM_PLM3,
-				       PFM_OS_PERF_EVENT_EXT, &arg);
 	if (rc != PFM_SUCCESS) {
 		snprintf(ev->reason, sizeof(ev->reason),
 			 "unknown to libpfm4: %s", pfm_strerror(rc));
