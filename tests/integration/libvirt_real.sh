@@ -367,8 +367,18 @@ sleep "$INTERVAL"
 tail -n +"$((LOG_AT + 1))" "$VM_LOG" >"$TEST_TMP/outage.log"
 tap_diag "log during the outage:"
 tap_diag_file "$TEST_TMP/outage.log" 20
-n=$(grep -i libvirt "$TEST_TMP/outage.log" | grep -Ec 'level=(warn|error)')
-tap_is "$n" 1 "log: exactly one warning for the outage"
+# The scheduler's own line about a cycle that ran past the collector's
+# timeout is a different event: a libvirtd that has just started, with its
+# guests' monitors still reconnecting on a busy host, can hold the first
+# stats query for longer than that. It is not counted as an outage warning,
+# but when it is there the cycle must have ended, and said so.
+grep -i libvirt "$TEST_TMP/outage.log" | grep -E 'level=(warn|error)' |
+	grep -v 'collector libvirt is stuck' >"$TEST_TMP/outage.warn"
+tap_is "$(grep -c . "$TEST_TMP/outage.warn")" 1 "log: exactly one warning for the outage"
+stuck=$(grep -c 'collector libvirt is stuck' "$TEST_TMP/outage.log")
+finished=$(grep -c 'collector libvirt finished a cycle after' "$TEST_TMP/outage.log")
+tap_is "$stuck $finished" "$stuck $stuck" \
+	"log: each stuck libvirt cycle ($stuck) is followed by the line that it finished"
 n=$(grep -i libvirt "$TEST_TMP/outage.log" | grep 'level=info' | grep -Eci 'recover|reconnect|connected|back|reachable')
 tap_is "$n" 1 "log: exactly one recovery line for the outage"
 
