@@ -18,6 +18,7 @@ extern const struct collector libvirt_collector;
 #ifdef HAVE_LIBPFM4
 extern const struct collector perf_collector;
 #endif
+extern const struct collector model_collector;
 
 const struct collector *const collector_table[] = {
 	&host_collector,
@@ -30,6 +31,7 @@ const struct collector *const collector_table[] = {
 #ifdef HAVE_LIBPFM4
 	&perf_collector,
 #endif
+	&model_collector,
 	NULL,
 };
 

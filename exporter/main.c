@@ -275,7 +275,8 @@ static int run(const struct options *o)
 		goto out;
 	}
 	env = (struct collector_env){
-		.procfs = o->procfs, .sysfs = o->sysfs, .cgroupfs = o->cgroupfs};
+		.procfs = o->procfs, .sysfs = o->sysfs, .cgroupfs = o->cgroupfs,
+		.storage = o->storage};
 	n = build_entries(o, cfg, entries);
 	if (sched_start(entries, n, &env)) {
 		fprintf(stderr, "virtmeter: error: cannot start the collectors\n");

@@ -63,6 +63,9 @@ static const struct opt_def opt_defs[] = {
 	 "Mount point of sysfs (default /sys)"},
 	{"path.cgroupfs", OPT_STRING, OFF(cgroupfs), "DIR",
 	 "Root of the cgroup hierarchies (default /sys/fs/cgroup)"},
+	{"storage.path", OPT_STRING, OFF(storage), "DIR",
+	 "Directory for state kept across restarts, such as the learned idle "
+	 "power (default /var/lib/virtmeter; created if missing)"},
 	{"dump-metrics", OPT_BOOL, OFF(dump_metrics), NULL,
 	 "Print every metric family this binary can emit (name, type, "
 	 "labels, unit, help; tab-separated) and exit"},
@@ -86,6 +89,7 @@ static int opts_defaults(struct options *o)
 	o->procfs = "/proc";
 	o->sysfs = "/sys";
 	o->cgroupfs = "/sys/fs/cgroup";
+	o->storage = "/var/lib/virtmeter";
 	o->max_connections = 64;
 	o->timeout_s = 10;
 	o->collector_flag = calloc(n ? n : 1, sizeof(*o->collector_flag));

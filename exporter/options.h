@@ -26,6 +26,7 @@ struct options {
 	enum log_level log_level;
 	enum log_format log_format;
 	const char *procfs, *sysfs, *cgroupfs;
+	const char *storage; /* --storage.path */
 	unsigned max_connections;
 	unsigned timeout_s;
 	/* Per registry collector: -1 not given, 0 --no-collector.X, 1

@@ -154,7 +154,7 @@ static void run_cycle(struct worker *w)
 {
 	const struct collector *c = w->e.c;
 	struct snap_set *set = NULL;
-	double start = clock_mono_s(), dur;
+	double start = clock_mono_s(), real_start = clock_real_s(), dur;
 	const char *detail;
 	int rc;
 
@@ -199,6 +199,7 @@ done:
 	else
 		log_recover(&w->health, "collector %s recovered", c->name);
 	if (rc == 0) {
+		set->time = real_start + dur / 2;
 		w->hint_samples = set->nsamples;
 		w->hint_strings = set->nstrings;
 	}

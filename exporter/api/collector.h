@@ -17,6 +17,9 @@ struct collector_env {
 	const char *procfs;   /* default /proc */
 	const char *sysfs;    /* default /sys */
 	const char *cgroupfs; /* default /sys/fs/cgroup */
+	/* Directory for state that outlives a restart (--storage.path,
+	 * default /var/lib/virtmeter); it may not exist yet. */
+	const char *storage;
 	/* This collector's settings: the struct of settings_size bytes that
 	 * its option table describes, filled from the defaults, the
 	 * configuration file and the flags (in rising precedence). NULL for a

@@ -60,6 +60,11 @@ struct snap_set {
 	char *strings; /* label values, each NUL-terminated, back to back */
 	size_t nstrings, capstrings;
 	int err;       /* sticky: first allocation/argument error */
+	/* Unix time of the moment the samples describe: the middle of the
+	 * cycle that read them, set by the scheduler before it publishes
+	 * (0 for a set that no cycle filled). Readers that line up several
+	 * collectors' figures, such as the energy model, go by it. */
+	double time;
 	/* Index in fams of recently used families, by a hash of the family's
 	 * address: a workload's samples cycle through a few dozen families,
 	 * which a search from the start would scan each time. */
