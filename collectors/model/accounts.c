@@ -251,7 +251,8 @@ static void feed_libvirt(struct model *m, const struct snap_set *set)
 }
 
 /* perf: cycles of the host, of each VM (and its host-mode part) and of
- * each container. */
+ * each container. The perf collector may count a workload before the
+ * cgroup collector's cycle lists it: its account is made here then. */
 static void feed_perf(struct model *m, const struct snap_set *set)
 {
 	const struct snap_sample *s;
@@ -264,7 +265,7 @@ static void feed_perf(struct model *m, const struct snap_set *set)
 	FOR_SAMPLES(set, "virtmeter_vm_perf_events", s) {
 		if (strcmp(model_label(set, s, 1), "cycles"))
 			continue;
-		a = acct_find(&m->accts, WL_VM, model_label(set, s, 0));
+		a = acct_get(&m->accts, WL_VM, model_label(set, s, 0));
 		if (!a)
 			continue;
 		add_sum(a, mark, s->value, false);
@@ -274,7 +275,7 @@ static void feed_perf(struct model *m, const struct snap_set *set)
 	FOR_SAMPLES(set, "virtmeter_container_perf_events", s) {
 		if (strcmp(model_label(set, s, 2), "cycles"))
 			continue;
-		a = acct_find(&m->accts, WL_CONTAINER, model_label(set, s, 1));
+		a = acct_get(&m->accts, WL_CONTAINER, model_label(set, s, 1));
 		if (a)
 			add_sum(a, mark, s->value, false);
 	}

@@ -1,7 +1,6 @@
-/* The idle-power learner of learn.h: a ring of per-minute sums of
- * utilisation and power, the least-squares intercept over them, and the
- * text state file that carries them across restarts (a strict, pure parser
- * over a buffer and its length, and an atomic save). */
+/* The idle-power learner of learn.h: a ring of per-minute sums, the
+ * least-squares intercept over them, and the state file that carries them
+ * across restarts (a strict parser over bytes, an atomic save). */
 #include "collectors/model/learn.h"
 
 #include <errno.h>
@@ -23,13 +22,10 @@
 
 #define MAGIC "virtmeter-idle-power"
 #define VERSION 1
-/* Below this variance of utilisation the slope is noise, not a line. */
-#define MIN_VAR_U 1e-4
-/* No host draws a megawatt: a higher reading is a broken meter. The bound
- * also keeps every sum finite. */
+#define MIN_VAR_U 1e-4 /* below it, a slope is noise rather than a line */
+/* A megawatt is a broken meter, not a host; the bound keeps sums finite. */
 #define MAX_POWER 1e6
-/* Intervals one minute may hold (one every 60 us): more is a loop, not a
- * meter, and the cap keeps the counts exact. */
+/* One interval every 60 us at most: more is a loop, not a meter. */
 #define BUCKET_MAX_N 1000000
 #define MAX_MINUTE 16666666666.0 /* 1e12 s, about the year 33000 */
 /* The longest bucket line (an 11-digit minute, a 7-digit count, seven
@@ -190,25 +186,22 @@ int learn_format(const struct learn *l, char **out, size_t *len)
 
 		if (b->n == 0 || b->minute != m)
 			continue;
-		buf_printf(&o, "%" PRId64 " %" PRIu64, m, b->n);
-		buf_printf(&o, " %.17g %.17g %.17g %.17g %.17g", b->su, b->sp,
-			   b->suu, b->sup, b->pmin);
+		buf_printf(&o, "%" PRId64 " %" PRIu64 " %.17g %.17g %.17g %.17g %.17g",
+			   m, b->n, b->su, b->sp, b->suu, b->sup, b->pmin);
 		if (b->have_low)
 			buf_printf(&o, " %.17g %.17g\n", b->plow, b->ulow);
 		else
 			buf_puts(&o, " - -\n");
 	}
-	if (buf_err(&o) < 0) {
-		buf_free(&o);
-		return -ENOMEM;
-	}
+	/* The text is never empty, so NULL means the buffer failed. */
 	*out = buf_steal(&o, len);
-	return 0;
+	return *out ? 0 : -ENOMEM;
 }
 
 /* Reads word w, a plain decimal number (digits, a point, an exponent; no
- * sign, inf, nan or hex), into *out. Returns 0 or -EINVAL. */
-static int parse_num(const struct scan *w, double *out)
+ * sign, inf, nan or hex), or digits only if integer, into *out. Returns 0
+ * or -EINVAL. */
+static int parse_num(const struct scan *w, bool integer, double *out)
 {
 	size_t n = (size_t)(w->end - w->p);
 	char tmp[NUM_MAX + 1], *end;
@@ -216,21 +209,13 @@ static int parse_num(const struct scan *w, double *out)
 	if (n == 0 || n > NUM_MAX || !scan_is_digit(w->p[0]))
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
-		if (!scan_is_digit(w->p[i]) && !strchr(".eE+-", w->p[i]))
+		if (!scan_is_digit(w->p[i]) &&
+		    (integer || !strchr(".eE+-", w->p[i])))
 			return -EINVAL;
 	memcpy(tmp, w->p, n);
 	tmp[n] = '\0';
 	*out = strtod(tmp, &end);
 	return end == tmp + n && isfinite(*out) ? 0 : -EINVAL;
-}
-
-/* Reads word w, decimal digits only, into *out. Returns 0 or -EINVAL. */
-static int parse_int(const struct scan *w, double *out)
-{
-	for (const char *p = w->p; p < w->end; p++)
-		if (!scan_is_digit(*p))
-			return -EINVAL;
-	return parse_num(w, out);
 }
 
 /* Splits line into its blank-separated words, the first max of them into
@@ -259,16 +244,15 @@ static int parse_bucket(struct scan line, unsigned ln, struct bucket *b,
 {
 	struct scan w[ARRAY_SIZE(field_names)];
 	double v[ARRAY_SIZE(field_names)] = {0};
-	size_t nw = split(line, w, ARRAY_SIZE(w)), nv;
+	size_t nw = split(line, w, ARRAY_SIZE(w));
 	bool low;
 
 	if (nw != ARRAY_SIZE(w))
 		return fail(err, errlen, "line %u: expected %zu fields, got %zu",
 			    ln, ARRAY_SIZE(w), nw);
 	low = !scan_word_is(&w[7], "-");
-	nv = low ? ARRAY_SIZE(w) : 7;
-	for (size_t i = 0; i < nv; i++)
-		if ((i < 2 ? parse_int : parse_num)(&w[i], &v[i]) < 0)
+	for (size_t i = 0; i < (low ? ARRAY_SIZE(w) : 7); i++)
+		if (parse_num(&w[i], i < 2, &v[i]) < 0)
 			return fail(err, errlen, "line %u: %s: expected a number, got \"%.*s\"",
 				    ln, field_names[i], (int)(w[i].end - w[i].p), w[i].p);
 	if (!low && !scan_word_is(&w[8], "-"))
@@ -289,41 +273,30 @@ static int parse_bucket(struct scan line, unsigned ln, struct bucket *b,
 	return 0;
 }
 
-/* Reads the two header lines; returns 0 or -EINVAL with why. */
-static int parse_header(struct scan *rest, char *err, size_t errlen)
-{
-	struct scan line, w[2];
-	double version, window;
-
-	if (!scan_next_line(rest, &line) || split(line, w, 2) != 2 ||
-	    !scan_word_is(&w[0], MAGIC) || parse_int(&w[1], &version) < 0)
-		return fail(err, errlen, "not a virtmeter idle-power state file");
-	if (version != VERSION)
-		return fail(err, errlen, "version %.0f not supported", version);
-	if (!scan_next_line(rest, &line) || split(line, w, 2) != 2 ||
-	    !scan_word_is(&w[0], "window") || parse_num(&w[1], &window) < 0 ||
-	    window < 60 || window > LEARN_MAX_WINDOW_S)
-		return fail(err, errlen, "line 2: expected \"window SECONDS\" (60 to %.0f)",
-			    LEARN_MAX_WINDOW_S);
-	return 0;
-}
-
 /* Parses into a scratch ring of l's size and copies it over l's only when
  * the whole text is good. Returns 0, -EINVAL or -ENOMEM. */
 int learn_parse(struct learn *l, const char *buf, size_t len, char *err,
 		size_t errlen)
 {
-	struct scan rest = {buf, buf + len}, line;
+	struct scan rest = {buf, buf + len}, line, w[2];
+	double version, window;
 	struct learn *tmp;
 	struct bucket b;
 	unsigned ln = 2;
-	int ret;
+	int ret = 0;
 
 	if (len > FILE_MAX)
 		return fail(err, errlen, "larger than %zu bytes", FILE_MAX);
-	ret = parse_header(&rest, err, errlen);
-	if (ret < 0)
-		return ret;
+	if (!scan_next_line(&rest, &line) || split(line, w, 2) != 2 ||
+	    !scan_word_is(&w[0], MAGIC) || parse_num(&w[1], true, &version) < 0)
+		return fail(err, errlen, "not a virtmeter idle-power state file");
+	if (version != VERSION)
+		return fail(err, errlen, "version %.0f not supported", version);
+	/* The file's window is only informational: l's own applies. */
+	if (!scan_next_line(&rest, &line) || split(line, w, 2) != 2 ||
+	    !scan_word_is(&w[0], "window") || parse_num(&w[1], false, &window) < 0 ||
+	    window < 60 || window > LEARN_MAX_WINDOW_S)
+		return fail(err, errlen, "line 2: expected \"window SECONDS\"");
 	if (buf[len - 1] != '\n')
 		return fail(err, errlen, "no newline at the end (truncated?)");
 	tmp = learn_new(l->window_s);
@@ -355,9 +328,8 @@ int learn_save(const struct learn *l, const char *path)
 {
 	char *text = NULL, *tmp = NULL;
 	size_t len, off = 0;
-	int fd, dir, err;
+	int fd, dir, err = learn_format(l, &text, &len);
 
-	err = learn_format(l, &text, &len);
 	if (err < 0)
 		return err;
 	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
@@ -382,9 +354,9 @@ int learn_save(const struct learn *l, const char *path)
 		err = -errno;
 	if (err < 0 && fd >= 0)
 		unlink(tmp);
-	/* So that the rename survives a crash; best effort, as not every
-	 * file system can. */
-	dir = err == 0 ? open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	/* Best effort, so that the rename survives a crash. */
+	dir = err < 0 ? -1
+		      : open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir >= 0) {
 		fsync(dir);
 		close(dir);
@@ -404,7 +376,8 @@ int learn_load(struct learn *l, const char *path, char *err, size_t errlen)
 	ssize_t n;
 
 	buf_init(&in, FILE_MAX);
-	while (ret == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+	for (n = 1; ret == 0 && n != 0;) {
+		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno != EINTR)
 			ret = -errno;
 		else if (n > 0 && buf_add(&in, chunk, (size_t)n) < 0)

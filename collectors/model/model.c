@@ -185,9 +185,13 @@ static void load_state(struct model *m)
 	char err[256] = "";
 	int rc = learn_load(m->learn, m->state_path, err, sizeof(err));
 
-	if (rc && rc != -ENOENT)
-		log_msg(LOG_LVL_WARN, "model: ignoring %s: %s", m->state_path,
-			*err ? err : strerror(-rc));
+	if (rc && rc != -ENOENT && *err)
+		log_msg(LOG_LVL_WARN, "model: ignoring the learned idle power "
+			"(%s): learning starts over", err);
+	else if (rc && rc != -ENOENT)
+		log_msg(LOG_LVL_WARN, "model: ignoring the learned idle power "
+			"in %s (%s): learning starts over", m->state_path,
+			strerror(-rc));
 }
 
 /* Saves the learned idle power (making the storage directory if need

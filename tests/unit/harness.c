@@ -19,8 +19,8 @@
 #include "exporter/config.h"
 #include "tests/unit/harness.h"
 
-/* procfs, sysfs and cgroupfs, copied like the settings. */
-#define ROOTS 3
+/* procfs, sysfs, cgroupfs and storage, copied like the settings. */
+#define ROOTS 4
 
 struct harness {
 	const struct collector *c;
@@ -129,6 +129,7 @@ static struct harness *harness_new(const struct collector *c,
 	    .sysfs = keep(h, opts->sysfs ? opts->sysfs : "/sys"),
 	    .cgroupfs =
 		keep(h, opts->cgroupfs ? opts->cgroupfs : "/sys/fs/cgroup"),
+	    .storage = opts->storage ? keep(h, opts->storage) : NULL,
 	};
 	return h;
 }

@@ -26,6 +26,8 @@ struct harness_opts {
 	const char *procfs;   /* NULL: /proc */
 	const char *sysfs;    /* NULL: /sys */
 	const char *cgroupfs; /* NULL: /sys/fs/cgroup */
+	const char *storage;  /* NULL: none (a collector that keeps state
+			       * must be given one) */
 	/* Settings, ended by one with a NULL key; NULL for none. */
 	const struct harness_setting *settings;
 	/* YAML text read as the configuration file is (NULL: the defaults

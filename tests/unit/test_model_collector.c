@@ -1,0 +1,720 @@
+/* Tests of the energy model as a collector (collectors/model/): the other
+ * collectors' sets are published by hand, with the families those
+ * collectors declare and the times their cycles would carry, and each
+ * figure the model emits is checked against a split computed by hand:
+ * conservation to the joule, each idle policy, dynamic by CPU time and by
+ * cycles, a VM's overhead, a workload that appears, one that ends, a
+ * counter reset, a meter gap, a meter below idle, waiting for the meter's
+ * reading past the interval's end, the estimate, learning, and a corrupt
+ * state file. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exporter/api/base.h"
+#include "exporter/api/collector.h"
+#include "exporter/api/snapshot.h"
+#include "tests/unit/harness.h"
+
+extern const struct collector model_collector;
+
+/* Interval of the hand-made cycles, in seconds. */
+#define DT 5.0
+
+static char storage[] = "/tmp/test_model_XXXXXX";
+/* Times of the hand-made sets: in the future, so that no wall-clock
+ * deadline of the model (max_gap past an interval's end) passes during a
+ * test; each test moves on from where the last one stopped. */
+static double base;
+
+/* The family called name that some collector of the registry declares. */
+static const struct snap_family *fam(const char *name)
+{
+	for (size_t i = 0; collector_table[i]; i++) {
+		const struct snap_family *const *f = collector_table[i]->families;
+
+		for (; f && *f; f++)
+			if (strcmp((*f)->name, name) == 0)
+				return *f;
+	}
+	fail_msg("no collector declares %s", name);
+	return NULL;
+}
+
+/* A set of collector name's slot, stamped with time t. */
+static struct snap_set *new_set(double t)
+{
+	struct snap_set *s = snap_set_new();
+
+	assert_non_null(s);
+	s->time = t;
+	return s;
+}
+
+/* Publishes set (a reference is taken) into collector name's slot and
+ * drops the caller's reference. */
+static void publish(const char *name, struct snap_set *set)
+{
+	int idx = collector_find(name);
+	struct snap_update u;
+
+	if (idx < 0) {
+		snap_set_unref(set);
+		skip();
+	}
+	u = (struct snap_update){(size_t)idx + 1, set};
+	assert_int_equal(snap_publish(&u, 1), 0);
+	snap_set_unref(set);
+}
+
+/* Empties every slot. */
+static void clear_all(void)
+{
+	for (size_t i = 0; collector_table[i]; i++) {
+		struct snap_update u = {i + 1, NULL};
+
+		snap_publish(&u, 1);
+	}
+}
+
+/* The host: busy and idle CPU seconds, 4 CPUs and 64 GiB. */
+static void host(double t, double busy, double idle)
+{
+	struct snap_set *s = new_set(t);
+
+	snap_add(s, fam("virtmeter_host_cpu_seconds"), busy, "user");
+	snap_add(s, fam("virtmeter_host_cpu_seconds"), idle, "idle");
+	snap_add(s, fam("virtmeter_host_cpu_seconds"), 1000, "steal");
+	snap_add0(s, fam("virtmeter_host_cpus"), 4);
+	snap_add0(s, fam("virtmeter_host_memory_total_bytes"), 64.0 * (1 << 30));
+	publish("host", s);
+}
+
+/* A RAPL meter's psys counter read at time t. */
+static void meter(double t, double joules)
+{
+	struct snap_set *s = new_set(t);
+
+	snap_add(s, fam("virtmeter_energy_joules"), joules, "rapl", "rapl",
+		 "psys");
+	snap_add(s, fam("virtmeter_energy_joules"), joules / 2, "rapl", "rapl",
+		 "package-0");
+	snap_add(s, fam("virtmeter_meter_last_sample_timestamp_seconds"), t,
+		 "rapl");
+	publish("power", s);
+}
+
+/* A cgroup cycle of n containers ("a", "b", ...) with their CPU seconds
+ * (NAN: absent) and memory limits (0: none). */
+static void cgroups(double t, size_t n, const double *cpu, const double *lim)
+{
+	struct snap_set *s = new_set(t);
+
+	for (size_t i = 0; i < n; i++) {
+		char id[2] = {(char)('a' + i), 0}, name[8];
+
+		if (isnan(cpu[i]))
+			continue;
+		snprintf(name, sizeof(name), "ct-%s", id);
+		snap_add(s, fam("virtmeter_container_cpu_seconds"), cpu[i] * 0.75,
+			 name, id, "docker", "user");
+		snap_add(s, fam("virtmeter_container_cpu_seconds"), cpu[i] * 0.25,
+			 name, id, "docker", "system");
+		if (lim && lim[i] > 0)
+			snap_add(s, fam("virtmeter_container_memory_limit_bytes"),
+				 lim[i], name, id, "docker");
+	}
+	publish("cgroup", s);
+}
+
+static struct harness *start(const struct harness_setting *settings)
+{
+	struct harness_opts o = {.settings = settings, .storage = storage};
+
+	clear_all();
+	return harness_start(&model_collector, &o);
+}
+
+/* One model cycle; returns its set. */
+static struct snap_set *cycle(struct harness *h)
+{
+	return harness_cycle(h);
+}
+
+static double ct(const struct snap_set *s, const char *fam_name,
+		 const char *id, const char *comp)
+{
+	return harness_one(s, fam_name, "id", id, "component", comp, NULL);
+}
+
+/* The first two cycles of the basic case: host busy 4 of 10 CPU s, 150 J
+ * (30 W) over DT, container a 2 CPU s, b 1 CPU s. */
+static struct snap_set *basic(struct harness *h, const double *lim)
+{
+	const double c0[] = {10, 5}, c1[] = {12, 6};
+	struct snap_set *s;
+
+	host(base, 100, 1000);
+	meter(base, 1000);
+	cgroups(base, 2, c0, lim);
+	s = cycle(h);
+	assert_true(harness_one(s, "virtmeter_model_intervals", "outcome",
+				"first", NULL) == 1);
+	harness_none(s, "virtmeter_container_energy_joules", NULL);
+	harness_release(s);
+	host(base + DT, 104, 1006);
+	meter(base + DT, 1150);
+	cgroups(base + DT, 2, c1, lim);
+	return cycle(h);
+}
+
+static void dynamic_energy_follows_cpu_and_idle_stays_with_the_host(void **st)
+{
+	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
+	struct harness *h = start(set);
+	struct snap_set *s = basic(h, NULL);
+
+	(void)st;
+	/* 150 J: 100 J idle (20 W), 50 J dynamic; busy 4 CPU s. */
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "dynamic"), 25);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "b", "dynamic"), 12.5);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "idle"), 0);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "overhead"), 0);
+	HARNESS_NEAR(ct(s, "virtmeter_container_power_watts", "a", "dynamic"), 5);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_unattributed_energy_joules",
+				 "component", "dynamic", NULL), 12.5);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_unattributed_energy_joules",
+				 "component", "idle", NULL), 100);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_energy_joules", "source",
+				 "rapl", NULL), 150);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_power_watts", NULL), 30);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_idle_power_watts", "method",
+				 "configured", NULL), 20);
+	HARNESS_NEAR(harness_one(s, "virtmeter_attribution_error_ratio", NULL), 0);
+	assert_true(harness_one(s, "virtmeter_host_power_source_info", "meter",
+				"rapl", "zone", "psys", NULL) == 1);
+	assert_true(harness_one(s, "virtmeter_model_dynamic_split_info", "by",
+				"cpu", NULL) == 1);
+	assert_int_equal(harness_count(s, "virtmeter_container_energy_joules",
+				       "source", "rapl", NULL), 6);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void equal_policy_gives_each_workload_the_same_idle(void **st)
+{
+	const struct harness_setting set[] = {
+		{"idle-watts", "20"}, {"idle-policy", "equal"}, {NULL, NULL}};
+	struct harness *h = start(set);
+	struct snap_set *s = basic(h, NULL);
+
+	(void)st;
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "idle"), 50);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "b", "idle"), 50);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_unattributed_energy_joules",
+				 "component", "idle", NULL), 0);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void reserved_policy_charges_what_a_workload_holds(void **st)
+{
+	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
+	const double lim[] = {32.0 * (1 << 30), 0};
+	struct harness *h = start(set);
+	struct snap_set *s = basic(h, lim);
+
+	(void)st;
+	/* a holds half the memory and no CPU: weight 0.25 of 100 J. */
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "idle"), 25);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "b", "idle"), 0);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_unattributed_energy_joules",
+				 "component", "idle", NULL), 75);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void none_policy_leaves_all_idle_unattributed(void **st)
+{
+	const struct harness_setting set[] = {
+		{"idle-watts", "20"}, {"idle-policy", "none"}, {NULL, NULL}};
+	const double lim[] = {32.0 * (1 << 30), 0};
+	struct harness *h = start(set);
+	struct snap_set *s = basic(h, lim);
+
+	(void)st;
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "idle"), 0);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_unattributed_energy_joules",
+				 "component", "idle", NULL), 100);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void meter_below_idle_charges_no_dynamic_energy(void **st)
+{
+	const struct harness_setting set[] = {{"idle-watts", "40"}, {NULL, NULL}};
+	struct harness *h = start(set);
+	struct snap_set *s = basic(h, NULL);
+
+	(void)st;
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "dynamic"), 0);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_unattributed_energy_joules",
+				 "component", "idle", NULL), 150);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_unattributed_energy_joules",
+				 "component", "dynamic", NULL), 0);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+/* A VM seen by libvirt only: whole CPU and vCPU seconds, 2 of 4 vCPUs and
+ * half the memory. */
+static void vm(double t, double cpu, double vcpu)
+{
+	struct snap_set *s = new_set(t);
+
+	snap_add(s, fam("virtmeter_vm_cpu_seconds"), cpu, "web");
+	snap_add(s, fam("virtmeter_vm_vcpu_seconds"), vcpu * 0.5, "web", "0");
+	snap_add(s, fam("virtmeter_vm_vcpu_seconds"), vcpu * 0.5, "web", "1");
+	snap_add(s, fam("virtmeter_vm_vcpus"), 2, "web");
+	snap_add(s, fam("virtmeter_vm_memory_max_bytes"), 32.0 * (1 << 30), "web");
+	publish("libvirt", s);
+}
+
+static void vm_overhead_is_priced_in_joules(void **st)
+{
+	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
+	const double c0[] = {10}, c1[] = {11};
+	struct harness *h = start(set);
+	struct snap_set *s;
+
+	(void)st;
+	/* libvirt reads a second before each cgroup cycle, its VM using 0.48
+	 * CPU s per s of which 0.384 in its vCPUs: interpolated to the
+	 * interval's ends, 2.4 CPU s and 1.92 vCPU s, an overhead share of
+	 * 0.2. The libvirt cycle past the interval's end comes with the
+	 * cgroup cycle that ends it. */
+	vm(base - 1, 99.52, 79.616);
+	host(base, 100, 1000);
+	meter(base, 1000);
+	cgroups(base, 1, c0, NULL);
+	harness_release(cycle(h));
+	vm(base + DT - 1, 101.92, 81.536);
+	harness_release(cycle(h));
+	vm(base + DT + 1, 102.88, 82.304);
+	host(base + DT, 104, 1006);
+	meter(base + DT, 1150);
+	cgroups(base + DT, 1, c1, NULL);
+	s = cycle(h);
+	/* Dynamic 50 J over 4 busy CPU s: the VM's 2.4 s get 30 J, 6 J of
+	 * which overhead; a's 1 s 12.5 J; the host 7.5 J. */
+	HARNESS_NEAR(harness_one(s, "virtmeter_vm_energy_joules", "vm", "web",
+				 "component", "dynamic", NULL), 24);
+	HARNESS_NEAR(harness_one(s, "virtmeter_vm_energy_joules", "vm", "web",
+				 "component", "overhead", NULL), 6);
+	HARNESS_NEAR(harness_one(s, "virtmeter_vm_power_watts", "vm", "web",
+				 "component", "overhead", NULL), 1.2);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "dynamic"), 12.5);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_unattributed_energy_joules",
+				 "component", "dynamic", NULL), 7.5);
+	/* Idle 100 J: the VM holds half the CPUs and half the memory. */
+	HARNESS_NEAR(harness_one(s, "virtmeter_vm_energy_joules", "vm", "web",
+				 "component", "idle", NULL), 50);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_unattributed_energy_joules",
+				 "component", "idle", NULL), 50);
+	HARNESS_NEAR(harness_one(s, "virtmeter_vm_idle_seconds", "vm", "web",
+				 NULL), 0);
+	HARNESS_NEAR(harness_one(s, "virtmeter_attribution_error_ratio", NULL), 0);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void idle_vm_is_counted_as_waste(void **st)
+{
+	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
+	const double c0[] = {10}, c1[] = {14};
+	struct harness *h = start(set);
+	struct snap_set *s;
+
+	(void)st;
+	/* 0.1 CPU s in 5 s of 2 vCPUs: 1 %, under the 2 % threshold. */
+	vm(base - 1, 50, 40);
+	host(base, 100, 1000);
+	meter(base, 1000);
+	cgroups(base, 1, c0, NULL);
+	harness_release(cycle(h));
+	vm(base + DT + 1, 50.12, 40.06);
+	host(base + DT, 104, 1006);
+	meter(base + DT, 1150);
+	cgroups(base + DT, 1, c1, NULL);
+	s = cycle(h);
+	HARNESS_NEAR(harness_one(s, "virtmeter_vm_idle_seconds", "vm", "web",
+				 NULL), DT);
+	HARNESS_NEAR(harness_one(s, "virtmeter_vm_idle_energy_joules", "vm",
+				 "web", NULL), 50);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+/* The basic case's first cycle, then one cgroup cycle (host, meter and
+ * containers at base + DT * k) with the containers' CPU seconds. */
+static struct snap_set *step(struct harness *h, int k, size_t n,
+			     const double *cpu)
+{
+	host(base + DT * k, 100 + 4 * k, 1000 + 6 * k);
+	meter(base + DT * k, 1000 + 150 * k);
+	cgroups(base + DT * k, n, cpu, NULL);
+	return cycle(h);
+}
+
+static void new_workload_is_charged_from_its_first_sample(void **st)
+{
+	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
+	const double c0[] = {10, NAN}, c1[] = {12, 100}, c2[] = {14, 101};
+	struct harness *h = start(set);
+	struct snap_set *s;
+
+	(void)st;
+	harness_release(step(h, 0, 2, c0));
+	s = step(h, 1, 2, c1);
+	/* b's 100 CPU s were used before it was seen: not charged. */
+	harness_none(s, "virtmeter_container_energy_joules", "id", "b", NULL);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "dynamic"), 25);
+	harness_release(s);
+	s = step(h, 2, 2, c2);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "dynamic"), 50);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "b", "dynamic"), 12.5);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void ended_workload_keeps_its_counters_until_retired(void **st)
+{
+	const struct harness_setting set[] = {
+		{"idle-watts", "20"}, {"retire-after", "1s"}, {NULL, NULL}};
+	const double c0[] = {10, 5}, c1[] = {12, 6}, c2[] = {14, NAN};
+	struct harness *h = start(set);
+	struct snap_set *s;
+
+	(void)st;
+	harness_release(step(h, 0, 2, c0));
+	harness_release(step(h, 1, 2, c1));
+	s = step(h, 2, 2, c2);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "b", "dynamic"), 12.5);
+	harness_none(s, "virtmeter_container_power_watts", "id", "b", NULL);
+	assert_true(harness_one(s, "virtmeter_model_retired_workloads", NULL) == 1);
+	/* The energy of b's last interval was charged once, to a and the
+	 * host: the parts still sum to the meter. */
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "dynamic"), 50);
+	HARNESS_NEAR(harness_one(s, "virtmeter_attribution_error_ratio", NULL), 0);
+	harness_release(s);
+	usleep(1100 * 1000);
+	s = cycle(h);
+	harness_none(s, "virtmeter_container_energy_joules", "id", "b", NULL);
+	assert_true(harness_one(s, "virtmeter_model_retired_workloads", NULL) == 0);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void counter_reset_is_not_charged(void **st)
+{
+	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
+	const double c0[] = {10}, c1[] = {1}, c2[] = {3};
+	struct harness *h = start(set);
+	struct snap_set *s;
+
+	(void)st;
+	harness_release(step(h, 0, 1, c0));
+	s = step(h, 1, 1, c1);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_unattributed_energy_joules",
+				 "component", "dynamic", NULL), 50);
+	harness_release(s);
+	s = step(h, 2, 1, c2);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "dynamic"), 25);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void model_waits_for_the_meter_past_the_interval(void **st)
+{
+	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
+	const double c0[] = {10}, c1[] = {12};
+	struct harness *h = start(set);
+	struct snap_set *s;
+
+	(void)st;
+	/* A 30 W meter read every second, half a second off the cycles. */
+	host(base, 100, 1000);
+	meter(base - 0.5, 985);
+	cgroups(base, 1, c0, NULL);
+	harness_release(cycle(h));
+	meter(base + 0.5, 1015);
+	harness_release(cycle(h));
+	meter(base + 4.5, 1135);
+	host(base + DT, 104, 1006);
+	cgroups(base + DT, 1, c1, NULL);
+	s = cycle(h);
+	harness_none(s, "virtmeter_container_energy_joules", NULL);
+	harness_release(s);
+	meter(base + 5.5, 1165);
+	s = cycle(h);
+	/* 1000 J at base and 1150 J at base + 5, interpolated. */
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_energy_joules", NULL), 150);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "dynamic"), 25);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void meter_gap_is_charged_to_no_one(void **st)
+{
+	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
+	const double c0[] = {10}, c1[] = {12}, c2[] = {14}, c3[] = {16};
+	struct harness *h = start(set);
+	struct snap_set *s;
+
+	(void)st;
+	harness_release(step(h, 0, 1, c0));
+	/* The meter's next reading comes 20 s later, past max_gap (15 s). */
+	host(base + DT, 104, 1006);
+	cgroups(base + DT, 1, c1, NULL);
+	harness_release(cycle(h));
+	host(base + 2 * DT, 108, 1012);
+	cgroups(base + 2 * DT, 1, c2, NULL);
+	harness_release(cycle(h));
+	host(base + 3 * DT, 112, 1018);
+	cgroups(base + 3 * DT, 1, c3, NULL);
+	harness_release(cycle(h));
+	meter(base + 4 * DT, 1600);
+	s = cycle(h);
+	assert_true(harness_one(s, "virtmeter_model_intervals", "outcome",
+				"gap", NULL) >= 2);
+	/* Nothing was ever charged to a: it has no energy series yet. */
+	harness_none(s, "virtmeter_container_energy_joules", NULL);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_energy_joules", NULL), 0);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+/* Perf counts: the host's cycles and the containers'. */
+static void cycles(double t, double host_c, double a, double b)
+{
+	struct snap_set *s = new_set(t);
+
+	snap_add(s, fam("virtmeter_host_perf_events"), host_c, "cycles");
+	snap_add(s, fam("virtmeter_container_perf_events"), a, "ct-a", "a",
+		 "cycles");
+	snap_add(s, fam("virtmeter_container_perf_events"), b, "ct-b", "b",
+		 "cycles");
+	publish("perf", s);
+}
+
+static void dynamic_energy_follows_cycles_where_counted(void **st)
+{
+	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
+	struct harness *h = start(set);
+	struct snap_set *s;
+
+	(void)st;
+	cycles(base, 0, 0, 0);
+	harness_release(cycle(h));
+	cycles(base + DT, 1000, 600, 200);
+	s = basic(h, NULL);
+	/* By cycles: a 60 %, b 20 % of 50 J, whatever their CPU time. */
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "dynamic"), 30);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "b", "dynamic"), 10);
+	assert_true(harness_one(s, "virtmeter_model_dynamic_split_info", "by",
+				"cycles", NULL) == 1);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void estimate_stands_in_without_a_meter(void **st)
+{
+	const double c0[] = {10}, c1[] = {12};
+	struct harness *h = start(NULL);
+	struct snap_set *s;
+
+	(void)st;
+	/* The model waits a moment for a meter before it estimates. */
+	usleep((unsigned)(3.2e6));
+	host(base, 100, 1000);
+	cgroups(base, 1, c0, NULL);
+	harness_release(cycle(h));
+	host(base + DT, 104, 1006);
+	cgroups(base + DT, 1, c1, NULL);
+	s = cycle(h);
+	/* 4 CPUs: 2.96 W idle, 14 W full; utilisation 0.4: 7.376 W. */
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_power_watts", "source",
+				 "estimate", NULL), 7.376);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_idle_power_watts", "method",
+				 "estimate", NULL), 2.96);
+	/* Dynamic 36.88 - 14.8 = 22.08 J; a used 2 of 4 busy CPU s. */
+	HARNESS_NEAR(harness_one(s, "virtmeter_container_energy_joules", "id", "a",
+				 "component", "dynamic", "source", "estimate",
+				 NULL), 11.04);
+	assert_true(harness_one(s, "virtmeter_host_power_source_info", "source",
+				"estimate", NULL) == 1);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void estimate_can_be_turned_off(void **st)
+{
+	const struct harness_setting set[] = {{"estimate", "false"}, {NULL, NULL}};
+	const double c0[] = {10}, c1[] = {12};
+	struct harness *h = start(set);
+	struct snap_set *s;
+
+	(void)st;
+	usleep((unsigned)(3.2e6));
+	host(base, 100, 1000);
+	cgroups(base, 1, c0, NULL);
+	harness_release(cycle(h));
+	host(base + DT, 104, 1006);
+	cgroups(base + DT, 1, c1, NULL);
+	s = cycle(h);
+	harness_none(s, "virtmeter_container_energy_joules", NULL);
+	harness_none(s, "virtmeter_host_power_source_info", NULL);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+/* Removes the state file that earlier tests' stops saved. */
+static void forget_learned(void)
+{
+	char path[sizeof(storage) + 32];
+
+	snprintf(path, sizeof(path), "%s/idle-power.state", storage);
+	unlink(path);
+}
+
+static void idle_power_is_learned_and_kept_across_restarts(void **st)
+{
+	struct harness *h;
+	struct snap_set *s;
+	double e = 0, busy = 0, idle = 0;
+
+	(void)st;
+	forget_learned();
+	h = start(NULL);
+	/* 80 intervals of 5 s at utilisations from 0.1 to 0.9; the meter
+	 * reads 25 W + 50 W x utilisation. */
+	for (int k = 0; k <= 80; k++) {
+		double u = 0.1 + 0.1 * (k % 9), c[] = {busy};
+
+		host(base + DT * k, busy, idle);
+		meter(base + DT * k, e);
+		cgroups(base + DT * k, 1, c, NULL);
+		harness_release(cycle(h));
+		busy += 4 * DT * u;
+		idle += 4 * DT * (1 - u);
+		e += (25 + 50 * u) * DT;
+	}
+	s = cycle(h);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_idle_power_watts", "method",
+				 "learned", NULL), 25);
+	assert_true(harness_one(s, "virtmeter_host_idle_power_samples", NULL) >= 60);
+	harness_release(s);
+	harness_stop(h);
+
+	/* A new start reads the state the stop saved. */
+	base += DT * 81;
+	h = start(NULL);
+	{
+		const double c0[] = {0}, c1[] = {1};
+
+		host(base, 0, 0);
+		meter(base, 0);
+		cgroups(base, 1, c0, NULL);
+		harness_release(cycle(h));
+		/* On the learned line: 0.2 busy, 35 W. */
+		host(base + DT, 4, 16);
+		meter(base + DT, 175);
+		cgroups(base + DT, 1, c1, NULL);
+		s = cycle(h);
+	}
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_idle_power_watts", "method",
+				 "learned", NULL), 25);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void corrupt_state_file_is_ignored(void **st)
+{
+	char path[sizeof(storage) + 32];
+	struct harness *h;
+	struct snap_set *s;
+	FILE *f;
+
+	(void)st;
+	snprintf(path, sizeof(path), "%s/idle-power.state", storage);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("this is not a state file\n", f);
+	fclose(f);
+	h = start(NULL);
+	s = basic(h, NULL);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_idle_power_watts", "method",
+				 "estimate", NULL), 2.96);
+	harness_release(s);
+	harness_stop(h);
+	unlink(path);
+	base += 100;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(dynamic_energy_follows_cpu_and_idle_stays_with_the_host),
+		cmocka_unit_test(equal_policy_gives_each_workload_the_same_idle),
+		cmocka_unit_test(reserved_policy_charges_what_a_workload_holds),
+		cmocka_unit_test(none_policy_leaves_all_idle_unattributed),
+		cmocka_unit_test(meter_below_idle_charges_no_dynamic_energy),
+		cmocka_unit_test(vm_overhead_is_priced_in_joules),
+		cmocka_unit_test(idle_vm_is_counted_as_waste),
+		cmocka_unit_test(new_workload_is_charged_from_its_first_sample),
+		cmocka_unit_test(ended_workload_keeps_its_counters_until_retired),
+		cmocka_unit_test(counter_reset_is_not_charged),
+		cmocka_unit_test(model_waits_for_the_meter_past_the_interval),
+		cmocka_unit_test(meter_gap_is_charged_to_no_one),
+		cmocka_unit_test(dynamic_energy_follows_cycles_where_counted),
+		cmocka_unit_test(estimate_stands_in_without_a_meter),
+		cmocka_unit_test(estimate_can_be_turned_off),
+		cmocka_unit_test(idle_power_is_learned_and_kept_across_restarts),
+		cmocka_unit_test(corrupt_state_file_is_ignored),
+	};
+	int rc;
+
+	assert_non_null(mkdtemp(storage));
+	base = clock_real_s() + 100000;
+	if (snap_init())
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	snap_shutdown();
+	forget_learned();
+	rmdir(storage);
+	return rc;
+}
