@@ -329,6 +329,7 @@ void model_read_cpu(struct model *m, const struct snap_set *cg, double now)
 		if (a->mark != mark) {
 			set_str(&a->name, model_label(cg, s, 0));
 			set_str(&a->runtime, model_label(cg, s, 2));
+			a->mem = 0; /* until its limit is read below */
 		}
 		add_sum(a, mark, s->value, false);
 	}
@@ -342,15 +343,18 @@ void model_read_cpu(struct model *m, const struct snap_set *cg, double now)
 		if (a)
 			a->mem = s->value;
 	}
+	m->vms = 0;
 	for (size_t i = 0; i < m->accts.nslots; i++)
 		for (a = m->accts.slots[i]; a; a = a->next) {
 			bool in_lv = a->kind == WL_VM && m->seen[IN_LIBVIRT] > 0 &&
 				     a->lv_seen == m->seen[IN_LIBVIRT];
 
 			a->cpu_cur = a->mark == mark ? a->sum : NAN;
-			if (a->mark == mark || in_lv)
+			if (a->mark == mark || in_lv) {
 				a->gone_at = 0;
-			else if (a->gone_at == 0)
+				m->vms += a->kind == WL_VM;
+			} else if (a->gone_at == 0) {
 				a->gone_at = now;
+			}
 		}
 }

@@ -12,8 +12,10 @@ void series_push(struct series *s, double t, double v)
 	if (s->n > 0) {
 		if (t <= s->t[s->n - 1])
 			return;
-		if (v < s->v[s->n - 1])
+		if (v < s->v[s->n - 1]) {
 			s->n = 0;
+			s->reset_t = t;
+		}
 	}
 	if (s->n == SERIES_LEN) {
 		memmove(s->t, s->t + 1, (SERIES_LEN - 1) * sizeof(s->t[0]));
@@ -57,6 +59,26 @@ double series_at(const struct series *s, double t, double max_gap,
 		return on_segment(s, i, t);
 	}
 	return NAN;
+}
+
+void series_mark(struct series *s, double t, double max_gap, double slack)
+{
+	s->mark_t = t;
+	s->mark_v = series_at(s, t, max_gap, slack);
+}
+
+double series_since(const struct series *s, double t0, double t1,
+		    double max_gap, double slack)
+{
+	double a = s->mark_t == t0 && isfinite(s->mark_v) ?
+			   s->mark_v :
+			   series_at(s, t0, max_gap, slack);
+	double b = series_at(s, t1, max_gap, slack);
+
+	/* Across a reset the two ends belong to different counters. */
+	if (s->reset_t > t0)
+		return NAN;
+	return isfinite(a) && isfinite(b) && b >= a ? b - a : NAN;
 }
 
 double series_last_t(const struct series *s)

@@ -10,20 +10,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Readings of one counter kept for interpolation. */
-#define SERIES_LEN 8
+/* Readings of one counter kept for interpolation: 15 s of a meter read
+ * every second, the longest wait past an interval's end (max_gap). */
+#define SERIES_LEN 16
 
-/* A counter's last SERIES_LEN readings (Unix time, value), oldest first. */
+/* A counter's last SERIES_LEN readings (Unix time, value), oldest first,
+ * and its value at the end of the last interval (series_mark), which is
+ * the start of the next one however long that lasts. */
 struct series {
 	double t[SERIES_LEN];
 	double v[SERIES_LEN];
 	unsigned n;
+	double mark_t, mark_v;
+	double reset_t; /* time of the first reading after the last reset */
 };
 
 /* Adds the reading (t, v). A reading not later than the last one is
  * ignored; a value below the last one (the counter was reset) starts the
- * series over, so that no interval spans the reset. Non-finite readings
- * are ignored. */
+ * series over and is remembered, so that no interval spans the reset.
+ * Non-finite readings are ignored. */
 void series_push(struct series *s, double t, double v);
 
 /* The counter's value at time t: linear between the two readings around t,
@@ -33,6 +38,16 @@ void series_push(struct series *s, double t, double v);
  * apart (a gap is never bridged). */
 double series_at(const struct series *s, double t, double max_gap,
 		 double slack);
+
+/* Keeps the value at t (NaN if unknown) as the start of the next
+ * interval. */
+void series_mark(struct series *s, double t, double max_gap, double slack);
+
+/* The counter's increase from t0 to t1: from the value series_mark kept
+ * at t0 if there is one, else interpolated, to the value at t1. NaN when
+ * either end is unknown or the counter went down in between. */
+double series_since(const struct series *s, double t0, double t1,
+		    double max_gap, double slack);
 
 /* Time of the last reading, or 0 for an empty series. */
 double series_last_t(const struct series *s);

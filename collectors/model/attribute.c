@@ -18,11 +18,14 @@ void model_pick_idle(struct model *m)
 	double learned;
 
 	if (isfinite(m->conf.idle_w)) {
+		learn_idle(m->learn, &m->idle_samples);
 		m->idle_w = m->conf.idle_w;
 		m->idle_method = IDLE_CONFIGURED;
 		return;
 	}
-	learned = m->src.measured ? learn_idle(m->learn, &m->idle_samples) : NAN;
+	learned = learn_idle(m->learn, &m->idle_samples);
+	if (!m->src.measured)
+		learned = NAN;
 	if (isfinite(learned)) {
 		m->idle_w = learned;
 		m->idle_method = IDLE_LEARNED;
@@ -36,10 +39,27 @@ void model_pick_idle(struct model *m)
 static double delta(const struct model *m, const struct series *s, double t0,
 		    double t1)
 {
-	double a = series_at(s, t0, m->conf.max_gap, MODEL_SLACK_S);
-	double b = series_at(s, t1, m->conf.max_gap, MODEL_SLACK_S);
+	return series_since(s, t0, t1, m->conf.max_gap, MODEL_SLACK_S);
+}
 
-	return isfinite(a) && isfinite(b) && b >= a ? b - a : NAN;
+/* Keeps every counter's value at the interval's end, where the next
+ * interval starts. */
+static void mark_all(struct model *m)
+{
+	double g = m->conf.max_gap, t = m->t1;
+
+	series_mark(&m->busy, t, g, MODEL_SLACK_S);
+	series_mark(&m->total, t, g, MODEL_SLACK_S);
+	series_mark(&m->cycles, t, g, MODEL_SLACK_S);
+	for (size_t z = 0; z < m->src.nzones; z++)
+		series_mark(&m->src.energy[z], t, g, MODEL_SLACK_S);
+	for (size_t i = 0; i < m->accts.nslots; i++)
+		for (struct acct *a = m->accts.slots[i]; a; a = a->next) {
+			series_mark(&a->lv_cpu, t, g, MODEL_SLACK_S);
+			series_mark(&a->lv_vcpu, t, g, MODEL_SLACK_S);
+			series_mark(&a->cycles, t, g, MODEL_SLACK_S);
+			series_mark(&a->cyc_host, t, g, MODEL_SLACK_S);
+		}
 }
 
 /* Makes room for n accounts in the scratch arrays. Returns 0 or -1. */
@@ -128,8 +148,8 @@ static void use_source(struct acct *a, const char *source)
 		return;
 	free(a->source);
 	a->source = copy;
+	/* idle_s has no source label: it goes on. */
 	memset(a->e, 0, sizeof(a->e));
-	a->idle_s = 0;
 	a->idle_e = 0;
 }
 
@@ -206,9 +226,11 @@ static double charge(struct model *m, size_t n, const double *dyn, double dt)
 void model_attribute_first(struct model *m)
 {
 	gather(m);
+	mark_all(m);
 }
 
-void model_attribute(struct model *m)
+/* Attributes the interval; model_attribute marks its end afterwards. */
+static void attribute(struct model *m)
 {
 	double dt = m->t1 - m->t0, util, e, e_idle, e_dyn, whole, rest[2], sum;
 	double *dyn;
@@ -218,7 +240,6 @@ void model_attribute(struct model *m)
 	if (n < 0 || !isfinite(e) || !(dt > 0)) {
 		m->outcomes[OUT_GAP]++;
 		m->p_host = 0;
-		memset(m->p_unattr, 0, sizeof(m->p_unattr));
 		return;
 	}
 	if (m->src.measured && isfinite(util))
@@ -245,10 +266,8 @@ void model_attribute(struct model *m)
 
 	m->e_host += e;
 	m->p_host = e / dt;
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 2; k++)
 		m->e_unattr[k] += rest[k];
-		m->p_unattr[k] = rest[k] / dt;
-	}
 	m->error_ratio = attrib_error_ratio(sum, e);
 	if (m->error_ratio > MODEL_MAX_ERROR)
 		log_fail_once(&m->error_log, "model: the parts of an interval "
@@ -259,4 +278,10 @@ void model_attribute(struct model *m)
 		log_recover(&m->error_log, "model: the parts sum to the host's "
 			    "energy again");
 	m->outcomes[OUT_ATTRIBUTED]++;
+}
+
+void model_attribute(struct model *m)
+{
+	attribute(m);
+	mark_all(m);
 }

@@ -136,8 +136,9 @@ static const struct snap_family fam_vm_idle_s = {
 };
 static const struct snap_family fam_ct_idle_s = {
     .name = "virtmeter_container_idle_seconds",
-    .help = "Time the container used less than idle_threshold of its CPU "
-	    "quota.",
+    .help = "Time the container used less than idle_threshold of the CPUs "
+	    "it reserves (none yet: containers have no CPU reservation in "
+	    "this version, so this stays 0).",
     .type = SNAP_COUNTER,
     .unit = "seconds",
     .labels = {"container", "id", "runtime", NULL},
@@ -281,6 +282,23 @@ static size_t driver_slot(const struct snap_gen *gen, const size_t *slots)
 	return 0;
 }
 
+/* Whether every input the interval ending at t needs has read past t:
+ * the meter and the host (model_source_covers), libvirt while VMs are
+ * known (their overhead, and the CPU time of VMs without a cgroup view),
+ * and perf while dynamic energy may go by cycles. */
+static bool inputs_cover(const struct model *m, double t)
+{
+	if (!model_source_covers(m, t))
+		return false;
+	if (m->vms && m->seen[IN_LIBVIRT] > 0 &&
+	    m->seen[IN_LIBVIRT] + MODEL_SLACK_S < t)
+		return false;
+	if (m->conf.by != DYN_CPU && m->cycles.n && m->seen[IN_PERF] > 0 &&
+	    m->seen[IN_PERF] + MODEL_SLACK_S < t)
+		return false;
+	return true;
+}
+
 /* Advances the model with the current generation. */
 static void advance(struct model *m, struct snap_gen *gen, double now)
 {
@@ -305,7 +323,7 @@ static void advance(struct model *m, struct snap_gen *gen, double now)
 		m->pending_slot = drv;
 		m->t1 = gen->sets[drv]->time;
 	}
-	if (m->pending && (m->t0 == 0 || model_source_covers(m, m->t1) ||
+	if (m->pending && (m->t0 == 0 || inputs_cover(m, m->t1) ||
 			   now - m->t1 > m->conf.max_gap))
 		close_pending(m, m->pending_slot, now);
 	acct_expire(m, now);

@@ -120,7 +120,7 @@ struct model {
 	size_t pending_slot;    /* the driver's slot in pending */
 	double t1;
 	/* The last interval's figures. */
-	double e_host, p_host, e_unattr[2], p_unattr[2];
+	double e_host, p_host, e_unattr[2];
 	double idle_w;
 	enum idle_method idle_method;
 	size_t idle_samples;
@@ -128,6 +128,7 @@ struct model {
 	bool by_cycles;
 	uint64_t outcomes[NOUTCOMES];
 	size_t retired;
+	size_t vms;             /* VMs present at the last interval's end */
 	struct log_once error_log;
 	struct acct **list;     /* scratch: the accounts of an interval */
 	double *w, *out;        /* scratch: their weights and parts */

@@ -3,6 +3,7 @@
  * or BMC; else RAPL psys; else RAPL packages and DRAM; else hwmon), each
  * zone's energy counter read at the meter's own sample time; or, without
  * any meter, the linear estimate from the host's CPU utilisation. */
+#include "collectors/model/learn.h"
 #include "collectors/model/model.h"
 
 #include <math.h>
@@ -51,6 +52,30 @@ static bool rapl_zone(const char *zone, bool has_psys)
 	return !slash || strcmp(slash, "/dram") == 0;
 }
 
+/* Whether the host-meter list names meter as a whole (not zone by zone). */
+static bool named_whole(const struct model *m, const char *meter)
+{
+	for (size_t i = 0; i < m->conf.host_meter->n; i++)
+		if (strcmp(m->conf.host_meter->v[i], meter) == 0)
+			return true;
+	return false;
+}
+
+/* Whether meter has a psys zone in the family fe of power. */
+static bool psys_of(const struct snap_set *power,
+		    const struct snap_fam_entry *fe, const char *meter)
+{
+	for (uint32_t i = fe->first; i != UINT32_MAX;
+	     i = power->samples[i].next) {
+		const struct snap_sample *s = &power->samples[i];
+
+		if (strcmp(model_label(power, s, 0), meter) == 0 &&
+		    strcmp(model_label(power, s, 2), "psys") == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The chosen meter and zones in the power set, into src (not its series).
  * Returns whether any zone was chosen. */
 static bool choose(const struct model *m, const struct snap_set *power,
@@ -80,12 +105,7 @@ static bool choose(const struct model *m, const struct snap_set *power,
 			best_source = type;
 		}
 	}
-	for (uint32_t i = fe->first; i != UINT32_MAX; i = s->next) {
-		s = &power->samples[i];
-		if (best && strcmp(model_label(power, s, 0), best) == 0 &&
-		    strcmp(model_label(power, s, 2), "psys") == 0)
-			has_psys = true;
-	}
+	has_psys = best && psys_of(power, fe, best);
 	for (uint32_t i = fe->first; i != UINT32_MAX; i = s->next) {
 		const char *meter, *type, *zone;
 		bool take;
@@ -95,7 +115,9 @@ static bool choose(const struct model *m, const struct snap_set *power,
 		type = model_label(power, s, 1);
 		zone = model_label(power, s, 2);
 		if (cfg)
-			take = configured(m->conf.host_meter, meter, zone);
+			take = configured(m->conf.host_meter, meter, zone) &&
+			       (strcmp(type, "rapl") || !named_whole(m, meter) ||
+				rapl_zone(zone, psys_of(power, fe, meter)));
 		else
 			take = strcmp(meter, best) == 0 &&
 			       (strcmp(type, "rapl") || rapl_zone(zone, has_psys));
@@ -147,9 +169,19 @@ static double sample_time(const struct snap_set *power, const char *zone)
 	return 0;
 }
 
-/* Starts the host's counters over under a new source, and says so. */
+/* Starts the host's counters over under a new source, and says so. What
+ * was learned of another meter's idle power is forgotten: a wall meter
+ * and RAPL see different idle levels. */
 static void switch_source(struct model *m, const struct host_source *src)
 {
+	if (m->have_src && m->src.measured && src->measured) {
+		struct learn *fresh = learn_new(m->conf.window);
+
+		if (fresh) {
+			learn_free(m->learn);
+			m->learn = fresh;
+		}
+	}
 	m->src = *src;
 	m->have_src = true;
 	m->e_host = 0;
@@ -221,12 +253,10 @@ bool model_source_covers(const struct model *m, double t)
 double model_host_energy(struct model *m, double t0, double t1, double *util)
 {
 	double g = m->conf.max_gap, e = 0;
-	double b0 = series_at(&m->busy, t0, g, MODEL_SLACK_S);
-	double b1 = series_at(&m->busy, t1, g, MODEL_SLACK_S);
-	double a0 = series_at(&m->total, t0, g, MODEL_SLACK_S);
-	double a1 = series_at(&m->total, t1, g, MODEL_SLACK_S);
+	double busy = series_since(&m->busy, t0, t1, g, MODEL_SLACK_S);
+	double all = series_since(&m->total, t0, t1, g, MODEL_SLACK_S);
 
-	*util = a1 > a0 && b1 >= b0 ? (b1 - b0) / (a1 - a0) : NAN;
+	*util = all > 0 && isfinite(busy) ? busy / all : NAN;
 	if (!m->have_src)
 		return NAN;
 	if (!m->src.measured) {
@@ -237,12 +267,12 @@ double model_host_energy(struct model *m, double t0, double t1, double *util)
 					     *util) * (t1 - t0);
 	}
 	for (size_t z = 0; z < m->src.nzones; z++) {
-		double z0 = series_at(&m->src.energy[z], t0, g, MODEL_SLACK_S);
-		double z1 = series_at(&m->src.energy[z], t1, g, MODEL_SLACK_S);
+		double d = series_since(&m->src.energy[z], t0, t1, g,
+					MODEL_SLACK_S);
 
-		if (!isfinite(z0) || !isfinite(z1) || z1 < z0)
+		if (!isfinite(d))
 			return NAN;
-		e += z1 - z0;
+		e += d;
 	}
 	return e;
 }

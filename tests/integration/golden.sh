@@ -34,17 +34,20 @@ tap_check "a changed help text changes the surface" \
 
 # scrape_surface LAYOUT OUT: starts virtmeter on the fixtures with that
 # cgroup layout, waits until two scrapes 1 s apart (after the meters and
-# libvirt have reported) have the same surface, and appends it to OUT.
+# libvirt have reported, and the model has attributed an interval) have
+# the same surface, and appends it to OUT.
 scrape_surface() {
 	local layout=$1 out=$2 prev="" cur="" i
 	start_virtmeter --path.cgroupfs="$FIX/cgroup/$layout" \
 		--path.sysfs="$FIX/power/sysfs" \
 		--collector.libvirt.uri="test://$FIX/libvirt/domains.xml" || return 1
-	for ((i = 0; i < 15; i++)); do
+	for ((i = 0; i < 25; i++)); do
 		sleep 1
 		[ "$(fetch s "$VM_URL/metrics")" = 200 ] || continue
 		grep -q '^virtmeter_meter_up{meter="hwmon"' "$TEST_TMP/s.b" || continue
 		grep -q '^virtmeter_libvirt_up 1' "$TEST_TMP/s.b" || continue
+		grep -q '^virtmeter_model_intervals_total{outcome="attributed"} [1-9]' \
+			"$TEST_TMP/s.b" || continue
 		cur=$(surface "$TEST_TMP/s.b")
 		[ -n "$prev" ] && [ "$cur" = "$prev" ] && break
 		prev=$cur
