@@ -329,7 +329,9 @@ void model_read_cpu(struct model *m, const struct snap_set *cg, double now)
 		if (a->mark != mark) {
 			set_str(&a->name, model_label(cg, s, 0));
 			set_str(&a->runtime, model_label(cg, s, 2));
-			a->mem = 0; /* until its limit is read below */
+			/* Until its limits are read below. */
+			a->mem = 0;
+			a->vcpus = 0;
 		}
 		add_sum(a, mark, s->value, false);
 	}
@@ -342,6 +344,11 @@ void model_read_cpu(struct model *m, const struct snap_set *cg, double now)
 		a = acct_find(&m->accts, WL_CONTAINER, model_label(cg, s, 1));
 		if (a)
 			a->mem = s->value;
+	}
+	FOR_SAMPLES(cg, "virtmeter_container_cpu_quota_cpus", s) {
+		a = acct_find(&m->accts, WL_CONTAINER, model_label(cg, s, 1));
+		if (a)
+			a->vcpus = s->value;
 	}
 	m->vms = 0;
 	for (size_t i = 0; i < m->accts.nslots; i++)

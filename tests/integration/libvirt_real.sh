@@ -126,7 +126,9 @@ tap_diag "uuid $UUID, interface $IFACE, qemu pid $(lv_guest_pid "$GUEST")"
 
 INTERVAL=5
 CONFIG_ARGS=()
-printf 'collectors:\n  libvirt:\n    interval: 1s\n' >"$TEST_TMP/virtmeter.yml"
+# The cgroup and host collectors every second too: the energy model's
+# intervals follow the cgroup collector's cycles.
+printf 'collectors:\n  libvirt:\n    interval: 1s\n  cgroup:\n    interval: 1s\n  host:\n    interval: 1s\n' >"$TEST_TMP/virtmeter.yml"
 if "$VIRTMETER" --config.file="$TEST_TMP/virtmeter.yml" --check-config >"$TEST_TMP/check.out" 2>&1; then
 	CONFIG_ARGS=(--config.file="$TEST_TMP/virtmeter.yml")
 	INTERVAL=1
@@ -241,6 +243,39 @@ tap_num "the guest's host-side cgroup CPU time moves (virtmeter_vm_cgroup_cpu_se
 	"$(hcpu "$S3")" '>' "$(hcpu "$S2")"
 tap_num "the guest's host-side cgroup memory is qemu's (over 100 MB for a 256 MiB guest)" \
 	"$(value "$S3" virtmeter_vm_cgroup_memory_usage_bytes "$VM")" '>' 100000000
+
+# ---- energy: the model prices the guest's virtualization overhead --------------------
+# Over about 15 s: the guest's dynamic and overhead energy, and its CPU
+# times over the same scrapes. Its overhead share of its dynamic energy
+# must be its CPU time outside the vCPUs (the emulator's) as a share of its
+# whole CPU time, within 0.05.
+scrape e1 text >/dev/null
+sleep 15
+scrape e2 text >/dev/null
+E1=$TEST_TMP/e1.b E2=$TEST_TMP/e2.b
+ediff() { awk -v a="$(value "$E1" virtmeter_vm_energy_joules_total "$VM" "component=\"$1\"")" \
+	-v b="$(value "$E2" virtmeter_vm_energy_joules_total "$VM" "component=\"$1\"")" \
+	'BEGIN { if (a != "" && b != "") printf "%.6f", b - a }'; }
+vsum() { samples "$1" virtmeter_vm_vcpu_seconds_total "$VM" | awk '{ s += $NF } END { if (NR) print s }'; }
+cdiff() { awk -v a="$(value "$E1" "$@")" -v b="$(value "$E2" "$@")" 'BEGIN { if (a != "" && b != "") printf "%.6f", b - a }'; }
+SRC=$(samples "$E2" virtmeter_host_power_source_info | sed -n 's/.*source="\([^"]*\)".*/\1/p')
+tap_is "$(samples "$E2" virtmeter_vm_energy_joules_total "$VM" "source=\"$SRC\"" | grep -c .)" 3 \
+	"the guest has energy counters for dynamic, idle and overhead (source \"$SRC\")"
+DYN=$(ediff dynamic) OVH=$(ediff overhead) IDLE=$(ediff idle)
+DCPU=$(cdiff virtmeter_vm_cpu_seconds_total "$VM")
+DEMU=$(cdiff virtmeter_vm_emulator_cpu_seconds_total "$VM")
+DVCPU=$(awk -v a="$(vsum "$E1")" -v b="$(vsum "$E2")" 'BEGIN { printf "%.6f", b - a }')
+tap_diag "over 15 s: dynamic $DYN J, overhead $OVH J, idle $IDLE J; CPU $DCPU s, vCPUs $DVCPU s, emulator $DEMU s"
+tap_num "the guest's overhead energy is above 0" "$OVH" '>' 0
+tap_num "the guest's dynamic energy is above 0" "$DYN" '>' 0
+tap_num "the guest holds 2 vCPUs and 256 MiB: it is charged idle energy" "$IDLE" '>' 0
+OSHARE=$(awk -v d="$DYN" -v o="$OVH" 'BEGIN { if (d + o > 0) printf "%.4f", o / (d + o) }')
+ESHARE=$(awk -v c="$DCPU" -v e="$DEMU" 'BEGIN { if (c > 0) printf "%.4f", e / c }')
+tap_diag "overhead share of the dynamic energy $OSHARE, emulator share of the CPU time $ESHARE"
+tap_check "the overhead share of its energy ($OSHARE) is its emulator share of CPU time ($ESHARE) within 0.05" \
+	awk -v a="$OSHARE" -v b="$ESHARE" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= 0.05) }'
+tap_num "the attribution error stays at most 0.005" "$(value "$E2" virtmeter_attribution_error_ratio)" "<=" 0.005
+
 EMU2=$(value "$S2" virtmeter_vm_emulator_cpu_seconds_total "$VM")
 tap_num "emulator CPU time is >= 0 on the second scrape" "$EMU2" '>=' 0
 tap_num "emulator CPU time never goes back" "$EMU2" '>=' "$EMU1"
@@ -257,7 +292,10 @@ lint_scrape "$S2" text "the second live exposition is clean"
 # memory, disk sizes, OpenStack metadata). Everything measured while it runs
 # (every counter, vCPU times, memory use, I/O) must go: libvirt 9.0 even
 # reports libvirtd's own CPU time as cpu.time of an inactive domain.
-SHUTOFF_OK='^virtmeter_vm_(info|state|vcpus|vcpus_maximum|memory_max_bytes|memory_balloon_bytes|block_(capacity|allocation|physical)_bytes|openstack_[a-z_]+)\{'
+# The energy model keeps an ended workload's energy counters (not its power
+# gauges) for --collector.model.retire-after, so that increase() over a
+# window still sees the energy it used.
+SHUTOFF_OK='^virtmeter_vm_(info|state|vcpus|vcpus_maximum|memory_max_bytes|memory_balloon_bytes|block_(capacity|allocation|physical)_bytes|openstack_[a-z_]+|energy_joules_total|idle_energy_joules_total|idle_seconds_total)\{'
 only_meta_left() {
 	local f=$TEST_TMP/$1.b
 	! vm_series "$f" | grep -Evq "$SHUTOFF_OK" &&
@@ -331,8 +369,10 @@ tap_is "$(value "$TEST_TMP/d4.b" virtmeter_libvirt_up)" 0 "libvirtd down: still 
 # comes from libvirt) is read live from qemu's cgroup by the cgroup
 # collector, and the perf collector's counters (virtmeter_vm_perf_*) count
 # on that cgroup: qemu keeps running without libvirtd, so they stay, and
-# move.
-tap_is "$(grep '^virtmeter_vm_' "$TEST_TMP/d4.b" | grep -v -e '^virtmeter_vm_cgroup_' -e '^virtmeter_vm_perf_' | grep -c .)" 0 \
+# move. So does the energy the model charges the guest by that cgroup's CPU
+# time (virtmeter_vm_energy_*, _power_*, _idle_*).
+tap_is "$(grep '^virtmeter_vm_' "$TEST_TMP/d4.b" | grep -v -e '^virtmeter_vm_cgroup_' -e '^virtmeter_vm_perf_' \
+	-e '^virtmeter_vm_energy_' -e '^virtmeter_vm_power_' -e '^virtmeter_vm_idle_' | grep -c .)" 0 \
 	"libvirtd down: no series from libvirt served stale"
 tap_is "$(grep -c '^virtmeter_vm_cgroup_info' "$TEST_TMP/d4.b")" 0 \
 	"libvirtd down: no virtmeter_vm_cgroup_info (it comes from libvirt)"
