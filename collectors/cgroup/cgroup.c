@@ -53,7 +53,8 @@ static const struct snap_family walks_fam = {
 static const struct snap_family files_fam = {
     .name = "virtmeter_cgroup_file_reads",
     .help = "Files read by the cgroup collector. A full read skips the "
-	    "memory limit (memory.max, memory.limit_in_bytes) and cgroup2's "
+	    "memory limit (memory.max, memory.limit_in_bytes), the CPU quota "
+	    "(cpu.max, cpu.cfs_quota_us, cpu.cfs_period_us) and cgroup2's "
 	    "memory.events while inotify says they have not changed.",
     .type = SNAP_COUNTER,
     .labels = {NULL},
@@ -66,6 +67,7 @@ static const struct snap_family *const cgroup_families[] = {
     &cg_ct_fams[CG_FAM_THR_SECONDS], &cg_vm_fams[CG_FAM_THR_SECONDS],
     &cg_ct_fams[CG_FAM_THR_PERIODS], &cg_vm_fams[CG_FAM_THR_PERIODS],
     &cg_ct_fams[CG_FAM_PERIODS], &cg_vm_fams[CG_FAM_PERIODS],
+    &cg_ct_fams[CG_FAM_CPU_QUOTA], &cg_vm_fams[CG_FAM_CPU_QUOTA],
     &cg_ct_fams[CG_FAM_MEM_USAGE], &cg_vm_fams[CG_FAM_MEM_USAGE],
     &cg_ct_fams[CG_FAM_WORKING_SET], &cg_vm_fams[CG_FAM_WORKING_SET],
     &cg_ct_fams[CG_FAM_RSS], &cg_vm_fams[CG_FAM_RSS],
@@ -161,7 +163,7 @@ struct cg_state {
 	struct cg_tracks ct; /* containers, sorted by rel */
 	struct cg_tracks vm; /* VMs */
 	struct cg_watch watch; /* when the tree must be walked again */
-	struct cg_fwatch fwatch; /* memory limits and memory.events */
+	struct cg_fwatch fwatch; /* memory and CPU limits, memory.events */
 	unsigned idle_cycles;  /* --collector.cgroup.idle-cycles */
 	double full_reads, probe_reads, walks;
 	struct cgr_batch batch;
@@ -384,6 +386,7 @@ static void emit(struct snap_set *out, const struct snap_family *fams,
 	    {CGR_HAVE_THROTTLE, CG_FAM_THR_SECONDS, s->throttled_s},
 	    {CGR_HAVE_THROTTLE, CG_FAM_THR_PERIODS, s->throttled_periods},
 	    {CGR_HAVE_THROTTLE, CG_FAM_PERIODS, s->periods},
+	    {CGR_HAVE_QUOTA, CG_FAM_CPU_QUOTA, s->quota_cpus},
 	    {CGR_HAVE_MEM, CG_FAM_MEM_USAGE, s->mem_usage},
 	    {CGR_HAVE_MEM_STAT, CG_FAM_WORKING_SET, s->working_set},
 	    {CGR_HAVE_MEM_STAT, CG_FAM_RSS, s->rss},
@@ -436,13 +439,16 @@ static void keep_last(struct cg_track *t, const struct cgr_stats *s)
 
 /* Whether t's cgroup, probed into s, may skip its full read: its CPU time
  * has not moved since the last full read (no task of it ran, so little
- * else can have changed) and that read is less than idle_cycles old. */
+ * else can have changed), that read is less than idle_cycles old, and
+ * inotify reported no write to a limit since (a new limit shows at the
+ * next cycle, idle or not). */
 static bool stays_idle(const struct cg_state *st, const struct cg_track *t,
 		       const struct cgr_stats *s)
 {
 	return t->last && (s->present & CGR_HAVE_PROBE) &&
 	       (t->last->present & CGR_HAVE_PROBE) &&
-	       s->probe == t->last->probe && t->idle + 1 < st->idle_cycles;
+	       s->probe == t->last->probe && t->idle + 1 < st->idle_cycles &&
+	       !cgr_watched_changed(&t->files);
 }
 
 /* Reads the cgroups of ts[0..n) (n at most CGR_BATCH) into st->stats,

@@ -19,11 +19,18 @@
 #define USEC 1e6
 #define NSEC 1e9
 
+/* The files watched (see fwatch.h), each with its note at the same index
+ * of cgr_files.notes: a limit changes only when written, and cgroup2's
+ * memory.events raises an event when a counter moves. */
+static const unsigned char watched[] = {CGR_MEM_LIMIT, CGR_MEM_EVENTS,
+					CGR_CPU_QUOTA, CGR_CPU_PERIOD};
+
 void cgr_files_init(struct cgr_files *f)
 {
 	for (int i = 0; i < CGR_NFILES; i++)
 		f->fd[i] = -1;
 	f->memory_v1 = false;
+	f->cpu_v1 = false;
 	f->open = false;
 	f->fw = NULL;
 	f->notes = NULL;
@@ -32,8 +39,8 @@ void cgr_files_init(struct cgr_files *f)
 void cgr_close(struct cgr_files *f)
 {
 	if (f->notes) {
-		cg_fwatch_remove(f->fw, &f->notes[0]);
-		cg_fwatch_remove(f->fw, &f->notes[1]);
+		for (size_t k = 0; k < ARRAY_SIZE(watched); k++)
+			cg_fwatch_remove(f->fw, &f->notes[k]);
 		free(f->notes);
 		f->notes = NULL;
 	}
@@ -103,6 +110,24 @@ static void open_memory(const struct cg_layout *l, unsigned mask,
 	}
 }
 
+/* Opens the CFS bandwidth limit's files: cpu.max from the cgroup2 tree
+ * when the cpu controller is there, else the v1 cpu hierarchy's quota and
+ * period. */
+static void open_cpu_quota(const struct cg_layout *l, unsigned mask,
+			   const char *rel, struct cgr_files *f)
+{
+	if (use_v2(l, mask, CG_HIER_CPU)) {
+		open_one(l, CG_HIER_UNIFIED, rel, "cpu.max",
+			 &f->fd[CGR_CPU_QUOTA]);
+	} else if (mask & (1u << CG_HIER_CPU)) {
+		f->cpu_v1 = true;
+		open_one(l, CG_HIER_CPU, rel, "cpu.cfs_quota_us",
+			 &f->fd[CGR_CPU_QUOTA]);
+		open_one(l, CG_HIER_CPU, rel, "cpu.cfs_period_us",
+			 &f->fd[CGR_CPU_PERIOD]);
+	}
+}
+
 /* Opens the CPU, I/O, pids and PSI files. */
 static void open_others(const struct cg_layout *l, unsigned mask,
 			const char *rel, struct cgr_files *f)
@@ -148,20 +173,28 @@ static void open_others(const struct cg_layout *l, unsigned mask,
 	}
 }
 
-/* Watches the memory limit of f in fw, and cgroup2's memory.events (v1's
- * memory.oom_control raises no event for an OOM kill: it is read every
- * time). Without memory for the notes both are read every time. */
-static void watch_memory(struct cg_fwatch *fw, struct cgr_files *f)
+/* Watches the files of watched[] that f has open in fw, except v1's
+ * memory.oom_control, which raises no event for an OOM kill (it is read
+ * every time). Without memory for the notes all are read every time. */
+static void watch_files(struct cg_fwatch *fw, struct cgr_files *f)
 {
-	if (!fw || (f->fd[CGR_MEM_LIMIT] < 0 && f->fd[CGR_MEM_EVENTS] < 0))
+	size_t k, n = 0;
+
+	for (k = 0; k < ARRAY_SIZE(watched); k++)
+		n += f->fd[watched[k]] >= 0;
+	if (!fw || n == 0)
 		return;
-	f->notes = calloc(2, sizeof(*f->notes));
+	f->notes = calloc(ARRAY_SIZE(watched), sizeof(*f->notes));
 	if (!f->notes)
 		return;
 	f->fw = fw;
-	cg_fwatch_add(fw, f->fd[CGR_MEM_LIMIT], &f->notes[0]);
-	cg_fwatch_add(fw, f->memory_v1 ? -1 : f->fd[CGR_MEM_EVENTS],
-		      &f->notes[1]);
+	for (k = 0; k < ARRAY_SIZE(watched); k++) {
+		int fd = f->fd[watched[k]];
+
+		if (watched[k] == CGR_MEM_EVENTS && f->memory_v1)
+			fd = -1;
+		cg_fwatch_add(fw, fd, &f->notes[k]);
+	}
 }
 
 /* The watch note of file i of f, or NULL. */
@@ -169,9 +202,20 @@ static struct cg_fnote *note_of(const struct cgr_files *f, int i)
 {
 	if (!f->notes)
 		return NULL;
-	if (i == CGR_MEM_LIMIT)
-		return &f->notes[0];
-	return i == CGR_MEM_EVENTS ? &f->notes[1] : NULL;
+	for (size_t k = 0; k < ARRAY_SIZE(watched); k++)
+		if (watched[k] == i)
+			return &f->notes[k];
+	return NULL;
+}
+
+bool cgr_watched_changed(const struct cgr_files *f)
+{
+	if (!f->notes)
+		return false;
+	for (size_t k = 0; k < ARRAY_SIZE(watched); k++)
+		if (f->notes[k].wd >= 0 && f->notes[k].changed)
+			return true;
+	return false;
 }
 
 int cgr_open(const struct cg_layout *l, const char *rel, struct cg_fwatch *fw,
@@ -188,10 +232,11 @@ int cgr_open(const struct cg_layout *l, const char *rel, struct cg_fwatch *fw,
 		return -ENOENT;
 	open_memory(l, mask, rel, f);
 	open_others(l, mask, rel, f);
+	open_cpu_quota(l, mask, rel, f);
 	for (int i = 0; i < CGR_NFILES; i++)
 		if (f->fd[i] >= 0) {
 			f->open = true;
-			watch_memory(fw, f);
+			watch_files(fw, f);
 			return 0;
 		}
 	return -ENOENT;
@@ -335,6 +380,26 @@ static void parse_value(int i, const char *b, size_t n, struct cgr_stats *s)
 	}
 }
 
+/* Figures of the CFS bandwidth limit's files: cpu.max (both halves), or
+ * v1's quota and period, each alone; derive() takes their ratio. */
+static void parse_quota(const struct cgr_files *f, int i, const char *b,
+			size_t n, struct cgr_stats *s)
+{
+	struct cg_value v;
+
+	if (i == CGR_CPU_PERIOD) {
+		if (cg_parse_cfs_period_v1(b, n, &s->cfs.period_us) == 0)
+			s->present |= CGR_HAVE_CFS_PERIOD;
+	} else if (!f->cpu_v1) {
+		if (cg_parse_cpu_max(b, n, &s->cfs) == 0)
+			s->present |= CGR_HAVE_CFS_QUOTA | CGR_HAVE_CFS_PERIOD;
+	} else if (cg_parse_cfs_quota_v1(b, n, &v) == 0) {
+		s->cfs.quota_us = v.value;
+		s->cfs.unlimited = v.unlimited;
+		s->present |= CGR_HAVE_CFS_QUOTA;
+	}
+}
+
 /* Merges the v1 operation counts in ios[0..nios) into s->io. */
 static void merge_ios(struct cgr_stats *s, const struct cg_io_dev *ios,
 		      size_t nios)
@@ -398,6 +463,10 @@ static void parse_file(const struct cgr_files *f, int i, const char *b,
 	case CGR_BLKIO_IOS:
 		parse_io(i, b, n, s);
 		break;
+	case CGR_CPU_QUOTA:
+	case CGR_CPU_PERIOD:
+		parse_quota(f, i, b, n, s);
+		break;
 	case CGR_PSI_CPU:
 	case CGR_PSI_MEM:
 	case CGR_PSI_IO:
@@ -409,10 +478,16 @@ static void parse_file(const struct cgr_files *f, int i, const char *b,
 	}
 }
 
-/* Derives working set and v1 swap, which combine several files. */
+/* Derives the CPU quota, working set and v1 swap, which combine several
+ * files. */
 static void derive(const struct cgr_files *f, struct cgr_stats *s)
 {
+	const unsigned cfs = CGR_HAVE_CFS_QUOTA | CGR_HAVE_CFS_PERIOD;
 	double inactive = s->working_set;
+
+	if ((s->present & cfs) == cfs &&
+	    cg_cpu_quota_cpus(&s->cfs, &s->quota_cpus) == 0)
+		s->present |= CGR_HAVE_QUOTA;
 
 	s->working_set = 0;
 	if (!(s->present & CGR_HAVE_MEM)) {
@@ -450,6 +525,9 @@ static size_t slot_size(int i)
 	case CGR_BLKIO_BYTES:
 	case CGR_BLKIO_IOS:
 		return 2048;
+	case CGR_CPU_QUOTA: /* two numbers at most, 42 bytes */
+	case CGR_CPU_PERIOD:
+		return 64;
 	default: /* a value or a few lines */
 		return 512;
 	}
@@ -560,6 +638,17 @@ static void carry(const struct cgr_group *g)
 	if (g->carried & (1u << CGR_MEM_EVENTS)) {
 		s->oom_kills = g->last->oom_kills;
 		s->present |= g->last->present & CGR_HAVE_OOM;
+	}
+	if (g->carried & (1u << CGR_CPU_QUOTA)) {
+		s->cfs.quota_us = g->last->cfs.quota_us;
+		s->cfs.unlimited = g->last->cfs.unlimited;
+		s->present |= g->last->present & CGR_HAVE_CFS_QUOTA;
+	}
+	/* cgroup2's period is cpu.max's second half. */
+	if (g->carried &
+	    (1u << (g->f->cpu_v1 ? CGR_CPU_PERIOD : CGR_CPU_QUOTA))) {
+		s->cfs.period_us = g->last->cfs.period_us;
+		s->present |= g->last->present & CGR_HAVE_CFS_PERIOD;
 	}
 }
 

@@ -1,8 +1,8 @@
 /* Reading one cgroup's figures for the cgroup collector: which file of
  * which hierarchy holds each figure (cgroup2, v1 or both on a hybrid host),
- * descriptors opened once and re-read with pread every cycle, and the
- * figures in base units. Containers and the host-side view of VMs share
- * it. */
+ * descriptors opened once and re-read every cycle (the limits only after
+ * inotify reports a write), and the figures in base units. Containers
+ * and the host-side view of VMs share it. */
 #ifndef VIRTMETER_CGROUP_READ_H
 #define VIRTMETER_CGROUP_READ_H
 
@@ -33,6 +33,8 @@ enum cgr_file {
 	CGR_PSI_MEM,	   /* memory.pressure */
 	CGR_PSI_IO,	   /* io.pressure */
 	CGR_CPUACCT_USAGE, /* cpuacct.usage: the v1 probe (nanoseconds) */
+	CGR_CPU_QUOTA,	   /* cpu.max / cpu.cfs_quota_us */
+	CGR_CPU_PERIOD,	   /* cpu.cfs_period_us (cgroup2's is in cpu.max) */
 	CGR_NFILES
 };
 
@@ -40,11 +42,12 @@ enum cgr_file {
 struct cgr_files {
 	int fd[CGR_NFILES];
 	bool memory_v1; /* the memory files are v1's */
+	bool cpu_v1;	/* the CPU quota files are v1's */
 	bool open;	/* cgr_open succeeded and nothing vanished since */
-	/* The memory limit file, and cgroup2's memory.events, watched (see
-	 * fwatch.h); NULL when they are read every time. */
+	/* The memory and CPU limit files, and cgroup2's memory.events,
+	 * watched (see fwatch.h); NULL when they are read every time. */
 	struct cg_fwatch *fw;
-	struct cg_fnote *notes; /* [0] the limit, [1] memory.events */
+	struct cg_fnote *notes; /* one per watched file, see cgroup_read.c */
 };
 
 /* Most block devices kept per cgroup. */
@@ -64,6 +67,9 @@ enum {
 	CGR_HAVE_PSI_MEM = 1 << 9,
 	CGR_HAVE_PSI_IO = 1 << 10,
 	CGR_HAVE_PROBE = 1 << 11,
+	CGR_HAVE_CFS_QUOTA = 1 << 12,  /* cfs.quota_us and cfs.unlimited */
+	CGR_HAVE_CFS_PERIOD = 1 << 13, /* cfs.period_us */
+	CGR_HAVE_QUOTA = 1 << 14,      /* quota_cpus: a limit is set */
 };
 
 /* One cycle's figures of a cgroup in base units (seconds, bytes). */
@@ -75,6 +81,11 @@ struct cgr_stats {
 	double mem_usage, working_set, rss, cache, swap, limit;
 	double oom_kills;
 	double pids;
+	/* The CFS bandwidth limit as read, its quota from cpu.max or
+	 * cpu.cfs_quota_us, its period from cpu.max or cpu.cfs_period_us;
+	 * quota_cpus is their ratio. */
+	struct cg_cpu_quota cfs;
+	double quota_cpus;
 	struct cg_pressure psi[3]; /* cpu, memory, io */
 	/* The finest CPU time counter the cgroup has (usage_usec of cpu.stat,
 	 * cpuacct.usage, else the ticks of cpuacct.stat), in its own unit:
@@ -91,9 +102,9 @@ void cgr_files_init(struct cgr_files *f);
  * layout l gives it: each figure from the cgroup2 tree where its
  * controller is there (cpu.stat and PSI whenever the cgroup is in the
  * unified tree and has no cpuacct), else from the v1 hierarchy. Files that
- * do not exist stay -1. With fw (may be NULL), the memory limit and
- * cgroup2's memory.events are watched there and read only after they
- * changed.
+ * do not exist stay -1. With fw (may be NULL), the memory limit, the CPU
+ * quota files and cgroup2's memory.events are watched there and read only
+ * after they changed.
  * Returns 0; -ENOENT if the cgroup exists in no hierarchy or no file could
  * be opened (f is then all closed). */
 int cgr_open(const struct cg_layout *l, const char *rel, struct cg_fwatch *fw,
@@ -101,6 +112,11 @@ int cgr_open(const struct cg_layout *l, const char *rel, struct cg_fwatch *fw,
 
 /* Closes every open descriptor of f and drops its watches. */
 void cgr_close(struct cgr_files *f);
+
+/* Whether inotify reported a write to one of f's watched files (a limit,
+ * memory.events) that no read has taken yet: the cgroup is then to be
+ * read in full even if idle. Files read every time do not count. */
+bool cgr_watched_changed(const struct cgr_files *f);
 
 /* How many cgroups one batch holds: a caller queues at most that many
  * between two runs (more are left out). */

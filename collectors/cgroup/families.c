@@ -35,6 +35,14 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 		.type = SNAP_COUNTER,
 		.labels = {"container", "id", "runtime", NULL},
 	},
+	[CG_FAM_CPU_QUOTA] = {
+		.name = "virtmeter_container_cpu_quota_cpus",
+		.help = "CPU bandwidth limit in CPUs (quota / period; no sample "
+			"when unlimited), per container, from its cgroup.",
+		.type = SNAP_GAUGE,
+		.unit = "cpus",
+		.labels = {"container", "id", "runtime", NULL},
+	},
 	[CG_FAM_MEM_USAGE] = {
 		.name = "virtmeter_container_memory_usage_bytes",
 		.help = "Memory charged, page cache included, per container, "
@@ -203,6 +211,14 @@ const struct snap_family cg_vm_fams[CG_FAM_N] = {
 		.help = "CFS enforcement periods elapsed while runnable, per "
 			"VM, from its cgroup on the host.",
 		.type = SNAP_COUNTER,
+		.labels = {"vm", NULL},
+	},
+	[CG_FAM_CPU_QUOTA] = {
+		.name = "virtmeter_vm_cgroup_cpu_quota_cpus",
+		.help = "CPU bandwidth limit in CPUs (quota / period; no sample "
+			"when unlimited), per VM, from its cgroup on the host.",
+		.type = SNAP_GAUGE,
+		.unit = "cpus",
 		.labels = {"vm", NULL},
 	},
 	[CG_FAM_MEM_USAGE] = {

@@ -31,8 +31,8 @@ void cg_fwatch_init(struct cg_fwatch *w)
 	w->max = watch_share();
 	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (w->fd < 0)
-		log_debug("cgroup: no inotify for files (%s): memory.max and "
-			  "memory.events are read every time", strerror(errno));
+		log_debug("cgroup: no inotify for files (%s): the memory and "
+			  "CPU limits and memory.events are read every time", strerror(errno));
 }
 
 void cg_fwatch_close(struct cg_fwatch *w)
@@ -104,8 +104,8 @@ void cg_fwatch_add(struct cg_fwatch *w, int fd, struct cg_fnote *note)
 	if (wd < 0) {
 		if (errno != ENOENT) { /* ENOENT: the cgroup went meanwhile */
 			log_info("cgroup: cannot watch a cgroup file (%s): "
-				 "memory.max and memory.events are read every "
-				 "time from now on", strerror(errno));
+				 "the memory and CPU limits and memory.events "
+				 "are read every time from now on", strerror(errno));
 			w->broken = true;
 		}
 		return;

@@ -1,9 +1,11 @@
 /* Files of a cgroup that are read again only when the kernel says they
- * changed: a memory limit (memory.max, memory.limit_in_bytes) changes only
+ * changed: a memory limit (memory.max, memory.limit_in_bytes) and a CPU
+ * quota (cpu.max, cpu.cfs_quota_us and cpu.cfs_period_us) change only
  * when written, and cgroup2 raises a modify event on memory.events
  * whenever one of its counters moves (the kernel's cgroup-v2
- * documentation says so). An inotify watch per file spares two of a busy
- * container's dozen reads per cycle (one on v1). */
+ * documentation says so). An inotify watch per file spares three of the
+ * twelve or thirteen files of a busy container each cycle (on v1 the
+ * period instead of memory.events, for which it raises no event). */
 #ifndef VIRTMETER_CGROUP_FWATCH_H
 #define VIRTMETER_CGROUP_FWATCH_H
 

@@ -251,15 +251,24 @@ int cg_parse_memory_events(const char *buf, size_t len,
 			      out->val, &out->present);
 }
 
-int cg_parse_u64_or_max(const char *buf, size_t len, struct cg_value *out)
+/* The text of a one-value file without its final '\n' (one at most: a
+ * second one is left to fail as a stray byte). */
+static struct scan one_line(const char *buf, size_t len)
 {
 	struct scan c = {buf, buf + len};
+
+	if (c.p < c.end && c.end[-1] == '\n')
+		c.end--;
+	return c;
+}
+
+int cg_parse_u64_or_max(const char *buf, size_t len, struct cg_value *out)
+{
+	struct scan c = one_line(buf, len);
 	struct scan word;
 	struct cg_value v;
 	int err;
 
-	if (c.p < c.end && c.end[-1] == '\n')
-		c.end--;
 	scan_next_word(&c, &word);
 	if (scan_word_is(&word, "max")) {
 		v.value = UINT64_MAX;
@@ -273,6 +282,82 @@ int cg_parse_u64_or_max(const char *buf, size_t len, struct cg_value *out)
 		return -EINVAL;
 	v.unlimited = v.value >= CG_UNLIMITED_MIN;
 	*out = v;
+	return 0;
+}
+
+int cg_parse_cpu_max(const char *buf, size_t len, struct cg_cpu_quota *out)
+{
+	struct scan c = one_line(buf, len);
+	struct scan word;
+	struct cg_cpu_quota q;
+	int err;
+
+	scan_next_word(&c, &word);
+	q.unlimited = scan_word_is(&word, "max");
+	if (q.unlimited) {
+		q.quota_us = UINT64_MAX;
+	} else {
+		c.p = word.p;
+		err = parse_u64(&c, &q.quota_us);
+		if (err < 0)
+			return err;
+	}
+	scan_skip_blanks(&c);
+	err = parse_u64(&c, &q.period_us);
+	if (err < 0)
+		return err;
+	/* The kernel refuses a period under 1 ms: 0 is no text of its own,
+	 * and would divide by zero. */
+	if (q.period_us == 0 || expect_eol(&c) < 0)
+		return -EINVAL;
+	*out = q;
+	return 0;
+}
+
+int cg_parse_cfs_quota_v1(const char *buf, size_t len, struct cg_value *out)
+{
+	struct scan c = one_line(buf, len);
+	struct scan word;
+	struct cg_value v;
+	int err;
+
+	scan_next_word(&c, &word);
+	if (scan_word_is(&word, "-1")) {
+		v.value = UINT64_MAX;
+	} else {
+		c.p = word.p;
+		err = parse_u64(&c, &v.value);
+		if (err < 0)
+			return err;
+	}
+	if (expect_eol(&c) < 0)
+		return -EINVAL;
+	v.unlimited = v.value >= CG_UNLIMITED_MIN;
+	*out = v;
+	return 0;
+}
+
+int cg_parse_cfs_period_v1(const char *buf, size_t len, uint64_t *out)
+{
+	struct scan c = one_line(buf, len);
+	uint64_t v;
+	int err = parse_u64(&c, &v);
+
+	if (err < 0)
+		return err;
+	if (v == 0 || expect_eol(&c) < 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int cg_cpu_quota_cpus(const struct cg_cpu_quota *q, double *cpus)
+{
+	if (q->unlimited)
+		return -ENODATA;
+	if (q->period_us == 0)
+		return -EINVAL;
+	*cpus = (double)q->quota_us / (double)q->period_us;
 	return 0;
 }
 

@@ -9,9 +9,10 @@
  *   line (the kernel writes "8:0 \n" in io.stat for a device without
  *   stats). Any other byte where a number should end, '\r' included, makes
  *   the number malformed. Empty lines are skipped.
- * - Numbers are unsigned decimals (no sign); one above UINT64_MAX is
- *   -ERANGE. A malformed number, or a value the parser keeps that the text
- *   gives twice (the kernel never repeats one), is -EINVAL.
+ * - Numbers are unsigned decimals (no sign: v1's "-1" for no CPU quota is
+ *   a word of its own); one above UINT64_MAX is -ERANGE. A malformed
+ *   number, or a value the parser keeps that the text gives twice (the
+ *   kernel never repeats one), is -EINVAL.
  * - Unknown keys, lines and fields are ignored, so that values a newer
  *   kernel adds do not break parsing.
  * - Results are written only on success, except the device arrays of the
@@ -218,6 +219,39 @@ struct cg_value {
  * anything else; -ERANGE if the number overflows 64 bits. out is written
  * only on success. */
 int cg_parse_u64_or_max(const char *buf, size_t len, struct cg_value *out);
+
+/* A CFS bandwidth limit: the cgroup's tasks may run quota_us of CPU time
+ * per period_us, quota_us / period_us CPUs' worth. */
+struct cg_cpu_quota {
+	uint64_t quota_us;  /* UINT64_MAX when unlimited */
+	uint64_t period_us; /* never 0 */
+	bool unlimited;	    /* "max" in cpu.max */
+};
+
+/* Parses cgroup2's cpu.max, "QUOTA PERIOD" or "max PERIOD" in
+ * microseconds ("200000 100000\n" is 2 CPUs, "max 100000\n" no limit),
+ * blanks and one '\n' at most. Returns 0; -EINVAL if a field is missing or
+ * malformed, the period is 0, or anything follows the period; -ERANGE if a
+ * number overflows 64 bits. out is written only on success. */
+int cg_parse_cpu_max(const char *buf, size_t len, struct cg_cpu_quota *out);
+
+/* Parses v1's cpu.cfs_quota_us: microseconds per period, or -1 for no
+ * limit (the only negative value the kernel prints), blanks and one '\n'
+ * at most. -1 gives value UINT64_MAX and unlimited; a number is unlimited
+ * as for cg_parse_u64_or_max. Returns 0; -EINVAL for anything else (another
+ * negative number, "max", empty text); -ERANGE if the number overflows 64
+ * bits. out is written only on success. */
+int cg_parse_cfs_quota_v1(const char *buf, size_t len, struct cg_value *out);
+
+/* Parses v1's cpu.cfs_period_us: a number of microseconds above 0,
+ * blanks and one '\n' at most. Returns 0; -EINVAL for 0 or anything but a
+ * number; -ERANGE if it overflows 64 bits. *out is written only on
+ * success. */
+int cg_parse_cfs_period_v1(const char *buf, size_t len, uint64_t *out);
+
+/* The CPUs that limit q allows, quota_us / period_us, into *cpus. Returns
+ * 0; -ENODATA when q is unlimited; -EINVAL when its period is 0. */
+int cg_cpu_quota_cpus(const struct cg_cpu_quota *q, double *cpus);
 
 /* Bits of cg_io_dev.present. */
 enum {

@@ -225,12 +225,14 @@ static void feed_libvirt(struct model *m, const struct snap_set *set)
 	uint64_t mark = ++m->marks;
 	struct acct *a;
 
+	m->vms = 0;
 	FOR_SAMPLES(set, "virtmeter_vm_cpu_seconds", s) {
 		a = acct_get(&m->accts, WL_VM, model_label(set, s, 0));
 		if (!a)
 			continue;
 		series_push(&a->lv_cpu, set->time, s->value);
 		a->lv_seen = set->time;
+		m->vms++;
 	}
 	FOR_SAMPLES(set, "virtmeter_vm_vcpu_seconds", s) {
 		a = acct_find(&m->accts, WL_VM, model_label(set, s, 0));
@@ -350,18 +352,15 @@ void model_read_cpu(struct model *m, const struct snap_set *cg, double now)
 		if (a)
 			a->vcpus = s->value;
 	}
-	m->vms = 0;
 	for (size_t i = 0; i < m->accts.nslots; i++)
 		for (a = m->accts.slots[i]; a; a = a->next) {
 			bool in_lv = a->kind == WL_VM && m->seen[IN_LIBVIRT] > 0 &&
 				     a->lv_seen == m->seen[IN_LIBVIRT];
 
 			a->cpu_cur = a->mark == mark ? a->sum : NAN;
-			if (a->mark == mark || in_lv) {
+			if (a->mark == mark || in_lv)
 				a->gone_at = 0;
-				m->vms += a->kind == WL_VM;
-			} else if (a->gone_at == 0) {
+			else if (a->gone_at == 0)
 				a->gone_at = now;
-			}
 		}
 }

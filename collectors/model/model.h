@@ -128,7 +128,7 @@ struct model {
 	bool by_cycles;
 	uint64_t outcomes[NOUTCOMES];
 	size_t retired;
-	size_t vms;             /* VMs present at the last interval's end */
+	size_t vms;             /* VMs in libvirt's last set */
 	struct log_once error_log;
 	struct acct **list;     /* scratch: the accounts of an interval */
 	double *w, *out;        /* scratch: their weights and parts */

@@ -2,7 +2,8 @@
  * every input goes to each parser as raw bytes (no NUL terminator), and the
  * invariants that parse.h promises are checked: the error codes, present
  * bits only for known keys, required keys on success, outputs untouched on
- * error, and the device arrays' count, order and bounds. */
+ * error, the device arrays' count, order and bounds, and a CPU quota's
+ * non-zero period. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -125,6 +126,50 @@ static void fuzz_single(const char *buf, size_t size)
 		abort();
 }
 
+/* Runs the CFS bandwidth limit's parsers: a parsed cpu.max has a period
+ * and divides into CPUs unless unlimited; a v1 quota keeps cg_value's
+ * rule; a v1 period is never 0. */
+static void fuzz_quota(const char *buf, size_t size)
+{
+	struct cg_cpu_quota q;
+	struct cg_value v;
+	uint64_t period;
+	double cpus = -1;
+	int err;
+
+	memset(&q, 0xa5, sizeof(q));
+	err = cg_parse_cpu_max(buf, size, &q);
+	check_untouched(err, &q, sizeof(q));
+	if (err == 0) {
+		if (q.period_us == 0 ||
+		    (q.unlimited && q.quota_us != UINT64_MAX))
+			abort();
+		err = cg_cpu_quota_cpus(&q, &cpus);
+		if (q.unlimited ? err != -ENODATA || cpus != -1
+				: err != 0 || !(cpus >= 0))
+			abort();
+	}
+	/* The kernel's own text must always parse. */
+	if (size == 11 && memcmp(buf, "max 100000\n", 11) == 0 &&
+	    (cg_parse_cpu_max(buf, size, &q) != 0 || !q.unlimited))
+		abort();
+
+	memset(&v, 0xa5, sizeof(v));
+	err = cg_parse_cfs_quota_v1(buf, size, &v);
+	check_untouched(err, &v, sizeof(v));
+	if (err == 0 && v.unlimited != (v.value >= CG_UNLIMITED_MIN))
+		abort();
+	if (size == 3 && memcmp(buf, "-1\n", 3) == 0 &&
+	    (err != 0 || !v.unlimited))
+		abort();
+
+	memset(&period, 0xa5, sizeof(period));
+	err = cg_parse_cfs_period_v1(buf, size, &period);
+	check_untouched(err, &period, sizeof(period));
+	if (err == 0 && period == 0)
+		abort();
+}
+
 /* Checks one successful run of an io parser that kept max devices and
  * returned n: stored devices are distinct, their present bits within
  * allowed, absent counters 0, and the slots after them untouched. */
@@ -199,6 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_kv(buf, size);
 	fuzz_wrappers(buf, size);
 	fuzz_single(buf, size);
+	fuzz_quota(buf, size);
 	fuzz_io(buf, size, -1, 0xf);
 	fuzz_io(buf, size, CG_BLKIO_BYTES, CG_IO_RBYTES | CG_IO_WBYTES);
 	fuzz_io(buf, size, CG_BLKIO_IOS, CG_IO_RIOS | CG_IO_WIOS);

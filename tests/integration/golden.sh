@@ -34,7 +34,7 @@ tap_check "a changed help text changes the surface" \
 
 # scrape_surface LAYOUT OUT: starts virtmeter on the fixtures with that
 # cgroup layout, waits until two scrapes 1 s apart (after the meters and
-# libvirt have reported, and the model has attributed an interval) have
+# libvirt have reported, and the model has charged VMs and containers) have
 # the same surface, and appends it to OUT.
 scrape_surface() {
 	local layout=$1 out=$2 prev="" cur="" i
@@ -46,8 +46,10 @@ scrape_surface() {
 		[ "$(fetch s "$VM_URL/metrics")" = 200 ] || continue
 		grep -q '^virtmeter_meter_up{meter="hwmon"' "$TEST_TMP/s.b" || continue
 		grep -q '^virtmeter_libvirt_up 1' "$TEST_TMP/s.b" || continue
-		grep -q '^virtmeter_model_intervals_total{outcome="attributed"} [1-9]' \
-			"$TEST_TMP/s.b" || continue
+		# The model charges a VM from its second libvirt reading on:
+		# an interval that has one for both VMs and containers.
+		grep -q '^virtmeter_vm_energy_joules_total' "$TEST_TMP/s.b" || continue
+		grep -q '^virtmeter_container_energy_joules_total' "$TEST_TMP/s.b" || continue
 		cur=$(surface "$TEST_TMP/s.b")
 		[ -n "$prev" ] && [ "$cur" = "$prev" ] && break
 		prev=$cur

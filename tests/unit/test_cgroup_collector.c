@@ -24,7 +24,9 @@
 extern const struct collector cgroup_collector;
 
 #define V2_DOCKER "f31f384749f9115acf01fcf82f5a966b59dcc0a4cbd7c9740888c0bf32aa2bbb"
+#define V2_PODMAN "236afc24ae3e0fe15428343bd8b1f2c2cf3220c70f338d091f29166681157bcf"
 #define V1_DOCKER "aed4cebcaf364cb3d8e610e862b1e5ecdeae9c59aaab8913729ae5647465b7bc"
+#define HY_PODMAN "9b159382820d9642a11ec509f4ad0c8ff5ad37a729e12eb1e1ebcf274f27beae"
 #define VM_CGROUP "/machine/qemu-1-vm.libvirt-qemu"
 
 /* Absolute path of a fixture tree, or skips the test without top_srcdir. */
@@ -88,6 +90,12 @@ static void cgroup2_docker_figures_are_exact(void **unused)
 	HARNESS_NEAR(harness_one(s, "virtmeter_container_memory_limit_bytes",
 				 "id", V2_DOCKER, NULL),
 		     536870912);
+	/* cpu.max "200000 100000"; the podman container's is "max". */
+	HARNESS_NEAR(harness_one(s, "virtmeter_container_cpu_quota_cpus", "id",
+				 V2_DOCKER, NULL),
+		     2);
+	harness_none(s, "virtmeter_container_cpu_quota_cpus", "id", V2_PODMAN,
+		     NULL);
 	HARNESS_NEAR(harness_one(s, "virtmeter_container_io_read_bytes", "id",
 				 V2_DOCKER, "device", "8:0", NULL),
 		     409600);
@@ -141,6 +149,15 @@ static void v1_docker_figures_are_exact(void **unused)
 	HARNESS_NEAR(harness_one(s, "virtmeter_container_memory_limit_bytes",
 				 "id", V1_DOCKER, NULL),
 		     1073741824);
+	/* cpu.cfs_quota_us 50000 of cpu.cfs_period_us 100000; LXC's old1
+	 * has -1, no limit. */
+	HARNESS_NEAR(harness_one(s, "virtmeter_container_cpu_quota_cpus", "id",
+				 V1_DOCKER, NULL),
+		     0.5);
+	harness_none(s, "virtmeter_container_cpu_quota_cpus", "container",
+		     "old1", NULL);
+	assert_true(harness_count(s, "virtmeter_container_info", "container",
+				  "old1", NULL) == 1);
 	HARNESS_NEAR(harness_one(s, "virtmeter_container_io_read_bytes", "id",
 				 V1_DOCKER, "device", "8:0", NULL),
 		     409600);
@@ -190,9 +207,15 @@ static void hybrid_lxc_and_vm_are_read_from_their_hierarchies(void **unused)
 				 "virtmeter_container_pressure_memory_stalled_seconds",
 				 "container", "web2", NULL),
 		     0.001);
-	/* An unlimited v1 limit has no sample. */
+	/* An unlimited v1 limit has no sample, memory or CPU. */
 	harness_none(s, "virtmeter_container_memory_limit_bytes", "container",
 		     "web2", NULL);
+	harness_none(s, "virtmeter_container_cpu_quota_cpus", "container",
+		     "web2", NULL);
+	/* podman: 150000 of 100000 us in the v1 cpu hierarchy. */
+	HARNESS_NEAR(harness_one(s, "virtmeter_container_cpu_quota_cpus", "id",
+				 HY_PODMAN, NULL),
+		     1.5);
 	HARNESS_NEAR(harness_one(s, "virtmeter_container_info", "container",
 				 "web2", "runtime", "lxc", NULL),
 		     1);
@@ -211,6 +234,10 @@ static void hybrid_lxc_and_vm_are_read_from_their_hierarchies(void **unused)
 				 "virtmeter_vm_cgroup_pressure_io_waiting_seconds",
 				 "vm", "vm1", NULL),
 		     0.009);
+	/* 100000 us of every 50000 us period. */
+	HARNESS_NEAR(harness_one(s, "virtmeter_vm_cgroup_cpu_quota_cpus", "vm",
+				 "vm1", NULL),
+		     2);
 	t = wl_current();
 	assert_non_null(t);
 	assert_non_null(t->lists[WL_SRC_CGROUP]);
@@ -431,8 +458,15 @@ static void files_longer_than_their_slot_are_read_whole(void **unused)
 	io[o] = '\0';
 	assert_true(o > 4096);
 	put(root, "io.stat", io);
+	/* cpu.max padded past its 64-byte slot with blanks, which may end a
+	 * line. */
+	snprintf(line, sizeof(line), "300000 100000%100s\n", "");
+	put(root, "cpu.max", line);
 	h = start(root);
 	s = harness_cycle(h);
+	HARNESS_NEAR(harness_one(s, "virtmeter_container_cpu_quota_cpus", "id",
+				 V2_DOCKER, NULL),
+		     3);
 	HARNESS_NEAR(harness_one(s, "virtmeter_container_io_read_bytes", "id",
 				 V2_DOCKER, "device", "8:59", NULL),
 		     1059);
@@ -488,6 +522,149 @@ static void watched_memory_files_are_read_only_after_they_change(void **unused)
 	HARNESS_NEAR(ooms, 3);
 	HARNESS_NEAR(limit, 123456789);
 	HARNESS_NEAR(n4 - n3, n2 - n1 + 1);
+	harness_stop(h);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Writes text into file name of the v1 docker container's cpu cgroup
+ * under root. */
+static void put_v1_cpu(const char *root, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cpu,cpuacct/docker/" V1_DOCKER "/%s",
+		 root, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* One cycle's files-read counter and CPU quota of container id (-1 when
+ * it has no quota sample). */
+static double quota_cycle(struct harness *h, const char *id, double *cpus)
+{
+	struct snap_set *s = harness_cycle(h);
+	double n = harness_one(s, "virtmeter_cgroup_file_reads", NULL);
+
+	*cpus = -1;
+	if (harness_count(s, "virtmeter_container_cpu_quota_cpus", "id", id,
+			  NULL) > 0)
+		*cpus = harness_one(s, "virtmeter_container_cpu_quota_cpus",
+				    "id", id, NULL);
+	harness_release(s);
+	return n;
+}
+
+static void
+written_cpu_max_is_seen_at_the_next_cycle_and_read_only_then(void **unused)
+{
+	char tmp[] = "/tmp/virtmeter-cgq.XXXXXX";
+	char cmd[256];
+	const char *root = copy_fixture("v2-systemd", tmp);
+	double n0, n1, n2, n3, n4, n5, cpus;
+	struct harness *h;
+
+	(void)unused;
+	assert_int_equal(start_idle_cycles(root, "1", &h), 0);
+	n0 = quota_cycle(h, V2_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, 2);
+	n1 = quota_cycle(h, V2_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, 2); /* carried over while unwritten */
+	n2 = quota_cycle(h, V2_DOCKER, &cpus);
+	HARNESS_NEAR(n2 - n1, n1 - n0);
+	put(root, "cpu.max", "50000 100000\n");
+	n3 = quota_cycle(h, V2_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, 0.5); /* inotify: read again at once ... */
+	HARNESS_NEAR(n3 - n2, n2 - n1 + 1); /* ... that file alone */
+	n4 = quota_cycle(h, V2_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, 0.5); /* quota and period carried together */
+	HARNESS_NEAR(n4 - n3, n2 - n1);
+	put(root, "cpu.max", "max 100000\n");
+	n5 = quota_cycle(h, V2_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, -1); /* unlimited now: no sample */
+	HARNESS_NEAR(n5 - n4, n2 - n1 + 1);
+	quota_cycle(h, V2_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, -1);
+	harness_stop(h);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void written_v1_quota_or_period_is_seen_at_the_next_cycle(void **unused)
+{
+	char tmp[] = "/tmp/virtmeter-cgq.XXXXXX";
+	char cmd[256];
+	const char *root = copy_fixture("v1-cgroupfs", tmp);
+	double n0, n1, n2, n3, n4, cpus;
+	struct harness *h;
+
+	(void)unused;
+	assert_int_equal(start_idle_cycles(root, "1", &h), 0);
+	n0 = quota_cycle(h, V1_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, 0.5);
+	n1 = quota_cycle(h, V1_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, 0.5);
+	/* Both files skipped, as the memory limit, after the first cycle. */
+	assert_true(n1 - n0 < n0 - 2);
+	/* The period alone: the quota is carried and divided anew. */
+	put_v1_cpu(root, "cpu.cfs_period_us", "25000\n");
+	n2 = quota_cycle(h, V1_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, 2);
+	HARNESS_NEAR(n2 - n1, n1 - n0 + 1);
+	put_v1_cpu(root, "cpu.cfs_quota_us", "-1\n");
+	n3 = quota_cycle(h, V1_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, -1);
+	HARNESS_NEAR(n3 - n2, n1 - n0 + 1);
+	put_v1_cpu(root, "cpu.cfs_quota_us", "100000\n");
+	n4 = quota_cycle(h, V1_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, 4); /* the period written before is kept */
+	HARNESS_NEAR(n4 - n3, n1 - n0 + 1);
+	quota_cycle(h, V1_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, 4);
+	harness_stop(h);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+written_quota_of_an_idle_container_is_seen_at_the_next_cycle(void **unused)
+{
+	char tmp[] = "/tmp/virtmeter-cgq.XXXXXX";
+	char cmd[256];
+	const char *root = copy_fixture("v2-systemd", tmp);
+	struct snap_set *s;
+	struct harness *h;
+	double cpus, probes;
+
+	(void)unused;
+	h = start(root); /* idle-cycles 3: an idle container is probed */
+	quota_cycle(h, V2_DOCKER, &cpus);
+	HARNESS_NEAR(cpus, 2);
+	put(root, "memory.current", "1000\n");
+	HARNESS_NEAR(mem_of(h), 15755784); /* idle: carried over */
+	put(root, "cpu.max", "300000 100000\n");
+	s = harness_cycle(h);
+	probes =
+	    harness_one(s, "virtmeter_cgroup_reads", "kind", "probe", NULL);
+	/* The write ends the idle spell: a full read at once. */
+	HARNESS_NEAR(harness_one(s, "virtmeter_container_cpu_quota_cpus", "id",
+				 V2_DOCKER, NULL),
+		     3);
+	HARNESS_NEAR(harness_one(s, "virtmeter_container_memory_usage_bytes",
+				 "id", V2_DOCKER, NULL),
+		     1000);
+	harness_release(s);
+	/* Nothing written since: idle again, probed. */
+	s = harness_cycle(h);
+	assert_true(harness_one(s, "virtmeter_cgroup_reads", "kind", "probe",
+				NULL) > probes);
+	HARNESS_NEAR(harness_one(s, "virtmeter_container_cpu_quota_cpus", "id",
+				 V2_DOCKER, NULL),
+		     3);
+	harness_release(s);
 	harness_stop(h);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	assert_int_equal(system(cmd), 0);
@@ -622,6 +799,12 @@ int main(void)
 	    cmocka_unit_test(bad_idle_cycles_fails_init_naming_the_flag),
 	    cmocka_unit_test(
 		watched_memory_files_are_read_only_after_they_change),
+	    cmocka_unit_test(
+		written_cpu_max_is_seen_at_the_next_cycle_and_read_only_then),
+	    cmocka_unit_test(
+		written_v1_quota_or_period_is_seen_at_the_next_cycle),
+	    cmocka_unit_test(
+		written_quota_of_an_idle_container_is_seen_at_the_next_cycle),
 	    cmocka_unit_test(pread_and_io_uring_read_the_same_figures),
 	    cmocka_unit_test(files_longer_than_their_slot_are_read_whole),
 	    cmocka_unit_test(

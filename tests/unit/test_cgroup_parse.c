@@ -144,6 +144,25 @@ EXACT_OF(mem, cg_parse_memory_stat, struct cg_memory_stat)
 EXACT_OF(memev, cg_parse_memory_events, struct cg_memory_events)
 EXACT_OF(value, cg_parse_u64_or_max, struct cg_value)
 EXACT_OF(psi, cg_parse_pressure, struct cg_pressure)
+EXACT_OF(cpumax, cg_parse_cpu_max, struct cg_cpu_quota)
+EXACT_OF(cfsq, cg_parse_cfs_quota_v1, struct cg_value)
+EXACT_OF(cfsp, cg_parse_cfs_period_v1, uint64_t)
+
+/* The CPUs of cpu.max text s, or -1 when it parses as unlimited. */
+static double cpus_of_max(const char *s)
+{
+	struct cg_cpu_quota q;
+	double cpus = -2;
+
+	assert_int_equal(cpumax_of(s, &q), 0);
+	if (q.unlimited) {
+		assert_int_equal(cg_cpu_quota_cpus(&q, &cpus), -ENODATA);
+		assert_true(cpus == -2); /* untouched */
+		return -1;
+	}
+	assert_int_equal(cg_cpu_quota_cpus(&q, &cpus), 0);
+	return cpus;
+}
 
 /* ---- cg_parse_kv --------------------------------------------------- */
 
@@ -528,6 +547,154 @@ static void value_stops_at_len_without_nul(void **unused)
 	assert_true(v.unlimited);
 }
 
+/* ---- CPU quota --------------------------------------------------------- */
+
+static void cpu_max_gives_quota_over_period_in_cpus(void **unused)
+{
+	struct cg_cpu_quota q;
+
+	assert_int_equal(cpumax_of("200000 100000\n", &q), 0);
+	assert_true(q.quota_us == 200000 && q.period_us == 100000);
+	assert_false(q.unlimited);
+	assert_true(cpus_of_max("200000 100000\n") == 2.0);
+	assert_true(cpus_of_max("50000 100000\n") == 0.5);
+	assert_true(cpus_of_max("150000 100000") == 1.5); /* no newline */
+	assert_true(cpus_of_max("100000 50000 \t\n") == 2.0);
+	assert_true(cpus_of_max("1000 100000\n") == 0.01);
+	assert_true(cpus_of_max("0 100000\n") == 0.0);
+}
+
+static void cpu_max_unlimited_has_no_cpus(void **unused)
+{
+	struct cg_cpu_quota q;
+
+	assert_int_equal(cpumax_of("max 100000\n", &q), 0);
+	assert_true(q.unlimited);
+	assert_true(q.quota_us == UINT64_MAX);
+	assert_true(q.period_us == 100000);
+	assert_true(cpus_of_max("max 100000\n") == -1);
+	assert_true(cpus_of_max("max\t250000") == -1);
+}
+
+static void cpu_max_rejects_garbage_and_a_zero_period(void **unused)
+{
+	static const char *const bad[] = {
+	    "",
+	    "\n",
+	    "max\n", /* the kernel always prints the period */
+	    "200000\n",
+	    "200000 0\n", /* zero period */
+	    "max 0\n",
+	    " 200000 100000\n",
+	    "-1 100000\n",
+	    "200000 -1\n",
+	    "200000 100000 1\n",
+	    "200000 100000\r\n",
+	    "200000 100000\n\n",
+	    "200000 max\n",
+	    "MAX 100000\n",
+	    "maxx 100000\n",
+	    "1.5 100000\n",
+	    "0x10 100000\n",
+	    "200000,100000\n",
+	    "\n200000 100000",
+	};
+	struct cg_cpu_quota q = {.quota_us = 7, .period_us = 8};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(cpumax_of(bad[i], &q), -EINVAL);
+	assert_true(q.quota_us == 7 && q.period_us == 8);
+}
+
+static void cpu_max_reports_overflow_as_erange(void **unused)
+{
+	struct cg_cpu_quota q = {.quota_us = 7, .period_us = 8};
+
+	assert_int_equal(cpumax_of("18446744073709551616 100000\n", &q),
+			 -ERANGE);
+	assert_int_equal(cpumax_of("max 18446744073709551616\n", &q), -ERANGE);
+	assert_int_equal(cpumax_of("200000 99999999999999999999\n", &q),
+			 -ERANGE);
+	assert_true(q.quota_us == 7 && q.period_us == 8);
+	assert_int_equal(cpumax_of("18446744073709551615 1\n", &q), 0);
+	assert_true(q.quota_us == UINT64_MAX && !q.unlimited);
+}
+
+static void cpu_max_stops_at_len_without_nul(void **unused)
+{
+	struct cg_cpu_quota q;
+
+	/* "200000 100000" of a longer buffer: the trailing 9 is not read. */
+	assert_int_equal(cg_parse_cpu_max("200000 1000009", 13, &q), 0);
+	assert_true(q.period_us == 100000);
+	assert_int_equal(cg_parse_cpu_max("200000 1000009", 7, &q), -EINVAL);
+}
+
+static void cfs_quota_v1_reads_microseconds_or_minus_one(void **unused)
+{
+	struct cg_value v;
+
+	assert_int_equal(cfsq_of("50000\n", &v), 0);
+	assert_true(v.value == 50000);
+	assert_false(v.unlimited);
+	assert_int_equal(cfsq_of("-1\n", &v), 0);
+	assert_true(v.unlimited);
+	assert_true(v.value == UINT64_MAX);
+	assert_int_equal(cfsq_of("-1", &v), 0);
+	assert_true(v.unlimited);
+	assert_int_equal(cfsq_of("150000 \n", &v), 0);
+	assert_true(v.value == 150000);
+}
+
+static void cfs_quota_v1_rejects_garbage_and_other_negatives(void **unused)
+{
+	static const char *const bad[] = {
+	    "",	    "\n",     "-2\n",  "-10\n", "-1x\n",  "--1\n",
+	    "-\n",  "+1\n",   "max\n", "1 2\n", "-1\n\n", "-1\r\n",
+	    " 5\n", "0x10\n", "1.5\n", "-01\n", "\n-1",
+	};
+	struct cg_value v = {.value = 77};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(cfsq_of(bad[i], &v), -EINVAL);
+	assert_int_equal(cfsq_of("18446744073709551616\n", &v), -ERANGE);
+	assert_true(v.value == 77);
+}
+
+static void cfs_period_v1_rejects_zero_garbage_and_overflow(void **unused)
+{
+	static const char *const bad[] = {
+	    "",	     "\n",	   "0\n",   "0",	  "-1\n",
+	    "max\n", "100000 1\n", "1e5\n", "100000\r\n",
+	};
+	uint64_t p = 77;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(cfsp_of(bad[i], &p), -EINVAL);
+	assert_int_equal(cfsp_of("18446744073709551616\n", &p), -ERANGE);
+	assert_true(p == 77);
+	assert_int_equal(cfsp_of("100000\n", &p), 0);
+	assert_true(p == 100000);
+	assert_int_equal(cfsp_of("1000", &p), 0);
+	assert_true(p == 1000);
+}
+
+static void quota_cpus_refuses_unlimited_and_zero_period(void **unused)
+{
+	struct cg_cpu_quota q = {.quota_us = 50000, .period_us = 100000};
+	double cpus = -2;
+
+	assert_int_equal(cg_cpu_quota_cpus(&q, &cpus), 0);
+	assert_true(cpus == 0.5);
+	q.period_us = 0;
+	cpus = -2;
+	assert_int_equal(cg_cpu_quota_cpus(&q, &cpus), -EINVAL);
+	q = (struct cg_cpu_quota){
+	    .quota_us = UINT64_MAX, .period_us = 100000, .unlimited = true};
+	assert_int_equal(cg_cpu_quota_cpus(&q, &cpus), -ENODATA);
+	assert_true(cpus == -2);
+}
+
 /* ---- pressure ---------------------------------------------------------- */
 
 static void pressure_reads_some_and_full_totals(void **unused)
@@ -627,6 +794,15 @@ int main(void)
 	    cmocka_unit_test(
 		value_reports_overflow_and_leaves_output_untouched),
 	    cmocka_unit_test(value_stops_at_len_without_nul),
+	    cmocka_unit_test(cpu_max_gives_quota_over_period_in_cpus),
+	    cmocka_unit_test(cpu_max_unlimited_has_no_cpus),
+	    cmocka_unit_test(cpu_max_rejects_garbage_and_a_zero_period),
+	    cmocka_unit_test(cpu_max_reports_overflow_as_erange),
+	    cmocka_unit_test(cpu_max_stops_at_len_without_nul),
+	    cmocka_unit_test(cfs_quota_v1_reads_microseconds_or_minus_one),
+	    cmocka_unit_test(cfs_quota_v1_rejects_garbage_and_other_negatives),
+	    cmocka_unit_test(cfs_period_v1_rejects_zero_garbage_and_overflow),
+	    cmocka_unit_test(quota_cpus_refuses_unlimited_and_zero_period),
 	    cmocka_unit_test(pressure_reads_some_and_full_totals),
 	    cmocka_unit_test(pressure_without_full_line_says_so),
 	    cmocka_unit_test(pressure_ignores_avg_values_and_unknown_lines),
