@@ -136,9 +136,8 @@ static const struct snap_family fam_vm_idle_s = {
 };
 static const struct snap_family fam_ct_idle_s = {
     .name = "virtmeter_container_idle_seconds",
-    .help = "Time the container used less than idle_threshold of the CPUs "
-	    "it reserves (none yet: containers have no CPU reservation in "
-	    "this version, so this stays 0).",
+    .help = "Time the container used less than idle_threshold of its CPU "
+	    "quota (a container without a quota is never counted idle).",
     .type = SNAP_COUNTER,
     .unit = "seconds",
     .labels = {"container", "id", "runtime", NULL},

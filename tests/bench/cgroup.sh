@@ -148,7 +148,7 @@ echo "tree: cgroup v2, $N x system.slice/docker-<64 hex>.scope, $(find "$TREE/sy
 # ---- part 1: virtmeter on the generated tree ---------------------------------
 
 # BUSY reads every container in full every cycle: the cost when every
-# container is busy (memory.max and memory.events, which inotify says are
+# container is busy (memory.max, cpu.max and memory.events, which inotify says are
 # unchanged, are skipped as on any host). BUSYP does the same with a pread
 # per file instead of batches through an io_uring. DEF runs with the defaults: the generated files never
 # change, so every container looks idle and is mostly probed (CPU time only).
