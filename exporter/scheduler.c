@@ -172,7 +172,13 @@ static void run_cycle(struct worker *w)
 	}
 	set = snap_set_new_sized(w->hint_samples, w->hint_strings);
 	rc = set ? c->collect(w->state, set) : -ENOMEM;
-	if (rc == 0 && set->err)
+	if (rc == COLLECT_UNCHANGED) {
+		/* The published set stays: publish the status alone. */
+		snap_set_unref(set);
+		set = NULL;
+		rc = 0;
+	}
+	if (rc == 0 && set && set->err)
 		rc = set->err;
 done:
 	dur = clock_mono_s() - start;
@@ -198,7 +204,7 @@ done:
 			      *detail ? detail : strerror(-rc));
 	else
 		log_recover(&w->health, "collector %s recovered", c->name);
-	if (rc == 0) {
+	if (rc == 0 && set) {
 		set->time = real_start + dur / 2;
 		w->hint_samples = set->nsamples;
 		w->hint_strings = set->nstrings;

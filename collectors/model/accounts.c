@@ -18,18 +18,25 @@ static size_t acct_hash(enum wl_kind kind, const char *key)
 	return (size_t)h;
 }
 
-struct acct *acct_find(const struct acct_table *t, enum wl_kind kind,
-		       const char *key)
+/* The account of kind and key whose hash is h, or NULL. */
+static struct acct *find_hashed(const struct acct_table *t, enum wl_kind kind,
+				const char *key, size_t h)
 {
 	struct acct *a;
 
 	if (!t->nslots)
 		return NULL;
-	a = t->slots[acct_hash(kind, key) & (t->nslots - 1)];
+	a = t->slots[h & (t->nslots - 1)];
 	for (; a; a = a->next)
-		if (a->kind == kind && strcmp(a->key, key) == 0)
+		if (a->hash == h && a->kind == kind && strcmp(a->key, key) == 0)
 			return a;
 	return NULL;
+}
+
+struct acct *acct_find(const struct acct_table *t, enum wl_kind kind,
+		       const char *key)
+{
+	return find_hashed(t, kind, key, acct_hash(kind, key));
 }
 
 /* Doubles the slots (or makes the first 64). Returns 0 or -ENOMEM. */
@@ -44,7 +51,7 @@ static int acct_grow(struct acct_table *t)
 		struct acct *a = t->slots[i], *next;
 
 		for (; a; a = next) {
-			size_t h = acct_hash(a->kind, a->key) & (n - 1);
+			size_t h = a->hash & (n - 1);
 
 			next = a->next;
 			a->next = slots[h];
@@ -59,8 +66,8 @@ static int acct_grow(struct acct_table *t)
 
 struct acct *acct_get(struct acct_table *t, enum wl_kind kind, const char *key)
 {
-	struct acct *a = acct_find(t, kind, key);
-	size_t h;
+	size_t h = acct_hash(kind, key);
+	struct acct *a = find_hashed(t, kind, key, h);
 
 	if (a)
 		return a;
@@ -72,12 +79,20 @@ struct acct *acct_get(struct acct_table *t, enum wl_kind kind, const char *key)
 		return NULL;
 	}
 	a->kind = kind;
+	a->hash = h;
 	a->cpu_cur = NAN;
-	h = acct_hash(kind, key) & (t->nslots - 1);
-	a->next = t->slots[h];
-	t->slots[h] = a;
+	a->next = t->slots[h & (t->nslots - 1)];
+	t->slots[h & (t->nslots - 1)] = a;
 	t->n++;
 	return a;
+}
+
+struct acct *acct_get_near(struct acct_table *t, struct acct *hint,
+			   enum wl_kind kind, const char *key)
+{
+	if (hint && hint->kind == kind && strcmp(hint->key, key) == 0)
+		return hint;
+	return acct_get(t, kind, key);
 }
 
 static void acct_free(struct acct *a)
@@ -92,6 +107,7 @@ static void acct_free(struct acct *a)
 void acct_expire(struct model *m, double now)
 {
 	struct acct_table *t = &m->accts;
+	size_t before = m->retired;
 
 	m->retired = 0;
 	for (size_t i = 0; i < t->nslots; i++) {
@@ -103,6 +119,7 @@ void acct_expire(struct model *m, double now)
 			if (a->gone_at > 0 &&
 			    now - a->gone_at >= m->conf.retire_after) {
 				*pp = a->next;
+				m->dirty |= a->source != NULL;
 				acct_free(a);
 				t->n--;
 				continue;
@@ -112,6 +129,7 @@ void acct_expire(struct model *m, double now)
 			pp = &a->next;
 		}
 	}
+	m->dirty |= m->retired != before;
 }
 
 void acct_free_all(struct acct_table *t)
@@ -218,14 +236,44 @@ static void push_sums(struct model *m, uint64_t mark, double t,
 		}
 }
 
+/* The account of VM label k of sample s, trying first the one at *at of
+ * the VMs in the order libvirt's set lists them (each family lists them
+ * in the same order), then the one before it (a VM's vCPUs come in a
+ * row), then the table. */
+static struct acct *vm_in_order(struct model *m, const struct snap_set *set,
+				const struct snap_sample *s, size_t *at)
+{
+	const char *vm = model_label(set, s, 0);
+	struct acct *a;
+
+	if (*at < m->norder && strcmp(m->order[*at]->key, vm) == 0)
+		return m->order[(*at)++];
+	if (*at > 0 && strcmp(m->order[*at - 1]->key, vm) == 0)
+		return m->order[*at - 1];
+	a = acct_find(&m->accts, WL_VM, vm);
+	return a;
+}
+
 /* libvirt: each VM's whole CPU time, its vCPUs' time and its size. */
 static void feed_libvirt(struct model *m, const struct snap_set *set)
 {
+	const struct snap_fam_entry *fe =
+		model_family(set, "virtmeter_vm_cpu_seconds");
 	const struct snap_sample *s;
 	uint64_t mark = ++m->marks;
 	struct acct *a;
+	size_t at;
 
 	m->vms = 0;
+	if (fe && fe->count > m->order_cap) {
+		struct acct **o = realloc(m->order, fe->count * sizeof(*o));
+
+		if (o) {
+			m->order = o;
+			m->order_cap = fe->count;
+		}
+	}
+	m->norder = 0;
 	FOR_SAMPLES(set, "virtmeter_vm_cpu_seconds", s) {
 		a = acct_get(&m->accts, WL_VM, model_label(set, s, 0));
 		if (!a)
@@ -233,20 +281,25 @@ static void feed_libvirt(struct model *m, const struct snap_set *set)
 		series_push(&a->lv_cpu, set->time, s->value);
 		a->lv_seen = set->time;
 		m->vms++;
+		if (m->norder < m->order_cap)
+			m->order[m->norder++] = a;
 	}
+	at = 0;
 	FOR_SAMPLES(set, "virtmeter_vm_vcpu_seconds", s) {
-		a = acct_find(&m->accts, WL_VM, model_label(set, s, 0));
+		a = vm_in_order(m, set, s, &at);
 		if (a)
 			add_sum(a, mark, s->value, false);
 	}
 	push_sums(m, mark, set->time, offsetof(struct acct, lv_vcpu), 0);
+	at = 0;
 	FOR_SAMPLES(set, "virtmeter_vm_vcpus", s) {
-		a = acct_find(&m->accts, WL_VM, model_label(set, s, 0));
+		a = vm_in_order(m, set, s, &at);
 		if (a)
 			a->vcpus = s->value;
 	}
+	at = 0;
 	FOR_SAMPLES(set, "virtmeter_vm_memory_max_bytes", s) {
-		a = acct_find(&m->accts, WL_VM, model_label(set, s, 0));
+		a = vm_in_order(m, set, s, &at);
 		if (a)
 			a->mem = s->value;
 	}
@@ -324,8 +377,10 @@ void model_read_cpu(struct model *m, const struct snap_set *cg, double now)
 	uint64_t mark = ++m->marks;
 	struct acct *a;
 
+	a = NULL;
 	FOR_SAMPLES(cg, "virtmeter_container_cpu_seconds", s) {
-		a = acct_get(&m->accts, WL_CONTAINER, model_label(cg, s, 1));
+		a = acct_get_near(&m->accts, a, WL_CONTAINER,
+				  model_label(cg, s, 1));
 		if (!a)
 			continue;
 		if (a->mark != mark) {
@@ -337,8 +392,9 @@ void model_read_cpu(struct model *m, const struct snap_set *cg, double now)
 		}
 		add_sum(a, mark, s->value, false);
 	}
+	a = NULL;
 	FOR_SAMPLES(cg, "virtmeter_vm_cgroup_cpu_seconds", s) {
-		a = acct_get(&m->accts, WL_VM, model_label(cg, s, 0));
+		a = acct_get_near(&m->accts, a, WL_VM, model_label(cg, s, 0));
 		if (a)
 			add_sum(a, mark, s->value, false);
 	}

@@ -246,6 +246,7 @@ static int model_init(const struct collector_env *env, void **state)
 		return -ENOMEM;
 	}
 	st->m.started = clock_real_s();
+	st->m.dirty = true;
 	st->m.learn_saved_at = st->m.started;
 	load_state(&st->m);
 	*state = st;
@@ -268,6 +269,7 @@ static void close_pending(struct model *m, size_t slot, double now)
 	m->t0 = m->t1;
 	snap_gen_unref(m->pending);
 	m->pending = NULL;
+	m->dirty = true;
 }
 
 /* The slot of the driver set in gen: the cgroup collector's, else
@@ -404,7 +406,14 @@ static int model_collect(void *state, struct snap_set *out)
 		if (m->src.measured)
 			save_state(m, st->dir);
 	}
+	/* Between intervals nothing it emits changes: the set published
+	 * last stays, and building it again would be most of the cost of
+	 * the cycles in between. */
+	if (!m->dirty)
+		return COLLECT_UNCHANGED;
 	emit(m, out);
+	if (out->err == 0)
+		m->dirty = false;
 	return out->err;
 }
 
@@ -422,6 +431,7 @@ static void model_fini(void *state)
 	learn_free(m->learn);
 	free(m->state_path);
 	free(m->list);
+	free(m->order);
 	free(m->w);
 	free(m->out);
 	free(st->dir);

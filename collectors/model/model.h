@@ -61,6 +61,7 @@ struct model_conf {
 struct acct {
 	enum wl_kind kind;
 	char *key;
+	size_t hash;            /* of kind and key */
 	char *name, *runtime;   /* containers: the labels; NULL for VMs */
 	char *source;           /* source label its counters are under */
 	double e[NCOMP];        /* joules since first charged */
@@ -129,6 +130,9 @@ struct model {
 	uint64_t outcomes[NOUTCOMES];
 	size_t retired;
 	size_t vms;             /* VMs in libvirt's last set */
+	struct acct **order;    /* their accounts, in that set's order */
+	size_t norder, order_cap;
+	bool dirty;             /* what it emits changed since it last did */
 	struct log_once error_log;
 	struct acct **list;     /* scratch: the accounts of an interval */
 	double *w, *out;        /* scratch: their weights and parts */
@@ -154,6 +158,10 @@ int model_conf_from(const struct model_settings *s, struct model_conf *c);
 /* Returns the account of kind and key, made if absent (NULL without
  * memory). */
 struct acct *acct_get(struct acct_table *t, enum wl_kind kind, const char *key);
+/* Returns hint when it is the account of kind and key, else as acct_get:
+ * a set's samples of one workload come in a row. */
+struct acct *acct_get_near(struct acct_table *t, struct acct *hint,
+			   enum wl_kind kind, const char *key);
 /* Returns the account of kind and key, or NULL. */
 struct acct *acct_find(const struct acct_table *t, enum wl_kind kind,
 		       const char *key);

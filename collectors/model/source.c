@@ -184,6 +184,7 @@ static void switch_source(struct model *m, const struct host_source *src)
 	}
 	m->src = *src;
 	m->have_src = true;
+	m->dirty = true;
 	m->e_host = 0;
 	memset(m->e_unattr, 0, sizeof(m->e_unattr));
 	if (src->measured)

@@ -90,13 +90,20 @@ struct collector {
 	 * Returns 0 or a negative errno (the collector is then reported down
 	 * and init is retried on the next cycle). */
 	int (*init)(const struct collector_env *env, void **state);
-	/* One cycle: add samples to out. Returns 0, or a negative errno when
-	 * the cycle failed (out is then discarded and the last good samples
-	 * stay served). */
+	/* One cycle: add samples to out. Returns 0, COLLECT_UNCHANGED when
+	 * its samples would be exactly those of its last successful cycle
+	 * (out is then discarded and that cycle's set stays served: a
+	 * collector whose figures change only now and then saves rebuilding
+	 * them), or a negative errno when the cycle failed (out is discarded
+	 * and the last good samples stay served). */
 	int (*collect)(void *state, struct snap_set *out);
 	/* Releases everything init and collect acquired. */
 	void (*fini)(void *state);
 };
+
+/* What collect returns when nothing changed since its last successful
+ * cycle. Never from the first cycle after init. */
+#define COLLECT_UNCHANGED 1
 
 /* The table of collectors compiled into this binary, NULL-terminated. */
 extern const struct collector *const collector_table[];

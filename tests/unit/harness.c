@@ -28,6 +28,7 @@ struct harness {
 	struct collector_env env;
 	struct config *cfg;
 	bool refused; /* a setting was refused (load_config) */
+	struct snap_set *last; /* the last successful cycle's set */
 	/* Copies of the caller's strings that env points at. */
 	char **copies;
 	size_t ncopies;
@@ -192,9 +193,24 @@ int harness_try_cycle(struct harness *h, struct snap_set **out)
 
 	assert_non_null(set);
 	rc = h->c->collect(h->state, set);
-	if (rc == 0 && set->err)
+	if (rc == COLLECT_UNCHANGED) {
+		/* As the scheduler does: the last successful set stays. */
+		if (!h->last)
+			fail_msg("%s: an unchanged cycle with no cycle before it",
+				 h->c->name);
+		snap_set_unref(set);
+		set = h->last;
+		atomic_fetch_add(&set->refs, 1);
+		rc = 0;
+	} else if (rc == 0 && set->err) {
 		fail_msg("%s: the cycle succeeded but its set holds error %d",
 			 h->c->name, set->err);
+	}
+	if (rc == 0 && set != h->last) {
+		snap_set_unref(h->last);
+		h->last = set;
+		atomic_fetch_add(&set->refs, 1);
+	}
 	if (rc != 0 || !out) {
 		snap_set_unref(set);
 		set = NULL;
@@ -225,6 +241,7 @@ void harness_stop(struct harness *h)
 	if (!h)
 		return;
 	h->c->fini(h->state);
+	snap_set_unref(h->last);
 	harness_free(h);
 }
 

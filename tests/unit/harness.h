@@ -51,7 +51,10 @@ int harness_try_start(const struct collector *c,
 struct harness *harness_start(const struct collector *c,
 			      const struct harness_opts *opts);
 
-/* Runs one cycle into a fresh set. Returns collect's result; on 0, *out
+/* Runs one cycle into a fresh set. A cycle that reports its samples
+ * unchanged (COLLECT_UNCHANGED) gives the last successful cycle's set
+ * again and returns 0, as the scheduler serves it. Returns collect's
+ * result; on 0, *out
  * (if out is not NULL) is the set, which the caller releases with
  * harness_release(); on failure the set is discarded, as the scheduler
  * does, and *out is NULL. Fails the test if a cycle that succeeded left

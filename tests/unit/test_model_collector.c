@@ -205,6 +205,14 @@ static void dynamic_energy_follows_cpu_and_idle_stays_with_the_host(void **st)
 				"cpu", NULL) == 1);
 	assert_int_equal(harness_count(s, "virtmeter_container_energy_joules",
 				       "source", "rapl", NULL), 6);
+	/* Nothing new: the cycle reports its samples unchanged, and the
+	 * set served is the same one. */
+	{
+		struct snap_set *again = cycle(h);
+
+		assert_ptr_equal(again, s);
+		harness_release(again);
+	}
 	harness_release(s);
 	harness_stop(h);
 	base += 100;
