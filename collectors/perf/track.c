@@ -8,15 +8,30 @@
 
 #include "collectors/lib/cgroup_layout.h"
 
+/* Orders workloads by kind, cgroup path, then id. */
+static int key_cmp(enum wl_kind ka, const char *ca, const char *ia,
+		   enum wl_kind kb, const char *cb, const char *ib)
+{
+	int c;
+
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	c = strcmp(ca, cb);
+	return c ? c : strcmp(ia, ib);
+}
+
 static int track_cmp(const void *a, const void *b)
 {
 	const struct perf_track *x = a, *y = b;
-	int c;
 
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	c = strcmp(x->cgroup, y->cgroup);
-	return c ? c : strcmp(x->id, y->id);
+	return key_cmp(x->kind, x->cgroup, x->id, y->kind, y->cgroup, y->id);
+}
+
+static int retry_cmp(const void *a, const void *b)
+{
+	const struct perf_retry *x = a, *y = b;
+
+	return key_cmp(x->kind, x->cgroup, x->id, y->kind, y->cgroup, y->id);
 }
 
 static void track_free(struct perf_track *tr)
@@ -28,11 +43,21 @@ static void track_free(struct perf_track *tr)
 	memset(tr, 0, sizeof(*tr));
 }
 
+static void retry_free(struct perf_retry *r)
+{
+	free(r->cgroup);
+	free(r->id);
+	memset(r, 0, sizeof(*r));
+}
+
 void perf_tracks_free(struct perf_tracks *ts)
 {
 	for (size_t i = 0; i < ts->n; i++)
 		track_free(&ts->v[i]);
+	for (size_t i = 0; i < ts->nretry; i++)
+		retry_free(&ts->retry[i]);
 	free(ts->v);
+	free(ts->retry);
 	memset(ts, 0, sizeof(*ts));
 }
 
@@ -46,6 +71,26 @@ static struct perf_track *track_find(struct perf_tracks *ts,
 	if (ts->n == 0)
 		return NULL;
 	return bsearch(&key, ts->v, ts->n, sizeof(*ts->v), track_cmp);
+}
+
+/* The back-off of workload w, or NULL. */
+static struct perf_retry *retry_find(struct perf_tracks *ts,
+				     const struct workload *w)
+{
+	struct perf_retry key = {
+	    .kind = w->kind, .cgroup = (char *)w->cgroup, .id = (char *)w->id};
+
+	if (ts->nretry == 0)
+		return NULL;
+	return bsearch(&key, ts->retry, ts->nretry, sizeof(*ts->retry),
+		       retry_cmp);
+}
+
+/* Carries back-off r over to next (which takes its strings). */
+static void retry_keep(struct perf_retry *r, struct perf_tracks *next)
+{
+	r->keep = true;
+	next->retry[next->nretry++] = *r;
 }
 
 /* Opens a new track for w into tr. Returns 0; -ENOENT when the cgroup is
@@ -99,8 +144,61 @@ static void track_keep(struct perf_track *old, struct perf_tracks *next,
 	old->keep = true;
 }
 
+/* Counts w as skipped this cycle, keeping its back-off r if any. */
+static void skip(struct perf_tracks *next, struct perf_retry *r)
+{
+	if (r)
+		retry_keep(r, next);
+	next->skipped++;
+}
+
+/* Opens a track for the new workload w into next, unless its back-off r
+ * (or NULL) says to wait. Returns 0 or -ENOMEM. */
+static int add_new(struct perf_tracks *next, const struct perf_track_env *env,
+		   const struct workload *w, struct perf_retry *r)
+{
+	struct perf_retry fresh = {.kind = w->kind, .gap = 1};
+	int err;
+
+	if (r && r->wait > 0) {
+		r->wait--;
+		skip(next, r);
+		return 0;
+	}
+	next->open_tries++;
+	err = track_open(&next->v[next->n], env, w);
+	if (err == -ENOMEM)
+		return err;
+	if (err == 0) {
+		/* r, not kept, is forgotten. */
+		next->nfds += next->v[next->n].t.nfds;
+		next->n++;
+		return 0;
+	}
+	/* Out of descriptors, refused, or no such directory in the hierarchy
+	 * perf counts in (maybe not yet: a VM starting up): tried again after
+	 * a wait that doubles with each failure, so that cgroups perf can
+	 * never count cost little. */
+	if (r) {
+		r->gap = r->gap * 2 < PERF_RETRY_MAX_GAP ? r->gap * 2
+							 : PERF_RETRY_MAX_GAP;
+		r->wait = r->gap - 1;
+		skip(next, r);
+		return 0;
+	}
+	fresh.cgroup = strdup(w->cgroup);
+	fresh.id = strdup(w->id);
+	if (!fresh.cgroup || !fresh.id) {
+		retry_free(&fresh);
+		return -ENOMEM;
+	}
+	skip(next, &fresh);
+	return 0;
+}
+
 /* Adds the workloads of list (of kind kind) to next: known ones keep their
- * groups, new ones are opened while the cap and the budget allow. */
+ * groups, new ones are opened while the cap, the budget and their back-off
+ * allow. Returns 0 or -ENOMEM. */
 static int add_list(struct perf_tracks *ts, struct perf_tracks *next,
 		    size_t cap, const struct perf_track_env *env,
 		    const struct wl_list *list, enum wl_kind kind)
@@ -110,15 +208,17 @@ static int add_list(struct perf_tracks *ts, struct perf_tracks *next,
 		const struct perf_layout *lay =
 		    kind == WL_VM ? env->vm : env->plain;
 		struct perf_track *old;
+		struct perf_retry *r;
 		int err;
 
 		if (w->kind != kind || !countable(w))
 			continue;
 		old = track_find(ts, w);
-		if (old && old->keep)
+		r = old ? NULL : retry_find(ts, w);
+		if ((old && old->keep) || (r && r->keep))
 			continue; /* listed twice */
 		if (next->n == cap) {
-			next->skipped++;
+			skip(next, r);
 			continue;
 		}
 		if (old) {
@@ -126,20 +226,12 @@ static int add_list(struct perf_tracks *ts, struct perf_tracks *next,
 			continue;
 		}
 		if (next->nfds + lay->n * env->ncpu > env->fd_budget) {
-			next->skipped++;
+			skip(next, r);
 			continue;
 		}
-		err = track_open(&next->v[next->n], env, w);
-		if (err == -ENOMEM)
+		err = add_new(next, env, w, r);
+		if (err < 0)
 			return err;
-		if (err == 0) {
-			next->nfds += next->v[next->n].t.nfds;
-			next->n++;
-		} else {
-			/* Out of descriptors, refused, or no such directory in
-			 * the hierarchy perf counts in: retried next cycle. */
-			next->skipped++;
-		}
 	}
 	return 0;
 }
@@ -151,14 +243,22 @@ int perf_tracks_update(struct perf_tracks *ts, const struct perf_track_env *env,
 	const struct wl_list *cts = tab->lists[WL_SRC_CGROUP];
 	size_t want = (vms ? vms->n : 0) + (cts ? cts->n : 0);
 	size_t cap = want < env->max_cgroups ? want : env->max_cgroups;
-	struct perf_tracks next = {calloc(cap ? cap : 1, sizeof(*next.v)), 0, 0,
-				   0};
+	struct perf_tracks next = {
+	    .v = calloc(cap ? cap : 1, sizeof(*next.v)),
+	    .retry = calloc(want ? want : 1, sizeof(*next.retry)),
+	    .open_tries = ts->open_tries,
+	};
 	int err;
 
-	if (!next.v)
+	if (!next.v || !next.retry) {
+		free(next.v);
+		free(next.retry);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < ts->n; i++)
 		ts->v[i].keep = false;
+	for (size_t i = 0; i < ts->nretry; i++)
+		ts->retry[i].keep = false;
 	err = add_list(ts, &next, cap, env, vms, WL_VM);
 	if (err == 0)
 		err = add_list(ts, &next, cap, env, cts, WL_CONTAINER);
@@ -166,8 +266,14 @@ int perf_tracks_update(struct perf_tracks *ts, const struct perf_track_env *env,
 	for (size_t i = 0; i < ts->n; i++)
 		if (!ts->v[i].keep)
 			track_free(&ts->v[i]);
+	/* So is the back-off of one that left it, or that opened. */
+	for (size_t i = 0; i < ts->nretry; i++)
+		if (!ts->retry[i].keep)
+			retry_free(&ts->retry[i]);
 	free(ts->v);
+	free(ts->retry);
 	qsort(next.v, next.n, sizeof(*next.v), track_cmp);
+	qsort(next.retry, next.nretry, sizeof(*next.retry), retry_cmp);
 	*ts = next;
 	for (size_t i = 0; i < ts->n; i++)
 		(void)perf_target_read(&ts->v[i].t);

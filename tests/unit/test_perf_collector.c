@@ -1,8 +1,9 @@
 /* Tests of the perf collector end to end on this machine's perf_event:
  * the VM and container paths over a hand-made cgroup published in the
  * workload table (VMs get mode labels, unsupported events get no series),
- * the max-cgroups cap preferring VMs, and the descriptors of vanished
- * workloads closed. Needs root and a cgroup2 tree; skipped otherwise. */
+ * the max-cgroups cap preferring VMs, the descriptors of vanished
+ * workloads closed, and the back-off of cgroups that cannot be opened.
+ * Needs root and a cgroup2 tree; skipped otherwise. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,12 +16,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "collectors/perf/layout.h"
+#include "collectors/perf/track.h"
+#include "exporter/api/base.h"
 #include "exporter/api/collector.h"
 #include "exporter/api/workload.h"
 #include "tests/unit/harness.h"
 
 extern const struct collector perf_collector;
 
+static char cgroot[64]; /* the cgroup2 tree */
 static char cgdir[512]; /* absolute */
 static char cgrel[128]; /* relative to the hierarchy */
 
@@ -37,6 +42,7 @@ static int setup(void **state)
 		snprintf(probe, sizeof(probe), "%s/cgroup.controllers", roots[i]);
 		if (access(probe, F_OK) != 0)
 			continue;
+		snprintf(cgroot, sizeof(cgroot), "%s", roots[i]);
 		snprintf(cgrel, sizeof(cgrel), "/vmperf-unit-%d", (int)getpid());
 		snprintf(cgdir, sizeof(cgdir), "%s%s", roots[i], cgrel);
 		return mkdir(cgdir, 0755) == 0 ? 0 : -1;
@@ -184,12 +190,124 @@ static void a_bad_max_cgroups_flag_fails_init(void **state)
 	assert_non_null(strstr(collector_take_error(), "max-cgroups"));
 }
 
+/* Adds a workload of kind kind, id id, on cgroup cgrel/sub to list. */
+static void add_sub(struct wl_list *list, enum wl_kind kind, const char *id,
+		    const char *sub)
+{
+	char rel[256];
+	struct workload w = {.kind = kind,
+			     .id = id,
+			     .name = id,
+			     .runtime = "test",
+			     .cgroup = rel};
+
+	snprintf(rel, sizeof(rel), "%s/%s", cgrel, sub);
+	assert_int_equal(wl_list_add(list, &w), 0);
+}
+
+/* Runs one cycle of ts over vms and cts; returns the open tries it made. */
+static size_t track_cycle(struct perf_tracks *ts,
+			  const struct perf_track_env *env, struct wl_list *vms,
+			  struct wl_list *cts)
+{
+	struct wl_table tab = {
+	    .lists = {[WL_SRC_LIBVIRT] = vms, [WL_SRC_CGROUP] = cts}};
+	size_t before = ts->open_tries;
+
+	assert_int_equal(perf_tracks_update(ts, env, &tab), 0);
+	return ts->open_tries - before;
+}
+
+static void
+a_cgroup_that_cannot_be_opened_is_retried_after_a_doubling_wait(void **state)
+{
+	static struct perf_layout plain, vm;
+	struct perf_event_def tc = {
+	    .name = "task-clock", .resolved = true, .supported = true};
+	const int cpus[] = {0};
+	const struct perf_track_env env = {.cgroot = cgroot,
+					   .plain = &plain,
+					   .vm = &vm,
+					   .cpus = cpus,
+					   .ncpu = 1,
+					   .max_cgroups = 16,
+					   .fd_budget = 1024};
+	/* The cycles of the tries: gaps of 1, 2, 4, 8, then 12 at most. */
+	const int tries[] = {0, 1, 3, 7, 15, 27, 39};
+	struct wl_list *vms = wl_list_new(), *cts = wl_list_new();
+	struct perf_tracks ts = {0};
+	char late[600];
+	size_t t = 0;
+
+	(void)state;
+	if (!cgdir[0])
+		skip();
+	tc.attr.size = sizeof(tc.attr);
+	tc.attr.type = PERF_TYPE_SOFTWARE;
+	tc.attr.config = PERF_COUNT_SW_TASK_CLOCK;
+	tc.attr.read_format = PERF_FORMAT_GROUP |
+			      PERF_FORMAT_TOTAL_TIME_ENABLED |
+			      PERF_FORMAT_TOTAL_TIME_RUNNING;
+	perf_layouts_build(&tc, 1, &plain, &vm);
+	assert_non_null(vms);
+	assert_non_null(cts);
+	/* Neither directory exists yet. */
+	add_sub(vms, WL_VM, "vm-late", "late");
+	add_sub(cts, WL_CONTAINER, "ct-never", "never");
+	for (int c = 0; c < 40; c++) {
+		bool due = t < ARRAY_SIZE(tries) && tries[t] == c;
+
+		assert_int_equal(track_cycle(&ts, &env, vms, cts), due ? 2 : 0);
+		t += due;
+		assert_int_equal(ts.n, 0);
+		assert_int_equal(ts.skipped, 2);
+		assert_int_equal(ts.nretry, 2);
+	}
+	assert_int_equal(t, ARRAY_SIZE(tries));
+
+	/* The VM's cgroup appears: counted at the next try, within 12
+	 * cycles, and its back-off cleared. */
+	snprintf(late, sizeof(late), "%s/late", cgdir);
+	assert_int_equal(mkdir(late, 0755), 0);
+	for (int c = 40; c < 51; c++) {
+		assert_int_equal(track_cycle(&ts, &env, vms, cts), 0);
+		assert_int_equal(ts.n, 0);
+	}
+	assert_int_equal(track_cycle(&ts, &env, vms, cts), 2);
+	assert_int_equal(ts.n, 1);
+	assert_string_equal(ts.v[0].id, "vm-late");
+	assert_int_equal(ts.skipped, 1);
+	assert_int_equal(ts.nretry, 1);
+	assert_string_equal(ts.retry[0].id, "ct-never");
+
+	/* The container leaves the table: its back-off is forgotten, so on
+	 * its return it is tried at once, then after 1 cycle. */
+	wl_list_unref(cts);
+	cts = wl_list_new();
+	assert_non_null(cts);
+	assert_int_equal(track_cycle(&ts, &env, vms, cts), 0);
+	assert_int_equal(ts.nretry, 0);
+	assert_int_equal(ts.skipped, 0);
+	add_sub(cts, WL_CONTAINER, "ct-never", "never");
+	assert_int_equal(track_cycle(&ts, &env, vms, cts), 1);
+	assert_int_equal(track_cycle(&ts, &env, vms, cts), 1);
+	assert_int_equal(track_cycle(&ts, &env, vms, cts), 0);
+	assert_int_equal(ts.nretry, 1);
+
+	perf_tracks_free(&ts);
+	wl_list_unref(vms);
+	wl_list_unref(cts);
+	assert_int_equal(rmdir(late), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vms_and_containers_are_counted_on_their_cgroup),
 		cmocka_unit_test(the_cap_counts_vms_first_and_shows_the_skipped),
 		cmocka_unit_test(a_bad_max_cgroups_flag_fails_init),
+		cmocka_unit_test(
+		    a_cgroup_that_cannot_be_opened_is_retried_after_a_doubling_wait),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
