@@ -262,22 +262,35 @@ static struct scan one_line(const char *buf, size_t len)
 	return c;
 }
 
-int cg_parse_u64_or_max(const char *buf, size_t len, struct cg_value *out)
+/* A number, or the word none that stands for no limit (UINT64_MAX, and
+ * *is_none set): "max" in cgroup2 files, "-1" in v1's cpu.cfs_quota_us.
+ * Leaves c after it. */
+static int parse_u64_or(struct scan *c, const char *none, uint64_t *out,
+			bool *is_none)
+{
+	struct scan word;
+
+	scan_next_word(c, &word);
+	*is_none = scan_word_is(&word, none);
+	if (*is_none) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	c->p = word.p;
+	return parse_u64(c, out);
+}
+
+/* A one-line limit file: a number or the word none, and nothing else. */
+static int parse_limit(const char *buf, size_t len, const char *none,
+		       struct cg_value *out)
 {
 	struct scan c = one_line(buf, len);
-	struct scan word;
 	struct cg_value v;
-	int err;
+	bool is_none;
+	int err = parse_u64_or(&c, none, &v.value, &is_none);
 
-	scan_next_word(&c, &word);
-	if (scan_word_is(&word, "max")) {
-		v.value = UINT64_MAX;
-	} else {
-		c.p = word.p;
-		err = parse_u64(&c, &v.value);
-		if (err < 0)
-			return err;
-	}
+	if (err < 0)
+		return err;
 	if (expect_eol(&c) < 0)
 		return -EINVAL;
 	v.unlimited = v.value >= CG_UNLIMITED_MIN;
@@ -285,23 +298,19 @@ int cg_parse_u64_or_max(const char *buf, size_t len, struct cg_value *out)
 	return 0;
 }
 
+int cg_parse_u64_or_max(const char *buf, size_t len, struct cg_value *out)
+{
+	return parse_limit(buf, len, "max", out);
+}
+
 int cg_parse_cpu_max(const char *buf, size_t len, struct cg_cpu_quota *out)
 {
 	struct scan c = one_line(buf, len);
-	struct scan word;
 	struct cg_cpu_quota q;
-	int err;
+	int err = parse_u64_or(&c, "max", &q.quota_us, &q.unlimited);
 
-	scan_next_word(&c, &word);
-	q.unlimited = scan_word_is(&word, "max");
-	if (q.unlimited) {
-		q.quota_us = UINT64_MAX;
-	} else {
-		c.p = word.p;
-		err = parse_u64(&c, &q.quota_us);
-		if (err < 0)
-			return err;
-	}
+	if (err < 0)
+		return err;
 	scan_skip_blanks(&c);
 	err = parse_u64(&c, &q.period_us);
 	if (err < 0)
@@ -316,25 +325,7 @@ int cg_parse_cpu_max(const char *buf, size_t len, struct cg_cpu_quota *out)
 
 int cg_parse_cfs_quota_v1(const char *buf, size_t len, struct cg_value *out)
 {
-	struct scan c = one_line(buf, len);
-	struct scan word;
-	struct cg_value v;
-	int err;
-
-	scan_next_word(&c, &word);
-	if (scan_word_is(&word, "-1")) {
-		v.value = UINT64_MAX;
-	} else {
-		c.p = word.p;
-		err = parse_u64(&c, &v.value);
-		if (err < 0)
-			return err;
-	}
-	if (expect_eol(&c) < 0)
-		return -EINVAL;
-	v.unlimited = v.value >= CG_UNLIMITED_MIN;
-	*out = v;
-	return 0;
+	return parse_limit(buf, len, "-1", out);
 }
 
 int cg_parse_cfs_period_v1(const char *buf, size_t len, uint64_t *out)

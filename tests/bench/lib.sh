@@ -76,3 +76,57 @@ steady_scrapes() {
 fmt() {
 	awk -v f="$1" -v a="${2:-0}" -v b="${3:-0}" -v c="${4:-0}" -v d="${5:-0}" 'BEGIN { printf f, a, b, c, d }'
 }
+
+# gen_tree DIR N: a cgroup v2 root with N docker containers under
+# system.slice, each with the files of the docker container of the fixture
+# tree $FIXTURE, the
+# integers varied (half of them with one io device, half with two).
+gen_tree() {
+	local src
+	src=$(find "$FIXTURE/system.slice" -maxdepth 1 -type d -name 'docker-*.scope' | head -n 1)
+	[ -d "$src" ] || die "no docker container in $FIXTURE"
+	mkdir -p "$1/system.slice" || die "mkdir $1 failed"
+	for f in cgroup.controllers cgroup.subtree_control cpu.stat cpu.pressure memory.pressure io.pressure; do
+		cp "$FIXTURE/$f" "$1/$f" 2>/dev/null
+	done
+	echo 1 >"$1/cgroup.procs"
+	: >"$1/system.slice/cgroup.procs"
+	grep -qw memory "$1/cgroup.controllers" 2>/dev/null ||
+		echo "cpuset cpu io memory hugetlb pids rdma misc" >"$1/cgroup.controllers"
+	# One awk: reads the fixture's files, writes N copies.
+	(cd "$src" && awk -v n="$2" -v dst="$1/system.slice" '
+		FNR == 1 { nf++; name[nf] = FILENAME }
+		{ line[nf, FNR] = $0; nl[nf] = FNR }
+		function vary(s,   out, m, v) {
+			# integers after "key " or "key=": scaled by 0.5-1.5
+			out = ""
+			while (match(s, /(^|[ =])[0-9]+( |$)/)) {
+				m = substr(s, RSTART, RLENGTH)
+				v = m; gsub(/[^0-9]/, "", v)
+				sub(/[0-9]+/, sprintf("%d", v * (0.5 + rand())), m)
+				out = out substr(s, 1, RSTART - 1) m
+				s = substr(s, RSTART + RLENGTH)
+			}
+			return out s
+		}
+		END {
+			srand(42)
+			for (c = 1; c <= n; c++) {
+				id = ""
+				for (k = 0; k < 8; k++) id = id sprintf("%08x", int(rand() * 4294967296))
+				dir = dst "/docker-" id ".scope"
+				if (system("mkdir \"" dir "\"") != 0) exit 1
+				for (f = 1; f <= nf; f++) {
+					p = dir "/" name[f]
+					for (l = 1; l <= nl[f]; l++) {
+						if (name[f] == "io.stat" && l > 1 && c % 2) break
+						if (name[f] == "cgroup.procs")
+							print 10000 + c > p
+						else
+							print vary(line[f, l]) > p
+					}
+					close(p)
+				}
+			}
+		}' ./*) || die "generating the tree failed"
+}

@@ -53,57 +53,7 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # ---- the inputs --------------------------------------------------------------
 
-# gen_tree DIR N: a cgroup v2 root with N docker containers under
-# system.slice, each with the files of the fixture's docker container, the
-# integers varied (half of them with one io device, half with two). The
-# same generator as the cgroup benchmark's.
-gen_tree() {
-	local src
-	src=$(find "$FIXTURE/system.slice" -maxdepth 1 -type d -name 'docker-*.scope' | head -n 1)
-	[ -d "$src" ] || die "no docker container in $FIXTURE"
-	mkdir -p "$1/system.slice" || die "mkdir $1 failed"
-	for f in cgroup.controllers cgroup.subtree_control cpu.stat cpu.pressure memory.pressure io.pressure; do
-		cp "$FIXTURE/$f" "$1/$f" 2>/dev/null
-	done
-	echo 1 >"$1/cgroup.procs"
-	: >"$1/system.slice/cgroup.procs"
-	grep -qw memory "$1/cgroup.controllers" 2>/dev/null ||
-		echo "cpuset cpu io memory hugetlb pids rdma misc" >"$1/cgroup.controllers"
-	(cd "$src" && awk -v n="$2" -v dst="$1/system.slice" '
-		FNR == 1 { nf++; name[nf] = FILENAME }
-		{ line[nf, FNR] = $0; nl[nf] = FNR }
-		function vary(s,   out, m, v) {
-			out = ""
-			while (match(s, /(^|[ =])[0-9]+( |$)/)) {
-				m = substr(s, RSTART, RLENGTH)
-				v = m; gsub(/[^0-9]/, "", v)
-				sub(/[0-9]+/, sprintf("%d", v * (0.5 + rand())), m)
-				out = out substr(s, 1, RSTART - 1) m
-				s = substr(s, RSTART + RLENGTH)
-			}
-			return out s
-		}
-		END {
-			srand(42)
-			for (c = 1; c <= n; c++) {
-				id = ""
-				for (k = 0; k < 8; k++) id = id sprintf("%08x", int(rand() * 4294967296))
-				dir = dst "/docker-" id ".scope"
-				if (system("mkdir \"" dir "\"") != 0) exit 1
-				for (f = 1; f <= nf; f++) {
-					p = dir "/" name[f]
-					for (l = 1; l <= nl[f]; l++) {
-						if (name[f] == "io.stat" && l > 1 && c % 2) break
-						if (name[f] == "cgroup.procs")
-							print 10000 + c > p
-						else
-							print vary(line[f, l]) > p
-					}
-					close(p)
-				}
-			}
-		}' ./*) || die "generating the tree failed"
-}
+# gen_tree (lib.sh) makes the tree, as for the cgroup benchmark.
 
 # psys_meter FILE WATTS: adds WATTS joules to the microjoule counter FILE
 # every second, in place as sysfs does, so that the model has a measured
