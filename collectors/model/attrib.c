@@ -64,7 +64,11 @@ double series_at(const struct series *s, double t, double max_gap,
 void series_mark(struct series *s, double t, double max_gap, double slack)
 {
 	s->mark_t = t;
-	s->mark_v = series_at(s, t, max_gap, slack);
+	/* A value extrapolated past the last reading is a guess: the next
+	 * interval takes its start from the readings around it instead, so
+	 * that an error at a change of slope is not carried into it. */
+	s->mark_v = s->n && t <= s->t[s->n - 1] ? series_at(s, t, max_gap, slack)
+						 : NAN;
 }
 
 double series_since(const struct series *s, double t0, double t1,

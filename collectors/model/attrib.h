@@ -39,8 +39,9 @@ void series_push(struct series *s, double t, double v);
 double series_at(const struct series *s, double t, double max_gap,
 		 double slack);
 
-/* Keeps the value at t (NaN if unknown) as the start of the next
- * interval. */
+/* Keeps the value at t as the start of the next interval: NaN when it is
+ * unknown or would be extrapolated past the last reading (the next
+ * interval then interpolates its start once a later reading exists). */
 void series_mark(struct series *s, double t, double max_gap, double slack);
 
 /* The counter's increase from t0 to t1: from the value series_mark kept

@@ -253,13 +253,14 @@ static int model_init(const struct collector_env *env, void **state)
 	return 0;
 }
 
-/* Closes the pending interval: reads the workloads' CPU times at its end
- * and attributes it (a first interval only records them). */
-static void close_pending(struct model *m, size_t slot, double now)
+/* Closes the oldest waiting interval: reads the workloads' CPU times at
+ * its end and attributes it (a first interval only records them). */
+static void close_oldest(struct model *m, double now)
 {
-	const struct snap_set *drv = m->pending->sets[slot];
+	struct model_pending p = m->queue[0];
 
-	model_read_cpu(m, drv, now);
+	m->t1 = p.t;
+	model_read_cpu(m, p.gen->sets[p.slot], now);
 	if (m->t0 > 0) {
 		model_attribute(m);
 	} else {
@@ -267,8 +268,9 @@ static void close_pending(struct model *m, size_t slot, double now)
 		m->outcomes[OUT_FIRST]++;
 	}
 	m->t0 = m->t1;
-	snap_gen_unref(m->pending);
-	m->pending = NULL;
+	snap_gen_unref(p.gen);
+	m->nqueue--;
+	memmove(m->queue, m->queue + 1, m->nqueue * sizeof(m->queue[0]));
 	m->dirty = true;
 }
 
@@ -291,11 +293,10 @@ static bool inputs_cover(const struct model *m, double t)
 {
 	if (!model_source_covers(m, t))
 		return false;
-	if (m->vms && m->seen[IN_LIBVIRT] > 0 &&
-	    m->seen[IN_LIBVIRT] + MODEL_SLACK_S < t)
+	if (m->vms && m->seen[IN_LIBVIRT] > 0 && m->seen[IN_LIBVIRT] < t)
 		return false;
 	if (m->conf.by != DYN_CPU && m->cycles.n && m->seen[IN_PERF] > 0 &&
-	    m->seen[IN_PERF] + MODEL_SLACK_S < t)
+	    m->seen[IN_PERF] < t)
 		return false;
 	return true;
 }
@@ -315,18 +316,18 @@ static void advance(struct model *m, struct snap_gen *gen, double now)
 	model_source_feed(m, in.set[IN_POWER], now);
 	model_feed(m, &in);
 	drv = driver_slot(gen, slots);
-	if (drv && gen->sets[drv]->time > m->t1 &&
-	    (!m->pending || m->pending->sets[drv] != gen->sets[drv])) {
-		/* A newer cycle closes the one still pending, covered or not. */
-		if (m->pending)
-			close_pending(m, m->pending_slot, now);
-		m->pending = snap_gen_ref(gen);
-		m->pending_slot = drv;
-		m->t1 = gen->sets[drv]->time;
+	if (drv && gen->sets[drv]->time > m->queued_t) {
+		if (m->nqueue == MODEL_MAX_PENDING)
+			close_oldest(m, now); /* covered or not */
+		m->queue[m->nqueue++] = (struct model_pending){
+			snap_gen_ref(gen), drv, gen->sets[drv]->time};
+		m->queued_t = gen->sets[drv]->time;
 	}
-	if (m->pending && (m->t0 == 0 || inputs_cover(m, m->t1) ||
-			   now - m->t1 > m->conf.max_gap))
-		close_pending(m, m->pending_slot, now);
+	/* In order, each as soon as every input has read past its end, or
+	 * once max_gap has passed (its energy is then a gap). */
+	while (m->nqueue && (m->t0 == 0 || inputs_cover(m, m->queue[0].t) ||
+			     now - m->queue[0].t > m->conf.max_gap))
+		close_oldest(m, now);
 	acct_expire(m, now);
 }
 
@@ -426,7 +427,8 @@ static void model_fini(void *state)
 	learn_idle(m->learn, &n);
 	if (n)
 		save_state(m, st->dir);
-	snap_gen_unref(m->pending);
+	for (size_t i = 0; i < m->nqueue; i++)
+		snap_gen_unref(m->queue[i].gen);
 	acct_free_all(&m->accts);
 	learn_free(m->learn);
 	free(m->state_path);

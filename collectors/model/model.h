@@ -21,6 +21,8 @@
 #define MODEL_SLACK_S 0.25
 /* The zones of the host's energy source summed at most. */
 #define MODEL_MAX_ZONES 16
+/* The driver's cycles that may wait for the meter at once. */
+#define MODEL_MAX_PENDING 16
 /* Seconds after start during which the model waits for the power
  * collector's first cycle before it falls back to the estimate. */
 #define MODEL_START_GRACE_S 3.0
@@ -115,11 +117,19 @@ struct model {
 	double host_cpus, host_mem;
 	double seen[5];         /* last set time fed, by enum model_input */
 	uint64_t marks;         /* scratch marks handed out */
-	/* The interval being attributed: from t0 to the pending set's time. */
-	double t0;
-	struct snap_gen *pending;
-	size_t pending_slot;    /* the driver's slot in pending */
-	double t1;
+	/* The interval being attributed, from t0 to t1. */
+	double t0, t1;
+	/* The driver's cycles not yet attributed, oldest first: each one's
+	 * generation (its set holds the workloads' CPU times at its end),
+	 * the driver's slot in it and its time. A meter slower than the
+	 * driver leaves several waiting. */
+	struct model_pending {
+		struct snap_gen *gen;
+		size_t slot;
+		double t;
+	} queue[MODEL_MAX_PENDING];
+	size_t nqueue;
+	double queued_t;        /* time of the newest cycle queued */
 	/* The last interval's figures. */
 	double e_host, p_host, e_unattr[2];
 	double idle_w;

@@ -241,12 +241,14 @@ bool model_source_covers(const struct model *m, double t)
 {
 	if (!m->have_src)
 		return false;
-	if (m->busy.n && series_last_t(&m->busy) + MODEL_SLACK_S < t)
+	/* A reading at or after t, so that the value at t is interpolated,
+	 * never extrapolated. */
+	if (m->busy.n && series_last_t(&m->busy) < t)
 		return false;
 	if (!m->src.measured)
 		return m->busy.n > 0;
 	for (size_t z = 0; z < m->src.nzones; z++)
-		if (series_last_t(&m->src.energy[z]) + MODEL_SLACK_S < t)
+		if (series_last_t(&m->src.energy[z]) < t)
 			return false;
 	return true;
 }
@@ -258,6 +260,10 @@ double model_host_energy(struct model *m, double t0, double t1, double *util)
 	double all = series_since(&m->total, t0, t1, g, MODEL_SLACK_S);
 
 	*util = all > 0 && isfinite(busy) ? busy / all : NAN;
+	/* busy and all come from different counters: a saturated host can
+	 * read a rounding step above 1. */
+	if (*util > 1)
+		*util = 1;
 	if (!m->have_src)
 		return NAN;
 	if (!m->src.measured) {

@@ -35,6 +35,8 @@ static char storage[] = "/tmp/test_model_XXXXXX";
  * test; each test moves on from where the last one stopped. */
 static double base;
 
+static void forget_learned(void);
+
 /* The family called name that some collector of the registry declares. */
 static const struct snap_family *fam(const char *name)
 {
@@ -491,6 +493,71 @@ static void model_waits_for_the_meter_past_the_interval(void **st)
 	base += 100;
 }
 
+static void cycles_wait_in_order_for_a_slow_meter(void **st)
+{
+	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
+	const double c0[] = {10}, c1[] = {12}, c2[] = {14};
+	struct harness *h = start(set);
+	struct snap_set *s;
+
+	(void)st;
+	harness_release(step(h, 0, 1, c0));
+	/* Two cgroup cycles before the meter's next reading, 10 s later. */
+	host(base + DT, 104, 1006);
+	cgroups(base + DT, 1, c1, NULL);
+	harness_release(cycle(h));
+	host(base + 2 * DT, 108, 1012);
+	cgroups(base + 2 * DT, 1, c2, NULL);
+	s = cycle(h);
+	harness_none(s, "virtmeter_container_energy_joules", NULL);
+	harness_release(s);
+	meter(base + 2 * DT, 1300);
+	s = cycle(h);
+	/* Both intervals, each 150 J of which 50 J dynamic: a gets half. */
+	assert_true(harness_one(s, "virtmeter_model_intervals", "outcome",
+				"attributed", NULL) == 2);
+	assert_true(harness_one(s, "virtmeter_model_intervals", "outcome",
+				"gap", NULL) == 0);
+	HARNESS_NEAR(ct(s, "virtmeter_container_energy_joules", "a", "dynamic"), 50);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_energy_joules", NULL), 300);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+static void saturated_host_is_learned_at_full_utilisation(void **st)
+{
+	struct harness *h;
+	struct snap_set *s;
+	double e = 0, busy = 0, idle = 0;
+
+	(void)st;
+	forget_learned();
+	h = start(NULL);
+	/* Every third interval the host is saturated, and its busy time reads
+	 * a hair above its total (the two come from different counters). */
+	for (int k = 0; k <= 70; k++) {
+		double u = k % 3 ? 0.1 + 0.1 * (k % 7) : 1.0, c[] = {busy};
+
+		host(base + DT * k, busy, idle);
+		meter(base + DT * k, e);
+		cgroups(base + DT * k, 1, c, NULL);
+		harness_release(cycle(h));
+		busy += 4 * DT * u + (u == 1.0 ? 1e-9 : 0);
+		idle += u == 1.0 ? 0 : 4 * DT * (1 - u);
+		e += (25 + 50 * u) * DT;
+	}
+	s = cycle(h);
+	/* 70 intervals attributed, every one learned. */
+	assert_true(harness_one(s, "virtmeter_host_idle_power_samples", NULL) == 70);
+	HARNESS_NEAR(harness_one(s, "virtmeter_host_idle_power_watts", "method",
+				 "learned", NULL), 25);
+	harness_release(s);
+	harness_stop(h);
+	forget_learned();
+	base += DT * 71 + 100;
+}
+
 static void meter_gap_is_charged_to_no_one(void **st)
 {
 	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
@@ -708,6 +775,8 @@ int main(void)
 		cmocka_unit_test(counter_reset_is_not_charged),
 		cmocka_unit_test(model_waits_for_the_meter_past_the_interval),
 		cmocka_unit_test(meter_gap_is_charged_to_no_one),
+		cmocka_unit_test(cycles_wait_in_order_for_a_slow_meter),
+		cmocka_unit_test(saturated_host_is_learned_at_full_utilisation),
 		cmocka_unit_test(dynamic_energy_follows_cycles_where_counted),
 		cmocka_unit_test(estimate_stands_in_without_a_meter),
 		cmocka_unit_test(estimate_can_be_turned_off),
