@@ -167,14 +167,6 @@ const char *model_label(const struct snap_set *set,
 	return p;
 }
 
-/* Runs body for each sample s of family name in set. */
-#define FOR_SAMPLES(set, name, s)                                          \
-	for (const struct snap_fam_entry *fe_ = model_family((set), (name)); \
-	     fe_; fe_ = NULL)                                              \
-		for (uint32_t i_ = fe_->first; i_ != UINT32_MAX &&         \
-		     ((s) = &(set)->samples[i_], 1);                       \
-		     i_ = (set)->samples[i_].next)
-
 /* The host's CPU counters and size. */
 static void feed_host(struct model *m, const struct snap_set *set)
 {

@@ -66,7 +66,7 @@ static void mark_all(struct model *m)
 static int reserve(struct model *m, size_t n)
 {
 	struct acct **l;
-	double *w, *o;
+	double *w, *o, *d;
 
 	if (n <= m->cap)
 		return 0;
@@ -80,7 +80,10 @@ static int reserve(struct model *m, size_t n)
 	o = realloc(m->out, n * sizeof(*o));
 	if (o)
 		m->out = o;
-	if (!l || !w || !o)
+	d = realloc(m->dyn, n * sizeof(*d));
+	if (d)
+		m->dyn = d;
+	if (!l || !w || !o || !d)
 		return -1;
 	m->cap = n;
 	return 0;
@@ -233,7 +236,6 @@ void model_attribute_first(struct model *m)
 static void attribute(struct model *m)
 {
 	double dt = m->t1 - m->t0, util, e, e_idle, e_dyn, whole, rest[2], sum;
-	double *dyn;
 	long n = gather(m);
 
 	e = model_host_energy(m, m->t0, m->t1, &util);
@@ -253,16 +255,11 @@ static void attribute(struct model *m)
 		for (long i = 0; i < n; i++)
 			m->w[i] = m->list[i]->cpu_d;
 	}
-	/* The dynamic parts go to a copy: share_idle reuses w and out. */
-	dyn = malloc((size_t)(n ? n : 1) * sizeof(*dyn));
-	if (!dyn) {
-		m->outcomes[OUT_GAP]++;
-		return;
-	}
-	rest[0] = attrib_split(e_dyn, m->w, dyn, (size_t)n, whole);
+	/* The dynamic parts have their own array: share_idle reuses w and
+	 * out. */
+	rest[0] = attrib_split(e_dyn, m->w, m->dyn, (size_t)n, whole);
 	rest[1] = share_idle(m, (size_t)n, e_idle);
-	sum = charge(m, (size_t)n, dyn, dt) + rest[0] + rest[1];
-	free(dyn);
+	sum = charge(m, (size_t)n, m->dyn, dt) + rest[0] + rest[1];
 
 	m->e_host += e;
 	m->p_host = e / dt;

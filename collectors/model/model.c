@@ -245,6 +245,11 @@ static int model_init(const struct collector_env *env, void **state)
 		free(st);
 		return -ENOMEM;
 	}
+	for (int k = 0; k < NINPUTS; k++) {
+		int idx = collector_find(input_names[k]);
+
+		st->m.slot[k] = idx >= 0 ? (size_t)idx + 1 : 0;
+	}
 	st->m.started = clock_real_s();
 	st->m.dirty = true;
 	st->m.learn_saved_at = st->m.started;
@@ -304,18 +309,14 @@ static bool inputs_cover(const struct model *m, double t)
 /* Advances the model with the current generation. */
 static void advance(struct model *m, struct snap_gen *gen, double now)
 {
-	size_t slots[NINPUTS], drv;
 	struct model_inputs in = {{NULL}};
+	size_t drv;
 
-	for (int k = 0; k < NINPUTS; k++) {
-		int idx = collector_find(input_names[k]);
-
-		slots[k] = idx >= 0 ? (size_t)idx + 1 : 0;
-		in.set[k] = slots[k] ? gen->sets[slots[k]] : NULL;
-	}
+	for (int k = 0; k < NINPUTS; k++)
+		in.set[k] = m->slot[k] ? gen->sets[m->slot[k]] : NULL;
 	model_source_feed(m, in.set[IN_POWER], now);
 	model_feed(m, &in);
-	drv = driver_slot(gen, slots);
+	drv = driver_slot(gen, m->slot);
 	if (drv && gen->sets[drv]->time > m->queued_t) {
 		if (m->nqueue == MODEL_MAX_PENDING)
 			close_oldest(m, now); /* covered or not */
@@ -436,6 +437,7 @@ static void model_fini(void *state)
 	free(m->order);
 	free(m->w);
 	free(m->out);
+	free(m->dyn);
 	free(st->dir);
 	free(st);
 }

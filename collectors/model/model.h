@@ -101,6 +101,9 @@ struct host_source {
 	bool measured;
 };
 
+/* The indices of the published sets the model reads. */
+enum model_input { IN_HOST, IN_POWER, IN_CGROUP, IN_LIBVIRT, IN_PERF, NINPUTS };
+
 struct learn;
 
 struct model {
@@ -115,7 +118,8 @@ struct model {
 	/* The host's counters: CPU busy and all, cycles. */
 	struct series busy, total, cycles;
 	double host_cpus, host_mem;
-	double seen[5];         /* last set time fed, by enum model_input */
+	double seen[NINPUTS];   /* last set time fed, by enum model_input */
+	size_t slot[NINPUTS];   /* each input's slot in a generation; 0: none */
 	uint64_t marks;         /* scratch marks handed out */
 	/* The interval being attributed, from t0 to t1. */
 	double t0, t1;
@@ -145,12 +149,10 @@ struct model {
 	bool dirty;             /* what it emits changed since it last did */
 	struct log_once error_log;
 	struct acct **list;     /* scratch: the accounts of an interval */
-	double *w, *out;        /* scratch: their weights and parts */
+	double *w, *out, *dyn;  /* scratch: their weights and parts */
 	size_t cap;
 };
 
-/* The indices of the published sets the model reads. */
-enum model_input { IN_HOST, IN_POWER, IN_CGROUP, IN_LIBVIRT, IN_PERF, NINPUTS };
 
 /* The inputs of one model cycle: each collector's set in the current
  * generation (NULL when it has published none). */
@@ -180,6 +182,15 @@ struct acct *acct_find(const struct acct_table *t, enum wl_kind kind,
 void acct_expire(struct model *m, double now);
 /* Frees every account. */
 void acct_free_all(struct acct_table *t);
+/* Runs the statement that follows for each sample s of family name in
+ * set (none when set is NULL or has no such family). */
+#define FOR_SAMPLES(set, name, s)                                          \
+	for (const struct snap_fam_entry *fe_ = model_family((set), (name)); \
+	     fe_; fe_ = NULL)                                              \
+		for (uint32_t i_ = fe_->first; i_ != UINT32_MAX &&         \
+		     ((s) = &(set)->samples[i_], 1);                       \
+		     i_ = (set)->samples[i_].next)
+
 /* The family called name in set, or NULL. */
 const struct snap_fam_entry *model_family(const struct snap_set *set,
 					  const char *name);

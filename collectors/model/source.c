@@ -62,17 +62,14 @@ static bool named_whole(const struct model *m, const char *meter)
 }
 
 /* Whether meter has a psys zone in the family fe of power. */
-static bool psys_of(const struct snap_set *power,
-		    const struct snap_fam_entry *fe, const char *meter)
+static bool psys_of(const struct snap_set *power, const char *meter)
 {
-	for (uint32_t i = fe->first; i != UINT32_MAX;
-	     i = power->samples[i].next) {
-		const struct snap_sample *s = &power->samples[i];
+	const struct snap_sample *s;
 
+	FOR_SAMPLES(power, "virtmeter_energy_joules", s)
 		if (strcmp(model_label(power, s, 0), meter) == 0 &&
 		    strcmp(model_label(power, s, 2), "psys") == 0)
 			return true;
-	}
 	return false;
 }
 
@@ -105,7 +102,7 @@ static bool choose(const struct model *m, const struct snap_set *power,
 			best_source = type;
 		}
 	}
-	has_psys = best && psys_of(power, fe, best);
+	has_psys = best && psys_of(power, best);
 	for (uint32_t i = fe->first; i != UINT32_MAX; i = s->next) {
 		const char *meter, *type, *zone;
 		bool take;
@@ -117,7 +114,7 @@ static bool choose(const struct model *m, const struct snap_set *power,
 		if (cfg)
 			take = configured(m->conf.host_meter, meter, zone) &&
 			       (strcmp(type, "rapl") || !named_whole(m, meter) ||
-				rapl_zone(zone, psys_of(power, fe, meter)));
+				rapl_zone(zone, psys_of(power, meter)));
 		else
 			take = strcmp(meter, best) == 0 &&
 			       (strcmp(type, "rapl") || rapl_zone(zone, has_psys));
@@ -149,23 +146,23 @@ static bool choose(const struct model *m, const struct snap_set *power,
 	return src->measured;
 }
 
+/* Whether meter is the METER of the zone "METER/ZONE". */
+static bool meter_of(const char *meter, const char *zone)
+{
+	size_t ml = strcspn(zone, "/");
+
+	return strlen(meter) == ml && strncmp(meter, zone, ml) == 0;
+}
+
 /* The meter's sample time (virtmeter_meter_last_sample_timestamp_seconds)
  * of the zone "METER/ZONE", or 0. */
 static double sample_time(const struct snap_set *power, const char *zone)
 {
-	const struct snap_fam_entry *fe = model_family(
-		power, "virtmeter_meter_last_sample_timestamp_seconds");
-	size_t ml = strcspn(zone, "/");
+	const struct snap_sample *s;
 
-	if (!fe)
-		return 0;
-	for (uint32_t i = fe->first; i != UINT32_MAX;
-	     i = power->samples[i].next) {
-		const char *meter = model_label(power, &power->samples[i], 0);
-
-		if (strlen(meter) == ml && strncmp(meter, zone, ml) == 0)
-			return power->samples[i].value;
-	}
+	FOR_SAMPLES(power, "virtmeter_meter_last_sample_timestamp_seconds", s)
+		if (meter_of(model_label(power, s, 0), zone))
+			return s->value;
 	return 0;
 }
 
@@ -219,21 +216,14 @@ void model_source_feed(struct model *m, const struct snap_set *power,
 		switch_source(m, &src);
 	for (size_t z = 0; z < m->src.nzones; z++) {
 		const char *zone = m->src.zones[z];
-		const char *zname = strchr(zone, '/') + 1;
-		const struct snap_fam_entry *fe =
-			model_family(power, "virtmeter_energy_joules");
 		double t = sample_time(power, zone);
-		size_t ml = strcspn(zone, "/");
+		const struct snap_sample *s;
 
-		for (uint32_t i = fe->first; i != UINT32_MAX;
-		     i = power->samples[i].next) {
-			const struct snap_sample *s = &power->samples[i];
-			const char *meter = model_label(power, s, 0);
-
-			if (strlen(meter) == ml && !strncmp(meter, zone, ml) &&
-			    !strcmp(model_label(power, s, 2), zname))
+		FOR_SAMPLES(power, "virtmeter_energy_joules", s)
+			if (meter_of(model_label(power, s, 0), zone) &&
+			    strcmp(model_label(power, s, 2),
+				   strchr(zone, '/') + 1) == 0)
 				series_push(&m->src.energy[z], t, s->value);
-		}
 	}
 }
 
