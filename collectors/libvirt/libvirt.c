@@ -91,6 +91,7 @@ struct lv_state {
 	char piddir[64];
 	char driver[32]; /* lower-case driver name: "qemu" */
 	bool is_test;	 /* the TEST driver: per-domain fallback */
+	struct lv_testdrv_buf test_buf; /* its parameters, reused */
 	struct lv_conn c;
 	struct lv_dial *dial;
 	double next_try, backoff;
@@ -268,7 +269,7 @@ static int lv_domain(struct lv_state *st, virDomainStatsRecordPtr rec,
 {
 	char uuid[VIR_UUID_STRING_BUFLEN];
 	const char *name = virDomainGetName(rec->dom);
-	virTypedParameterPtr params = rec->params, extra = NULL;
+	virTypedParameterPtr params = rec->params;
 	int n = rec->nparams, err;
 	struct lv_summary sum;
 	struct lv_vm *vm;
@@ -280,17 +281,21 @@ static int lv_domain(struct lv_state *st, virDomainStatsRecordPtr rec,
 	if (!vm)
 		return -ENOMEM;
 	note_id(vm, (int)virDomainGetID(rec->dom));
-	if (vm->meta_dirty)
+	if (vm->meta_dirty) {
 		refresh_meta(vm, rec->dom);
+		if (st->is_test && vm->dom_id >= 0)
+			vm->test_max_vcpus = virDomainGetMaxVcpus(rec->dom);
+	}
 	if (st->is_test) {
 		err = lv_testdrv_stats(rec->dom, rec->params, rec->nparams,
-				       vm->meta, &extra, &n);
+				       vm->meta, vm->dom_id >= 0,
+				       vm->test_max_vcpus, &st->test_buf);
 		if (err < 0)
 			return err;
-		params = extra;
+		params = st->test_buf.p;
+		n = (int)st->test_buf.n;
 	}
 	err = lv_map_stats(params, n, name, &vm->emu, out, &sum);
-	virTypedParamsFree(extra, extra ? n : 0);
 	if (err == 0)
 		err = lv_map_info(out, name, uuid, vm->meta, st->openstack);
 	if (err < 0)
@@ -378,6 +383,7 @@ static void lv_fini(void *state)
 		lv_dial_abandon(st->dial);
 	lv_conn_close(&st->c);
 	lv_vmtab_clear(&st->vms);
+	lv_testdrv_free(&st->test_buf);
 	/* This source's VMs leave the workload table with it. */
 	wl_publish(WL_SRC_LIBVIRT, NULL);
 	if (st->loop_ref)

@@ -23,6 +23,8 @@ struct lv_vm {
 	bool meta_dirty;       /* read the XML again this cycle */
 	char *cgroup;	       /* NULL if unknown */
 	unsigned cgroup_tries; /* discovery attempts for this dom_id */
+	int test_max_vcpus;    /* TEST driver: maximum vCPUs, read with the
+				* XML (0: unknown) */
 };
 
 /* The table of lv_vm. Zero-initialised is an empty, usable table. */
