@@ -175,10 +175,21 @@ static int add_new(struct perf_tracks *next, const struct perf_track_env *env,
 		next->n++;
 		return 0;
 	}
+	/* A directory that is no cgroup (EBADF from perf_event_open) stays
+	 * one: not tried again while the workload lives. */
+	if (err == -EBADF) {
+		if (r)
+			r->gap = r->wait = PERF_RETRY_NEVER;
+		fresh.gap = fresh.wait = PERF_RETRY_NEVER;
+	}
 	/* Out of descriptors, refused, or no such directory in the hierarchy
 	 * perf counts in (maybe not yet: a VM starting up): tried again after
 	 * a wait that doubles with each failure, so that cgroups perf can
 	 * never count cost little. */
+	if (r && r->gap == PERF_RETRY_NEVER) {
+		skip(next, r);
+		return 0;
+	}
 	if (r) {
 		r->gap = r->gap * 2 < PERF_RETRY_MAX_GAP ? r->gap * 2
 							 : PERF_RETRY_MAX_GAP;

@@ -5,6 +5,7 @@
 #ifndef VIRTMETER_PERF_TRACK_H
 #define VIRTMETER_PERF_TRACK_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,8 +26,13 @@ struct perf_track {
  * cgroup could not be opened: a minute at the default 5 s interval. */
 #define PERF_RETRY_MAX_GAP 12
 
+/* The wait of a workload whose directory is not a cgroup of the hierarchy
+ * perf counts in (EBADF): that cannot change while the workload lives. */
+#define PERF_RETRY_NEVER UINT_MAX
+
 /* A workload of the table whose groups could not be opened, tried again
- * after 1, 2, 4, ... cycles, at most PERF_RETRY_MAX_GAP. */
+ * after 1, 2, 4, ... cycles, at most PERF_RETRY_MAX_GAP, or never (see
+ * PERF_RETRY_NEVER). */
 struct perf_retry {
 	enum wl_kind kind;
 	char *cgroup;

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -300,10 +301,71 @@ a_cgroup_that_cannot_be_opened_is_retried_after_a_doubling_wait(void **state)
 	assert_int_equal(rmdir(late), 0);
 }
 
+static void a_directory_that_is_no_cgroup_is_tried_once(void **state)
+{
+	static struct perf_layout plain, vm;
+	struct perf_event_def tc = {
+	    .name = "task-clock", .resolved = true, .supported = true};
+	const int cpus[] = {0};
+	char root[] = "/tmp/virtmeter-perf-plain-XXXXXX", mid[320], dir[340];
+	struct perf_track_env env = {.plain = &plain,
+				     .vm = &vm,
+				     .cpus = cpus,
+				     .ncpu = 1,
+				     .max_cgroups = 16,
+				     .fd_budget = 1024};
+	struct wl_list *vms = wl_list_new(), *cts = wl_list_new();
+	struct perf_tracks ts = {0};
+
+	(void)state;
+	tc.attr.size = sizeof(tc.attr);
+	tc.attr.type = PERF_TYPE_SOFTWARE;
+	tc.attr.config = PERF_COUNT_SW_TASK_CLOCK;
+	tc.attr.read_format = PERF_FORMAT_GROUP |
+			      PERF_FORMAT_TOTAL_TIME_ENABLED |
+			      PERF_FORMAT_TOTAL_TIME_RUNNING;
+	perf_layouts_build(&tc, 1, &plain, &vm);
+	assert_non_null(vms);
+	assert_non_null(cts);
+	/* A plain directory, as in a copied or generated tree: it exists,
+	 * but perf_event_open refuses it (EBADF). */
+	assert_non_null(mkdtemp(root));
+	snprintf(mid, sizeof(mid), "%s%s", root, cgrel);
+	snprintf(dir, sizeof(dir), "%s/plain", mid);
+	assert_int_equal(mkdir(mid, 0755), 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	env.cgroot = root;
+	add_sub(cts, WL_CONTAINER, "ct-plain", "plain");
+	assert_int_equal(track_cycle(&ts, &env, vms, cts), 1);
+	for (int c = 1; c < 40; c++) {
+		assert_int_equal(track_cycle(&ts, &env, vms, cts), 0);
+		assert_int_equal(ts.n, 0);
+		assert_int_equal(ts.skipped, 1);
+		assert_int_equal(ts.nretry, 1);
+	}
+	/* Gone from the table and back (a new run): tried again at once. */
+	wl_list_unref(cts);
+	cts = wl_list_new();
+	assert_non_null(cts);
+	assert_int_equal(track_cycle(&ts, &env, vms, cts), 0);
+	assert_int_equal(ts.nretry, 0);
+	add_sub(cts, WL_CONTAINER, "ct-plain", "plain");
+	assert_int_equal(track_cycle(&ts, &env, vms, cts), 1);
+	assert_int_equal(track_cycle(&ts, &env, vms, cts), 0);
+
+	perf_tracks_free(&ts);
+	wl_list_unref(vms);
+	wl_list_unref(cts);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(rmdir(mid), 0);
+	assert_int_equal(rmdir(root), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vms_and_containers_are_counted_on_their_cgroup),
+		cmocka_unit_test(a_directory_that_is_no_cgroup_is_tried_once),
 		cmocka_unit_test(the_cap_counts_vms_first_and_shows_the_skipped),
 		cmocka_unit_test(a_bad_max_cgroups_flag_fails_init),
 		cmocka_unit_test(
