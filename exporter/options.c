@@ -66,6 +66,10 @@ static const struct opt_def opt_defs[] = {
 	{"storage.path", OPT_STRING, OFF(storage), "DIR",
 	 "Directory for state kept across restarts, such as the learned idle "
 	 "power (default /var/lib/virtmeter; created if missing)"},
+	{"collector.disable-defaults", OPT_BOOL, OFF(disable_defaults), NULL,
+	 "Turn every collector off unless --collector.NAME (or \"enabled: "
+	 "true\" under collectors: NAME: in the configuration file) turns it "
+	 "on"},
 	{"dump-metrics", OPT_BOOL, OFF(dump_metrics), NULL,
 	 "Print every metric family this binary can emit (name, type, "
 	 "labels, unit, help; tab-separated) and exit"},
@@ -355,6 +359,16 @@ int opts_parse(int argc, char **argv, struct options *o, char *err,
 	return check_flags(o, err, errlen);
 }
 
+bool opts_collector_enabled(const struct options *o, size_t i,
+			    int file_enabled, bool default_enabled)
+{
+	if (o->collector_flag[i] >= 0)
+		return o->collector_flag[i] == 1;
+	if (file_enabled >= 0)
+		return file_enabled == 1;
+	return default_enabled && !o->disable_defaults;
+}
+
 #define HELP_INDENT 32
 #define HELP_WIDTH 79
 
@@ -408,7 +422,8 @@ void opts_usage(FILE *f)
 		print_entry(f, "  ", left, opt_defs[d].help);
 	}
 	fprintf(f, "\nCollectors (enable with --collector.NAME, disable with "
-		"--no-collector.NAME):\n");
+		"--no-collector.NAME;\nwith --collector.disable-defaults, only "
+		"those turned on run):\n");
 	for (size_t i = 0; collector_table[i]; i++) {
 		const struct collector *c = collector_table[i];
 		char text[512];
