@@ -19,6 +19,7 @@ static int known_index(const struct filter_known *k, const char *name)
 	return -1;
 }
 
+/* Whether collector i of k is enabled (all are without an enabled list). */
 static bool is_enabled(const struct filter_known *k, size_t i)
 {
 	return !k->enabled || k->enabled[i];

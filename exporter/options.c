@@ -67,9 +67,9 @@ static const struct opt_def opt_defs[] = {
 	 "Directory for state kept across restarts, such as the learned idle "
 	 "power (default /var/lib/virtmeter; created if missing)"},
 	{"collector.disable-defaults", OPT_BOOL, OFF(disable_defaults), NULL,
-	 "Turn every collector off unless --collector.NAME (or \"enabled: "
-	 "true\" under collectors: NAME: in the configuration file) turns it "
-	 "on"},
+	 "Start with every collector off: only those that a "
+	 "--collector.NAME flag or \"enabled: true\" in the configuration "
+	 "file turns on run"},
 	{"dump-metrics", OPT_BOOL, OFF(dump_metrics), NULL,
 	 "Print every metric family this binary can emit (name, type, "
 	 "labels, unit, help; tab-separated) and exit"},
@@ -422,8 +422,7 @@ void opts_usage(FILE *f)
 		print_entry(f, "  ", left, opt_defs[d].help);
 	}
 	fprintf(f, "\nCollectors (enable with --collector.NAME, disable with "
-		"--no-collector.NAME;\nwith --collector.disable-defaults, only "
-		"those turned on run):\n");
+		"--no-collector.NAME):\n");
 	for (size_t i = 0; collector_table[i]; i++) {
 		const struct collector *c = collector_table[i];
 		char text[512];
@@ -446,7 +445,9 @@ void opts_usage(FILE *f)
 	}
 	fprintf(f, "\nEvery collector setting can also be written in the "
 		"configuration file as\ncollectors: NAME: KEY (with _ for -); "
-		"flags override the file.\n"
+		"flags override the file.\nWith --collector.disable-defaults, "
+		"every collector is off unless turned on\nby its flag or by "
+		"\"enabled: true\" in the file.\n"
 		"\nSignals: SIGHUP reloads --config.file (a bad file is "
 		"rejected and the running\nconfiguration kept); SIGTERM and "
 		"SIGINT stop cleanly.\n");

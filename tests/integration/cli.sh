@@ -39,7 +39,7 @@ for c in host process; do
 	tap_like "$help" "^[[:space:]]+${c}[[:space:]]" "--help lists the $c collector"
 done
 tap_like "$(grep -A3 -- '--collector.disable-defaults' "$OUT" | tr -s ' \n' ' ')" \
-	'off unless --collector.NAME .*enabled: true.* turns it on' \
+	'every collector off: only those that a --collector.NAME flag or "enabled: true" in the configuration file turns on run' \
 	"--help says what --collector.disable-defaults leaves on"
 tap_like "$help" 'logfmt' "--help names the logfmt log format"
 tap_like "$help" 'json' "--help names the json log format"
