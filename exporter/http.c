@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -22,15 +21,18 @@
 #include <microhttpd.h>
 
 #include "exporter/accept.h"
+#include "exporter/api/base.h"
 #include "exporter/api/buf.h"
+#include "exporter/api/collector.h"
 #include "exporter/expo.h"
+#include "exporter/filter.h"
 #include "exporter/http_deadline.h"
+#include "exporter/landing.h"
 #include "exporter/api/log.h"
 #include "exporter/prerender.h"
 #include "exporter/render.h"
 #include "exporter/scheduler.h"
 #include "exporter/api/snapshot.h"
-#include "exporter/version.h"
 
 #define HTTP_MAX_LISTEN 16
 #define HTTP_DEFAULT_MAX_CONNECTIONS 64u
@@ -277,6 +279,16 @@ static enum MHD_Result reply_not_allowed(struct MHD_Connection *conn)
 	return queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r, TEXT_PLAIN);
 }
 
+/* Answers with a plain-text body copied from msg. */
+static enum MHD_Result reply_copy(struct MHD_Connection *conn, unsigned status,
+				  const char *msg)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    strlen(msg), (void *)msg, MHD_RESPMEM_MUST_COPY);
+
+	return queue(conn, status, r, TEXT_PLAIN);
+}
+
 /* Free callback of a metrics response: the body lives in the generation's
  * render cache, so the body is released by dropping the generation. */
 static void release_gen(void *cls)
@@ -284,38 +296,27 @@ static void release_gen(void *cls)
 	snap_gen_unref(cls);
 }
 
-/* Serves the current generation in the negotiated format, straight from
- * the render cache: the response holds a generation reference until MHD
- * has sent the body. */
-static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
+/* Free callback of a response of a selection of collectors: the body
+ * lives in its view. */
+static void release_view(void *cls)
 {
-	const char *accept = MHD_lookup_connection_value(
-	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	const char *encoding = MHD_lookup_connection_value(
-	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	enum expo_format fmt = accept_format(accept);
-	bool gzip = render_can_gzip() && accept_gzip(encoding);
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-	    conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	struct snap_gen *gen =
-	    prerender_pick(ci ? ci->client_addr : NULL, fmt, gzip);
-	struct MHD_Response *r;
-	const char *data = NULL;
-	size_t len = 0;
-	int rc;
+	render_view_unref(cls);
+}
 
-	rc = render_get(gen, fmt, gzip, &data, &len);
-	if (rc < 0) {
-		snap_gen_unref(gen);
-		log_error("http: cannot render the metrics: %s", strerror(-rc));
-		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				  "500 cannot render the metrics\n");
-	}
+/* Queues a 200 of the metrics in data/len, which stay valid until
+ * release(cls) is called; it is called on failure too. */
+static enum MHD_Result reply_metrics(struct MHD_Connection *conn,
+				     enum expo_format fmt, bool gzip,
+				     const char *data, size_t len,
+				     void (*release)(void *), void *cls)
+{
+	struct MHD_Response *r;
+
 	/* MHD refuses a NULL buffer even for an empty body. */
 	r = MHD_create_response_from_buffer_with_free_callback_cls(
-	    len, (void *)(len ? data : ""), release_gen, gen);
+	    len, (void *)(len ? data : ""), release, cls);
 	if (!r) {
-		snap_gen_unref(gen);
+		release(cls);
 		return MHD_NO;
 	}
 	if (MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
@@ -329,80 +330,119 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
 	return queue(conn, MHD_HTTP_OK, r, expo_content_type(fmt));
 }
 
-/* Appends s with the HTML special characters escaped. */
-static void put_html(struct buf *b, const char *s)
+/* The collect[] values of a request; one more than allowed is kept, so
+ * that the parser sees that there were too many. */
+struct collect_args {
+	const char *v[FILTER_MAX_VALUES + 1];
+	size_t n;
+};
+
+/* MHD iterator over the query arguments (keys and values URL-decoded, so
+ * "collect%5B%5D" is "collect[]"): keeps the collect[] values. */
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *value)
 {
-	for (; s && *s; s++) {
-		if (*s == '&')
-			buf_puts(b, "&amp;");
-		else if (*s == '<')
-			buf_puts(b, "&lt;");
-		else if (*s == '>')
-			buf_puts(b, "&gt;");
-		else if (*s == '"')
-			buf_puts(b, "&quot;");
-		else if (*s == '\'')
-			buf_puts(b, "&#39;");
-		else
-			buf_putc(b, *s);
-	}
+	struct collect_args *a = cls;
+
+	(void)kind;
+	if (!key || strcmp(key, "collect[]") != 0)
+		return MHD_YES;
+	if (a->n == ARRAY_SIZE(a->v))
+		return MHD_NO;
+	a->v[a->n++] = value ? value : "";
+	return MHD_YES;
 }
 
-/* A collector's state in words, for the landing page. */
-static const char *collector_state(const struct sched_status *st)
-{
-	if (!st->enabled)
-		return "-";
-	return st->up ? "up" : "down";
-}
-
-/* Appends one table row per collector known to the scheduler. */
-static void put_collector_rows(struct buf *b)
+/* Fills k with the collectors of this binary and whether each is enabled
+ * in the running configuration (names and enabled have room for
+ * FILTER_MAX_COLLECTORS). During a reload, while no collector runs, every
+ * one counts as enabled. */
+static void known_collectors(struct filter_known *k, const char **names,
+			     bool *enabled)
 {
 	struct sched_status st[HTTP_MAX_COLLECTORS];
 	size_t n = sched_status_get(st, HTTP_MAX_COLLECTORS);
 
-	if (n == 0)
-		buf_puts(b, "<tr><td colspan=\"6\">no collector is "
-			    "running</td></tr>\n");
-	for (size_t i = 0; i < n; i++) {
-		buf_puts(b, "<tr><td>");
-		put_html(b, st[i].name);
-		buf_printf(b, "</td><td>%s</td><td>%s</td><td>%s</td>",
-			   st[i].enabled ? "yes" : "no",
-			   collector_state(&st[i]), st[i].stuck ? "yes" : "no");
-		if (st[i].cycles > 0)
-			buf_printf(b, "<td>%.3f s</td>", st[i].last_duration_s);
-		else
-			buf_puts(b, "<td>never ran</td>");
-		buf_printf(b, "<td>%" PRIu64 "</td></tr>\n", st[i].errors);
+	k->n = 0;
+	for (size_t i = 0; collector_table[i] && i < FILTER_MAX_COLLECTORS;
+	     i++) {
+		names[i] = collector_table[i]->name;
+		enabled[i] = n == 0 || (i < n && st[i].enabled);
+		k->n++;
 	}
+	k->names = names;
+	k->enabled = enabled;
 }
 
-/* Writes the landing page into b. */
-static void put_landing(struct buf *b)
+/* Serves the current generation restricted to the collectors that the
+ * collect[] values in a name, or a 400 that says what is wrong with them. */
+static enum MHD_Result serve_selection(struct MHD_Connection *conn,
+				       const struct collect_args *a,
+				       enum expo_format fmt, bool gzip)
 {
-	buf_puts(
-	    b,
-	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	    "<title>virtmeter</title>\n<style>body{font-family:sans-serif;"
-	    "margin:2em}table{border-collapse:collapse}th,td{border:1px "
-	    "solid #ccc;padding:.2em .6em;text-align:left}</style>"
-	    "</head>\n<body>\n<h1>virtmeter</h1>\n<p>Prometheus exporter "
-	    "of what virtualization costs: VMs, containers, performance "
-	    "counters and power.</p>\n<p>Version ");
-	put_html(b, version_string());
-	buf_puts(b, " (features: ");
-	put_html(b, version_features());
-	buf_puts(b, ")</p>\n<p><a href=\"");
-	put_html(b, srv.telemetry_path);
-	buf_puts(b,
-		 "\">Metrics</a> &middot; <a href=\"/healthz\">Health</a></p>\n"
-		 "<h2>Collectors</h2>\n<table>\n<tr><th>collector</th>"
-		 "<th>enabled</th><th>state</th><th>stuck</th>"
-		 "<th>last duration</th><th>errors</th></tr>\n");
-	put_collector_rows(b);
-	buf_puts(b, "</table>\n</body></html>\n");
+	const char *names[FILTER_MAX_COLLECTORS];
+	bool enabled[FILTER_MAX_COLLECTORS], cached = false;
+	struct filter_known k;
+	struct render_view *view = NULL;
+	char msg[2048];
+	const char *data = NULL;
+	size_t len = 0;
+	uint32_t mask;
+	int rc;
+
+	known_collectors(&k, names, enabled);
+	memcpy(msg, "400 ", 4);
+	if (filter_parse(a->v, a->n, &k, &mask, msg + 4, sizeof(msg) - 5)) {
+		size_t l = strlen(msg); /* room was left for a newline */
+
+		msg[l] = '\n';
+		msg[l + 1] = '\0';
+		return reply_copy(conn, MHD_HTTP_BAD_REQUEST, msg);
+	}
+	rc = render_get_filtered(mask, &k, fmt, gzip, &view, &data, &len,
+				 &cached);
+	if (rc < 0) {
+		log_error("http: cannot render the metrics: %s", strerror(-rc));
+		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "500 cannot render the metrics\n");
+	}
+	prerender_count_scrape(cached);
+	return reply_metrics(conn, fmt, gzip, data, len, release_view, view);
+}
+
+/* Serves the current generation in the negotiated format, straight from
+ * the render cache: the response holds a generation reference until MHD
+ * has sent the body. With collect[] parameters, only those collectors'
+ * families and their self-metrics, from the cache of selections. */
+static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
+{
+	const char *accept = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	const char *encoding = MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	enum expo_format fmt = accept_format(accept);
+	bool gzip = render_can_gzip() && accept_gzip(encoding);
+	const union MHD_ConnectionInfo *ci;
+	struct collect_args args = {.n = 0};
+	struct snap_gen *gen;
+	const char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg,
+				  &args);
+	if (args.n > 0)
+		return serve_selection(conn, &args, fmt, gzip);
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	gen = prerender_pick(ci ? ci->client_addr : NULL, fmt, gzip);
+	rc = render_get(gen, fmt, gzip, &data, &len);
+	if (rc < 0) {
+		snap_gen_unref(gen);
+		log_error("http: cannot render the metrics: %s", strerror(-rc));
+		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "500 cannot render the metrics\n");
+	}
+	return reply_metrics(conn, fmt, gzip, data, len, release_gen, gen);
 }
 
 /* Serves the landing page, built afresh for each request (it is small and
@@ -415,7 +455,7 @@ static enum MHD_Result serve_landing(struct MHD_Connection *conn)
 	size_t len;
 
 	buf_init(&b, HTTP_LANDING_MAX);
-	put_landing(&b);
+	landing_write(&b, srv.telemetry_path);
 	page = buf_steal(&b, &len);
 	buf_free(&b);
 	if (!page)
@@ -632,6 +672,7 @@ void http_stop(void)
 		srv.l[i].fd = -1;
 	}
 	srv.n = 0;
+	render_views_clear();
 	/* Last, since the daemons' callbacks use it until they stop. */
 	http_deadline_stop();
 	free(srv.telemetry_path);

@@ -113,8 +113,9 @@ static int load_config(const struct options *o, const char *path,
 	return 0;
 }
 
-/* Fills one scheduler entry per registry collector from the defaults, the
- * config and the flags, in rising order of precedence. */
+/* Fills one scheduler entry per registry collector from the defaults (all
+ * off with --collector.disable-defaults), the config and the flags, in
+ * rising order of precedence. */
 static size_t build_entries(const struct options *o, const struct config *cfg,
 			    struct sched_entry *e)
 {
@@ -123,11 +124,8 @@ static size_t build_entries(const struct options *o, const struct config *cfg,
 		const struct config_collector *cc = &cfg->c[n];
 
 		e[n].c = c;
-		e[n].enabled = c->default_enabled;
-		if (cc->enabled >= 0)
-			e[n].enabled = cc->enabled;
-		if (o->collector_flag[n] >= 0)
-			e[n].enabled = o->collector_flag[n];
+		e[n].enabled = opts_collector_enabled(o, n, cc->enabled,
+						      c->default_enabled);
 		e[n].interval_ms = cc->interval_ms ? cc->interval_ms : c->interval_ms;
 		e[n].timeout_ms = cc->timeout_ms ? cc->timeout_ms : c->timeout_ms;
 		e[n].settings = cc->settings;
@@ -170,11 +168,13 @@ static void reload(const struct options *o, const struct collector_env *env,
 	if (load_config(o, o->config_file, &cfg, msg, sizeof(msg))) {
 		log_error("reload rejected: %s; keeping the running configuration",
 			  msg);
+		sched_note_reload(false);
 		return;
 	}
 	e = calloc(cfg->n ? cfg->n : 1, sizeof(*e));
 	if (!e) {
 		log_error("reload rejected: out of memory");
+		sched_note_reload(false);
 		config_free(cfg);
 		return;
 	}
@@ -185,6 +185,7 @@ static void reload(const struct options *o, const struct collector_env *env,
 		log_warn("reload: the old configuration is kept in memory for "
 			 "the collector left behind");
 	*live = cfg;
+	sched_note_reload(true);
 	if (sched_start(e, n, env)) {
 		log_error("reload: could not restart the collectors");
 	} else {
@@ -278,6 +279,7 @@ static int run(const struct options *o)
 		.procfs = o->procfs, .sysfs = o->sysfs, .cgroupfs = o->cgroupfs,
 		.storage = o->storage};
 	n = build_entries(o, cfg, entries);
+	sched_note_reload(true); /* the start-up load counts, as in Prometheus */
 	if (sched_start(entries, n, &env)) {
 		fprintf(stderr, "virtmeter: error: cannot start the collectors\n");
 		http_stop();

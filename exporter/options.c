@@ -66,6 +66,10 @@ static const struct opt_def opt_defs[] = {
 	{"storage.path", OPT_STRING, OFF(storage), "DIR",
 	 "Directory for state kept across restarts, such as the learned idle "
 	 "power (default /var/lib/virtmeter; created if missing)"},
+	{"collector.disable-defaults", OPT_BOOL, OFF(disable_defaults), NULL,
+	 "Start with every collector off: only those that a "
+	 "--collector.NAME flag or \"enabled: true\" in the configuration "
+	 "file turns on run"},
 	{"dump-metrics", OPT_BOOL, OFF(dump_metrics), NULL,
 	 "Print every metric family this binary can emit (name, type, "
 	 "labels, unit, help; tab-separated) and exit"},
@@ -355,6 +359,16 @@ int opts_parse(int argc, char **argv, struct options *o, char *err,
 	return check_flags(o, err, errlen);
 }
 
+bool opts_collector_enabled(const struct options *o, size_t i,
+			    int file_enabled, bool default_enabled)
+{
+	if (o->collector_flag[i] >= 0)
+		return o->collector_flag[i] == 1;
+	if (file_enabled >= 0)
+		return file_enabled == 1;
+	return default_enabled && !o->disable_defaults;
+}
+
 #define HELP_INDENT 32
 #define HELP_WIDTH 79
 
@@ -431,7 +445,9 @@ void opts_usage(FILE *f)
 	}
 	fprintf(f, "\nEvery collector setting can also be written in the "
 		"configuration file as\ncollectors: NAME: KEY (with _ for -); "
-		"flags override the file.\n"
+		"flags override the file.\nWith --collector.disable-defaults, "
+		"every collector is off unless turned on\nby its flag or by "
+		"\"enabled: true\" in the file.\n"
 		"\nSignals: SIGHUP reloads --config.file (a bad file is "
 		"rejected and the running\nconfiguration kept); SIGTERM and "
 		"SIGINT stop cleanly.\n");

@@ -23,6 +23,10 @@ struct options {
 	bool version;
 	bool dump_metrics;
 	bool dump_settings;
+	/* --collector.disable-defaults: every collector starts off, so only
+	 * those that --collector.NAME or the file's "enabled: true" turn on
+	 * run. */
+	bool disable_defaults;
 	enum log_level log_level;
 	enum log_format log_format;
 	const char *procfs, *sysfs, *cgroupfs;
@@ -46,6 +50,13 @@ int opts_parse(int argc, char **argv, struct options *o, char *err,
 
 /* Frees what opts_parse allocated in o. */
 void opts_free(struct options *o);
+
+/* Whether collector i of the registry runs, by rising precedence: its
+ * default (off for all with --collector.disable-defaults), then the
+ * file's "enabled:" (file_enabled: -1 when the file does not say, else 0
+ * or 1), then --collector.NAME or --no-collector.NAME. */
+bool opts_collector_enabled(const struct options *o, size_t i,
+			    int file_enabled, bool default_enabled);
 
 /* Prints --help to f. */
 void opts_usage(FILE *f);

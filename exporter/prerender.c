@@ -323,6 +323,11 @@ struct snap_gen *prerender_pick(const struct sockaddr *client,
 	return gen;
 }
 
+void prerender_count_scrape(bool cached)
+{
+	atomic_fetch_add(&served[cached ? SERVED_CACHED : SERVED_INLINE], 1);
+}
+
 static const struct snap_family fam_scrapes = {
     .name = "virtmeter_http_scrapes",
     .help = "Scrapes of /metrics by how their body was found: cached (the "

@@ -58,6 +58,10 @@ void prerender_stop(void);
 struct snap_gen *prerender_pick(const struct sockaddr *client,
 				enum expo_format fmt, bool gzip);
 
+/* Counts a scrape served without prerender_pick (one of a selection of
+ * collectors), as cached if its body was rendered already, else inline. */
+void prerender_count_scrape(bool cached);
+
 /* Adds virtmeter_http_scrapes_total{render} to set. */
 void prerender_add_metrics(struct snap_set *set);
 

@@ -1,9 +1,10 @@
 /* The scheduler: see scheduler.h.
  *
- * Slot 0 of the snapshot holds the self-metrics (collector status and build
- * info); collector i of the registry publishes into slot i + 1. A worker
- * publishes its samples and the refreshed status together, so a scrape
- * never sees a collector's new samples with its old status. */
+ * Slot 0 of the snapshot holds the self-metrics (collector status, build
+ * info, reloads); collector i of the registry publishes into slot i + 1
+ * (SCHED_STATUS_SLOT and sched_slot in scheduler.h). A worker publishes
+ * its samples and the refreshed status together, so a scrape never sees a
+ * collector's new samples with its old status. */
 #include "exporter/scheduler.h"
 
 #include <errno.h>
@@ -17,7 +18,6 @@
 #include "exporter/prerender.h"
 #include "exporter/version.h"
 
-#define STATUS_SLOT 0
 #define WATCHDOG_MS 500
 
 struct run;
@@ -70,9 +70,24 @@ static const struct snap_family fam_last_success = {
 	.labels = {"collector"},
 };
 
+static const struct snap_family fam_reload_ok = {
+	.name = "virtmeter_config_last_reload_successful",
+	.help = "1 if the last load of the configuration (at start, or on "
+		"SIGHUP) succeeded, 0 if it was rejected and the running "
+		"configuration kept.",
+	.type = SNAP_GAUGE,
+};
+static const struct snap_family fam_reload_time = {
+	.name = "virtmeter_config_last_reload_success_timestamp_seconds",
+	.help = "Unix time of the last successful load of the configuration "
+		"(the start-up load counts).",
+	.type = SNAP_GAUGE,
+	.unit = "seconds",
+};
+
 const struct snap_family *const sched_families[] = {
 	&version_build_info, &fam_up, &fam_duration, &fam_errors,
-	&fam_last_success, NULL,
+	&fam_last_success, &fam_reload_ok, &fam_reload_time, NULL,
 };
 
 static pthread_mutex_t sched_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -92,6 +107,13 @@ struct run {
 
 static struct run *cur; /* guarded by sched_lock */
 
+/* The last load of the configuration (guarded by sched_lock): nothing is
+ * reported before the first. */
+static struct {
+	bool noted, ok;
+	double success_at; /* Unix time */
+} reload_state;
+
 /* Builds the status set from every enabled worker (caller holds
  * sched_lock). Returns NULL without memory. */
 static struct snap_set *status_build(void)
@@ -102,6 +124,10 @@ static struct snap_set *status_build(void)
 		return NULL;
 	version_add_build_info(set);
 	prerender_add_metrics(set);
+	if (reload_state.noted) {
+		snap_add0(set, &fam_reload_ok, reload_state.ok ? 1 : 0);
+		snap_add0(set, &fam_reload_time, reload_state.success_at);
+	}
 	for (size_t i = 0; cur && i < cur->n; i++) {
 		const struct worker *w = &cur->workers[i];
 		const char *n = w->e.c->name;
@@ -140,7 +166,7 @@ static void publish(const struct run *run, size_t slot, struct snap_set *set)
 	status = status_build();
 	pthread_mutex_unlock(&sched_lock);
 	if (status)
-		u[n++] = (struct snap_update){STATUS_SLOT, status};
+		u[n++] = (struct snap_update){SCHED_STATUS_SLOT, status};
 	if (set)
 		u[n++] = (struct snap_update){slot, set};
 	if (snap_publish(u, n))
@@ -270,7 +296,7 @@ static void *watchdog_main(void *arg)
 		}
 		if (changed) {
 			pthread_mutex_unlock(&sched_lock);
-			publish(run, 0, NULL);
+			publish(run, SCHED_STATUS_SLOT, NULL);
 			pthread_mutex_lock(&sched_lock);
 		}
 		ts = clock_deadline(CLOCK_MONOTONIC, WATCHDOG_MS);
@@ -305,16 +331,16 @@ int sched_start(const struct sched_entry *entries, size_t n,
 		run->workers[i].e = entries[i];
 		run->workers[i].env = *env;
 		run->workers[i].env.settings = entries[i].settings;
-		run->workers[i].slot = i + 1;
+		run->workers[i].slot = sched_slot(i);
 		if (!entries[i].enabled)
-			clear[nclear++] = (struct snap_update){i + 1, NULL};
+			clear[nclear++] = (struct snap_update){sched_slot(i), NULL};
 	}
 	pthread_mutex_lock(&sched_lock);
 	cur = run;
 	pthread_mutex_unlock(&sched_lock);
 	/* A collector disabled by a reload takes its series with it. */
 	snap_publish(clear, nclear);
-	publish(run, 0, NULL);
+	publish(run, SCHED_STATUS_SLOT, NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct worker *w = &run->workers[i];
 
@@ -386,6 +412,22 @@ bool sched_stop(unsigned grace_ms)
 		free(run);
 	}
 	return joined;
+}
+
+void sched_note_reload(bool ok)
+{
+	struct run *run;
+
+	pthread_mutex_lock(&sched_lock);
+	reload_state.noted = true;
+	reload_state.ok = ok;
+	if (ok)
+		reload_state.success_at = clock_real_s();
+	run = cur;
+	pthread_mutex_unlock(&sched_lock);
+	/* The caller is the thread that stops runs: run stays valid. */
+	if (run)
+		publish(run, SCHED_STATUS_SLOT, NULL);
 }
 
 size_t sched_status_get(struct sched_status *out, size_t max)

@@ -32,6 +32,16 @@ struct sched_status {
 	uint64_t cycles;
 };
 
+/* The snapshot slot of the self-metrics (collector status, build info,
+ * scrapes, reloads). */
+#define SCHED_STATUS_SLOT 0
+
+/* The snapshot slot that collector i of the registry publishes into. */
+static inline size_t sched_slot(size_t i)
+{
+	return i + 1;
+}
+
 /* Every family the scheduler itself emits, NULL-terminated. */
 extern const struct snap_family *const sched_families[];
 
@@ -46,6 +56,13 @@ int sched_start(const struct sched_entry *entries, size_t n,
  * if every worker was joined, false if one was left behind (it may still
  * read its settings: the caller must not free them). */
 bool sched_stop(unsigned grace_ms);
+
+/* Records the outcome of a load of the configuration (the start-up load,
+ * or a reload on SIGHUP) for virtmeter_config_last_reload_successful and,
+ * when ok, virtmeter_config_last_reload_success_timestamp_seconds (now),
+ * and publishes the self-metrics at once if the collectors run. Call it
+ * from the thread that starts and stops the scheduler. */
+void sched_note_reload(bool ok);
 
 /* Copies the status of up to max collectors into out; returns the count. */
 size_t sched_status_get(struct sched_status *out, size_t max);

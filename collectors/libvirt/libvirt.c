@@ -422,6 +422,9 @@ out:
 	return err;
 }
 
+/* Whether libvirtd answers, for the landing page. */
+static const struct snap_family *const lv_health[] = {&lv_fam_up, NULL};
+
 const struct collector libvirt_collector = {
     .name = "libvirt",
     .help = "VMs from libvirt: CPU, vCPU, memory, block and network "
@@ -432,6 +435,7 @@ const struct collector libvirt_collector = {
      * (libvirt_up 0) before the cycle counts as stuck. */
     .timeout_ms = 25000,
     .families = lv_families,
+    .health = lv_health,
     .options = lv_options,
     .settings_size = sizeof(struct lv_settings),
     .init = lv_init,

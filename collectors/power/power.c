@@ -283,6 +283,9 @@ static void power_free_section(void *settings)
 	power_settings_free(settings);
 }
 
+/* Whether each meter answers, for the landing page. */
+static const struct snap_family *const power_health[] = {&fam_up, NULL};
+
 const struct collector power_collector = {
 	.name = "power",
 	.help = "power meters (RAPL, hwmon, Redfish, HTTP plugs and PDUs, "
@@ -292,6 +295,7 @@ const struct collector power_collector = {
 	.interval_ms = 1000,
 	.timeout_ms = 5000,
 	.families = power_families,
+	.health = power_health,
 	.settings_size = sizeof(struct power_settings),
 #ifdef HAVE_LIBYAML
 	.section = "meters",

@@ -72,6 +72,11 @@ struct collector {
 	/* Every family the collector can emit, NULL-terminated: the source of
 	 * --dump-metrics and of the docs/metrics.md check. */
 	const struct snap_family *const *families;
+	/* The families among those whose samples say whether the sources the
+	 * collector reads answer (1 up, 0 down), NULL-terminated; NULL: none.
+	 * virtmeter_collector_up only says that the collector's cycles run;
+	 * the landing page shows these beside it. */
+	const struct snap_family *const *health;
 	/* Its settings, NULL-key-terminated (NULL: none), and the size of
 	 * the struct they are kept in (env->settings). */
 	const struct collector_option *options;

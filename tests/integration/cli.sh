@@ -4,7 +4,8 @@
 # should; every kind of bad invocation exits with its documented status and
 # a message naming the culprit; --check-config; a port already in use; both
 # flag forms; repeated listen addresses; collector switches (flags winning
-# over the file); log level and format; SIGINT and SIGTERM end cleanly.
+# over the file) and --collector.disable-defaults; log level and format;
+# SIGINT and SIGTERM end cleanly.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -27,7 +28,7 @@ help=$(cat "$OUT")
 for flag in --web.listen-address --web.telemetry-path --web.max-connections \
 	--web.timeout --config.file --check-config --log.level --log.format \
 	--path.procfs --path.sysfs --path.cgroupfs --collector. --no-collector. \
-	--dump-metrics --version --help; do
+	--collector.disable-defaults --dump-metrics --version --help; do
 	if grep -qF -- "$flag" <<<"$help"; then
 		tap_ok "--help documents $flag"
 	else
@@ -37,6 +38,9 @@ done
 for c in host process; do
 	tap_like "$help" "^[[:space:]]+${c}[[:space:]]" "--help lists the $c collector"
 done
+tap_like "$(grep -A3 -- '--collector.disable-defaults' "$OUT" | tr -s ' \n' ' ')" \
+	'every collector off: only those that a --collector.NAME flag or "enabled: true" in the configuration file turns on run' \
+	"--help says what --collector.disable-defaults leaves on"
 tap_like "$help" 'logfmt' "--help names the logfmt log format"
 tap_like "$help" 'json' "--help names the json log format"
 
@@ -220,6 +224,58 @@ if start_virtmeter --no-collector.process --log.format=json --log.level=debug; t
 		"--log.format=json: log lines carry level and msg"
 else
 	tap_fail "virtmeter starts with --no-collector.process --log.format=json"
+fi
+
+# ---- --collector.disable-defaults ----------------------------------------------------
+# up_series FILE: the collectors that have a virtmeter_collector_up series.
+up_series() {
+	sed -n 's/^virtmeter_collector_up{collector="\([^"]*\)"}.*/\1/p' "$1" | sort | tr '\n' ' '
+}
+run --collector.disable-defaults=true
+tap_is "$RC" 2 "--collector.disable-defaults=true exits with 2 (it takes no value)"
+if start_virtmeter --collector.disable-defaults --collector.host; then
+	sleep 1
+	scrape dd text >/dev/null
+	tap_is "$(up_series "$TEST_TMP/dd.b")" "host " \
+		"--collector.disable-defaults --collector.host: virtmeter_collector_up for host only"
+	tap_unlike "$(cat "$TEST_TMP/dd.b")" '^process_' "--collector.disable-defaults: no process_* series"
+	tap_check "--collector.disable-defaults --collector.host: the host series are served" \
+		has_sample "$TEST_TMP/dd.b" virtmeter_host_cpu_seconds_total
+	tap_like "$(cat "$VM_LOG")" 'msg="collectors enabled: host"' "the log says that only host is enabled"
+	stop_virtmeter
+else
+	tap_fail "virtmeter starts with --collector.disable-defaults --collector.host"
+fi
+file_on=$TEST_TMP/process-on.yml
+printf 'collectors:\n  process:\n    enabled: true\n  cgroup:\n    interval: 1s\n' >"$file_on"
+if start_virtmeter --config.file="$file_on" --collector.disable-defaults --collector.host; then
+	sleep 1
+	scrape dd text >/dev/null
+	tap_is "$(up_series "$TEST_TMP/dd.b")" "host process " \
+		"--collector.disable-defaults: 'enabled: true' in the file turns process on, a setting alone does not turn cgroup on"
+	stop_virtmeter
+else
+	tap_fail "virtmeter starts with --collector.disable-defaults and a file"
+fi
+if start_virtmeter --config.file="$file_on" --collector.disable-defaults --no-collector.process --collector.cgroup; then
+	sleep 1
+	scrape dd text >/dev/null
+	tap_is "$(up_series "$TEST_TMP/dd.b")" "cgroup " \
+		"--collector.disable-defaults: --no-collector.process wins over the file's 'enabled: true'"
+	stop_virtmeter
+else
+	tap_fail "virtmeter starts with --collector.disable-defaults --no-collector.process"
+fi
+if start_virtmeter --collector.disable-defaults; then
+	scrape dd text >/dev/null
+	tap_is "$(up_series "$TEST_TMP/dd.b")" "" "--collector.disable-defaults alone: no collector runs"
+	tap_check "--collector.disable-defaults alone: virtmeter_build_info is still served" \
+		has_sample "$TEST_TMP/dd.b" virtmeter_build_info
+	tap_like "$(cat "$VM_LOG")" 'msg="collectors enabled: \(none\)"' "the log says that no collector is enabled"
+	stop_virtmeter
+	tap_is "$VM_STATUS" 0 "virtmeter with no collector exits with 0"
+else
+	tap_fail "virtmeter starts with --collector.disable-defaults alone"
 fi
 
 if start_virtmeter --log.level=error; then

@@ -3,8 +3,9 @@
 # The HTTP surface, driven with curl and raw sockets: status codes, the
 # Allow header on 405, content negotiation for real scrapers (Prometheus
 # 2.42, Prometheus 3 and its protobuf-first list, curl), gzip, Vary, HEAD,
-# the landing page, /healthz, and a request with a huge header that must be
-# refused without hurting the daemon.
+# the landing page (what each health signal means), /healthz, and a
+# request with a huge header that must be refused without hurting the
+# daemon. The collect[] selection has its own script, collect.sh.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -120,6 +121,14 @@ tap_like "$land" 'href="/metrics"' "the landing page links to /metrics"
 for c in host process; do
 	tap_like "$land" ">$c<" "the landing page lists the $c collector"
 done
+tap_like "$land" '<th>cycle</th><th>source</th>' "the landing page has a cycle and a source column"
+tap_like "$(grep '^<tr><td>host</td>' <<<"$land")" '<td>yes</td><td>ok \(1\)</td><td>no signal of its own</td>' \
+	"the landing page: host's cycle is ok (1) and it has no source signal of its own"
+tap_like "$land" '<dt>cycle</dt><dd><code>virtmeter_collector_up</code>' \
+	"the landing page says that the cycle column is virtmeter_collector_up"
+tap_like "$land" 'not that what it reads answers' "the landing page says what virtmeter_collector_up does not say"
+tap_like "$land" '<code>virtmeter_meter_up</code> of power' "the landing page names the power meters' health family"
+tap_like "$land" 'Alert on these for a source that is down' "the landing page says which signal to alert on for a source"
 tap_is "$(fetch hz "$VM_URL/healthz")" 200 "GET /healthz answers 200"
 tap_is "$(tr -d '\r\n' <"$TEST_TMP/hz.b")" ok "/healthz says 'ok'"
 

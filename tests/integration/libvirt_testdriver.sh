@@ -5,8 +5,9 @@
 # UTF-8 come out of the exposition escaped exactly as the text format and
 # OpenMetrics want; the state of running and shut-off domains; the
 # exposition lints clean. Then, with a libvirt that cannot be reached, the
-# daemon still starts and serves, says virtmeter_libvirt_up 0, and logs
-# that once, not once per cycle.
+# daemon still starts and serves, says virtmeter_libvirt_up 0 (while
+# virtmeter_collector_up stays 1: the collector works), shows both on the
+# landing page, and logs that once, not once per cycle.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -107,6 +108,9 @@ check_fixture() {
 			"vm_info series: $(info_count "$TEST_TMP/inv.b")" "$(grep '^virtmeter_vm_info' "$TEST_TMP/inv.b" | head -n 20)" \
 			"log:" "$(head -n 20 "$VM_LOG")"
 	fi
+	fetch land "$VM_URL/" >/dev/null
+	tap_like "$(grep '^<tr><td>libvirt</td>' "$TEST_TMP/land.b")" '<code>virtmeter_libvirt_up 1</code> up' \
+		"$label: the landing page shows virtmeter_libvirt_up 1 as up"
 
 	# Every domain, found by UUID, carries its own name, escaped.
 	scrape t text >/dev/null
@@ -221,6 +225,13 @@ if start_virtmeter --collector.libvirt.uri="$BAD_URI" "${CONFIG_ARGS[@]}"; then
 	tap_is "$(value "$TEST_TMP/down.b" virtmeter_libvirt_up)" 0 "unreachable libvirt: virtmeter_libvirt_up 0"
 	tap_is "$(grep -c '^virtmeter_vm_' "$TEST_TMP/down.b")" 0 "unreachable libvirt: no virtmeter_vm_ series"
 	lint_scrape "$TEST_TMP/down.b" text "unreachable libvirt: the body is a clean exposition"
+	tap_is "$(series_value "$TEST_TMP/down.b" 'virtmeter_collector_up{collector="libvirt"}')" 1 \
+		"unreachable libvirt: virtmeter_collector_up{collector=\"libvirt\"} stays 1 (its cycles run)"
+	fetch land "$VM_URL/" >/dev/null
+	row=$(grep '^<tr><td>libvirt</td>' "$TEST_TMP/land.b")
+	tap_like "$row" '<td>ok \(1\)</td>' "unreachable libvirt: the landing page says the collector's cycle is ok (1)"
+	tap_like "$row" '<code>virtmeter_libvirt_up 0</code> down' \
+		"unreachable libvirt: the landing page shows virtmeter_libvirt_up 0 as down in the source column"
 	# The lines of the log that speak of libvirt at warning level or worse.
 	n=$(grep -i 'libvirt' "$VM_LOG" | grep -Eci 'level=(warn|error)|"level":"(warn|error)"')
 	if [ "$n" = 1 ]; then

@@ -4,7 +4,8 @@
 # it got: the target is up with no scrape error, virtmeter_build_info and
 # the host CPU counters are there with their labels, Prometheus ingested
 # every sample of the exposition and logged no ingestion error (duplicate
-# or out-of-order samples).
+# or out-of-order samples). A second job scrapes only the host and process
+# collectors through params: collect[] (which Prometheus URL-encodes).
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -25,6 +26,11 @@ global:
   scrape_timeout: 1s
 scrape_configs:
   - job_name: virtmeter
+    static_configs:
+      - targets: ['127.0.0.1:$VM_PORT']
+  - job_name: virtmeter-selected
+    params:
+      collect[]: [host, process]
     static_configs:
       - targets: ['127.0.0.1:$VM_PORT']
 EOF
@@ -99,10 +105,30 @@ tap_like "$(cat "$TEST_TMP/up.json")" '"value":\[[0-9.]+,"1"\]' "up{job=\"virtme
 query cu 'virtmeter_collector_up{collector="host"}'
 tap_like "$(cat "$TEST_TMP/cu.json")" '"value":\[[0-9.]+,"1"\]' "virtmeter_collector_up{collector=\"host\"} is 1 in Prometheus"
 
+# ---- a job with collect[] --------------------------------------------------------------
+# value_of NAME: the value of the one sample of the query answer NAME.
+value_of() { grep -o '"value":\[[0-9.]*,"[^"]*"\]' "$TEST_TMP/$1.json" | sed 's/.*,"\([^"]*\)"\]/\1/'; }
+deadline=$((SECONDS + 15))
+until has_result sel 'process_cpu_seconds_total{job="virtmeter-selected"}' || [ $SECONDS -gt $deadline ]; do
+	sleep 0.5
+done
+tap_check "the collect[] job has process_cpu_seconds_total" \
+	has_result sel 'process_cpu_seconds_total{job="virtmeter-selected"}'
+tap_check "the collect[] job has virtmeter_host_cpu_seconds_total" \
+	has_result sel 'virtmeter_host_cpu_seconds_total{job="virtmeter-selected",mode="idle"}'
+query sel 'count(virtmeter_collector_up{job="virtmeter-selected"})'
+tap_is "$(value_of sel)" 2 "the collect[] job has virtmeter_collector_up for its two collectors only"
+query sel 'count({job="virtmeter-selected",__name__!~"virtmeter_host_.*|process_.*|virtmeter_build_info|virtmeter_collector_.*|virtmeter_http_scrapes_total|virtmeter_config_.*|up|scrape_.*"})'
+tap_like "$(cat "$TEST_TMP/sel.json")" '"result":\[\]' "the collect[] job has no other collector's series"
+query sel 'count({job="virtmeter",__name__=~"virtmeter_cgroup_.*"})'
+tap_like "$(cat "$TEST_TMP/sel.json")" '"result":\[\{' "while the job without collect[] has the cgroup collector's"
+
 # ---- the target ----------------------------------------------------------------------
 curl -sS --max-time 5 "$PROM_URL/api/v1/targets?state=active" -o "$TEST_TMP/targets.json" 2>/dev/null
 targets=$(cat "$TEST_TMP/targets.json")
 tap_like "$targets" "\"scrapeUrl\":\"http://127.0.0.1:$VM_PORT/metrics\"" "/api/v1/targets lists virtmeter's /metrics"
+tap_like "$targets" "\"scrapeUrl\":\"http://127.0.0.1:$VM_PORT/metrics\\?collect%5B%5D=host[^\"]*collect%5B%5D=process\"" \
+	"/api/v1/targets shows that Prometheus sends collect[] URL-encoded"
 tap_like "$targets" '"health":"up"' "/api/v1/targets shows the target healthy (\"up\")"
 tap_like "$targets" '"lastError":""' "/api/v1/targets shows no lastError"
 tap_unlike "$targets" '"health":"(down|unknown)"' "/api/v1/targets shows no unhealthy target"

@@ -3,7 +3,9 @@
 # A running virtmeter changes its mind only when it should. SIGHUP with a
 # bad --config.file is rejected with one error log line naming the file and
 # line, and the running configuration goes on; with a good file the new
-# configuration is applied (collectors vanish and come back). A collector
+# configuration is applied (collectors vanish and come back).
+# virtmeter_config_last_reload_successful and its success timestamp say
+# so, as Prometheus's own do (the start-up load counts). A collector
 # whose source breaks keeps its last good samples, reports
 # virtmeter_collector_up 0 and logs the failure once, not every cycle, and
 # recovers when the source does. SIGTERM ends it with status 0.
@@ -41,6 +43,12 @@ tap_ok "virtmeter starts with --config.file"
 now s0
 tap_check "before any reload, the host collector's series are served" has_sample "$TEST_TMP/s0.b" virtmeter_host_cpu_seconds_total
 tap_check "before any reload, the process collector's series are served" has_sample "$TEST_TMP/s0.b" process_cpu_seconds_total
+reload_ok() { series_value "$TEST_TMP/$1.b" virtmeter_config_last_reload_successful; }
+reload_at() { series_value "$TEST_TMP/$1.b" virtmeter_config_last_reload_success_timestamp_seconds; }
+tap_is "$(reload_ok s0)" 1 "after the start-up load, virtmeter_config_last_reload_successful is 1"
+ts0=$(reload_at s0)
+tap_check "after the start-up load, the success timestamp is the start time ($ts0, now $(date +%s))" \
+	awk -v t="$ts0" -v now="$(date +%s)" 'BEGIN { exit !(t != "" && t > now - 30 && t <= now + 1) }'
 
 # ---- a bad file is rejected -----------------------------------------------------------
 write_conf "$BAD_KEY"
@@ -57,6 +65,8 @@ now s1
 tap_check "after a rejected reload, the host series are still served" has_sample "$TEST_TMP/s1.b" virtmeter_host_cpu_seconds_total
 tap_check "after a rejected reload, the process series are still served (old configuration kept)" \
 	has_sample "$TEST_TMP/s1.b" process_cpu_seconds_total
+tap_is "$(reload_ok s1)" 0 "after a rejected reload, virtmeter_config_last_reload_successful is 0"
+tap_is "$(reload_at s1)" "$ts0" "after a rejected reload, the success timestamp stays that of the last good load"
 t1=$(series_value "$TEST_TMP/s1.b" 'virtmeter_collector_last_success_timestamp_seconds{collector="host"}')
 sleep 2.5
 now s2
@@ -97,6 +107,10 @@ tap_unlike "$(cat "$TEST_TMP/s3.b")" 'virtmeter_collector_up\{collector="process
 	"after disabling process, virtmeter_collector_up{collector=\"process\"} is gone"
 tap_check "after disabling process, the host series are still served" has_sample "$TEST_TMP/s3.b" virtmeter_host_cpu_seconds_total
 tap_is "$(rejections)" 3 "a good file is not logged as rejected"
+tap_is "$(reload_ok s3)" 1 "after a good reload, virtmeter_config_last_reload_successful is 1 again"
+ts3=$(reload_at s3)
+tap_check "after a good reload, the success timestamp is newer ($ts0 -> $ts3)" \
+	awk -v a="$ts0" -v b="$ts3" 'BEGIN { exit !(a != "" && b != "" && b > a) }'
 lint_scrape "$TEST_TMP/s3.b" text "after the reload, /metrics is a clean exposition"
 
 write_conf "$BOTH"

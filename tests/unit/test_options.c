@@ -143,6 +143,39 @@ static void collector_settings_are_checked_on_the_command_line(void **state)
 	assert_non_null(strstr(err, "collector 'cgroup' has no setting 'colour'"));
 }
 
+static void disable_defaults_leaves_only_what_is_turned_on(void **state)
+{
+	int host = collector_find("host");
+
+	(void)state;
+	assert_int_equal(parse((const char *[]){NULL}), 0);
+	assert_false(o.disable_defaults);
+	assert_true(opts_collector_enabled(&o, (size_t)host, -1, true));
+	assert_false(opts_collector_enabled(&o, (size_t)host, -1, false));
+	assert_int_equal(parse((const char *[]){"--collector.disable-defaults",
+						NULL}),
+			 0);
+	assert_true(o.disable_defaults);
+	assert_false(opts_collector_enabled(&o, (size_t)host, -1, true));
+	/* The file's "enabled: true" turns a collector on again... */
+	assert_true(opts_collector_enabled(&o, (size_t)host, 1, true));
+	assert_false(opts_collector_enabled(&o, (size_t)host, 0, true));
+	/* ...and a flag wins over the file either way. */
+	assert_int_equal(parse((const char *[]){"--collector.disable-defaults",
+						"--collector.host", NULL}),
+			 0);
+	assert_true(opts_collector_enabled(&o, (size_t)host, -1, true));
+	assert_true(opts_collector_enabled(&o, (size_t)host, 0, true));
+	assert_int_equal(parse((const char *[]){"--collector.disable-defaults",
+						"--no-collector.host", NULL}),
+			 0);
+	assert_false(opts_collector_enabled(&o, (size_t)host, 1, true));
+	assert_int_equal(parse((const char *[]){"--collector.disable-defaults=1",
+						NULL}),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--collector.disable-defaults takes no value"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +188,7 @@ int main(void)
 		cmocka_unit_test(bad_values_are_rejected_with_the_flag_named),
 		cmocka_unit_test(missing_value_is_reported),
 		cmocka_unit_test(values_are_stored),
+		cmocka_unit_test(disable_defaults_leaves_only_what_is_turned_on),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

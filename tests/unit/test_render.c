@@ -1,5 +1,7 @@
 /* Unit tests of the render cache: one render per generation and format,
- * however many concurrent scrapes, and gzip that inflates to the same. */
+ * however many concurrent scrapes, and gzip that inflates to the same; the
+ * renders of a selection of collectors, cached per selection, dropped when
+ * a new generation is published, and at most RENDER_VIEWS of them. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 
 #include "build-config.h"
 #include "exporter/render.h"
+#include "exporter/scheduler.h"
 
 #ifdef HAVE_ZLIB
 #include <zlib.h>
@@ -146,12 +149,175 @@ static void gzip_inflates_to_the_plain_render(void **state)
 #endif
 }
 
+/* ---- selections of collectors ----------------------------------------- */
+
+static const char *const sel_names[] = {"c0", "c1", "c2", "c3", "c4",
+					"c5", "c6", "c7", "c8", "c9"};
+static const struct filter_known sel_known = {
+	.names = sel_names, .enabled = NULL, .n = 10};
+static const struct snap_family fam_sel = {
+	.name = "t_sel", .help = "A collector's value.", .type = SNAP_GAUGE,
+	.labels = {"from"},
+};
+static const struct snap_family fam_sel_up = {
+	.name = "t_sel_up", .help = "Up.", .type = SNAP_GAUGE,
+	.labels = {"collector"},
+};
+
+/* Publishes a generation where each of the ten collectors has one sample
+ * of value v in its slot, and the status slot one up sample each. */
+static void publish_all(double v)
+{
+	struct snap_update u[11];
+
+	u[0] = (struct snap_update){SCHED_STATUS_SLOT, snap_set_new()};
+	for (size_t i = 0; i < 10; i++) {
+		u[i + 1] = (struct snap_update){sched_slot(i), snap_set_new()};
+		snap_add(u[i + 1].set, &fam_sel, v, sel_names[i]);
+		snap_add(u[0].set, &fam_sel_up, 1, sel_names[i]);
+	}
+	snap_publish(u, 11);
+	for (size_t i = 0; i < 11; i++)
+		snap_set_unref(u[i].set);
+}
+
+/* Renders the selection mask as text; *view gets its reference. */
+static const char *sel_render(uint32_t mask, bool gzip,
+			      struct render_view **view, bool *cached)
+{
+	const char *data = NULL;
+	size_t len = 0;
+
+	assert_int_equal(render_get_filtered(mask, &sel_known, EXPO_TEXT, gzip,
+					     view, &data, &len, cached),
+			 0);
+	assert_non_null(data);
+	return data;
+}
+
+static void a_selection_holds_only_its_collectors(void **state)
+{
+	struct render_view *v;
+	const char *d;
+	bool cached;
+
+	(void)state;
+	snap_init();
+	publish_all(7);
+	d = sel_render((1u << 2) | (1u << 5), false, &v, &cached);
+	assert_false(cached);
+	assert_non_null(strstr(d, "t_sel{from=\"c2\"} 7\n"));
+	assert_non_null(strstr(d, "t_sel{from=\"c5\"} 7\n"));
+	assert_null(strstr(d, "from=\"c1\""));
+	assert_non_null(strstr(d, "t_sel_up{collector=\"c2\"} 1\n"));
+	assert_non_null(strstr(d, "t_sel_up{collector=\"c5\"} 1\n"));
+	assert_null(strstr(d, "collector=\"c1\""));
+	render_view_unref(v);
+	render_views_clear();
+	snap_shutdown();
+}
+
+static void a_selection_is_rendered_once_per_generation(void **state)
+{
+	struct render_view *v1, *v2, *v3;
+	unsigned long before;
+	const char *d1, *d2, *d3;
+	bool cached;
+
+	(void)state;
+	snap_init();
+	publish_all(1);
+	d1 = sel_render(1u << 3, false, &v1, &cached);
+	assert_false(cached);
+	before = render_count();
+	d2 = sel_render(1u << 3, false, &v2, &cached);
+	assert_true(cached);
+	assert_int_equal(render_count(), before);
+	assert_ptr_equal(v1, v2);
+	assert_ptr_equal(d1, d2);
+	/* A new generation: the cached view is not served again. */
+	publish_all(2);
+	d3 = sel_render(1u << 3, false, &v3, &cached);
+	assert_false(cached);
+	assert_ptr_not_equal(v3, v1);
+	assert_non_null(strstr(d3, "t_sel{from=\"c3\"} 2\n"));
+	/* The first view's bytes live on while a response holds them. */
+	assert_non_null(strstr(d1, "t_sel{from=\"c3\"} 1\n"));
+	render_view_unref(v1);
+	render_view_unref(v2);
+	render_view_unref(v3);
+	render_views_clear();
+	snap_shutdown();
+}
+
+static void the_cache_keeps_the_most_recent_selections(void **state)
+{
+	struct render_view *v;
+	bool cached;
+
+	(void)state;
+	snap_init();
+	publish_all(3);
+	for (uint32_t i = 0; i < RENDER_VIEWS; i++) {
+		sel_render(1u << i, false, &v, &cached);
+		assert_false(cached);
+		render_view_unref(v);
+	}
+	/* Selection 0 is used again, so selection 1 is the oldest. */
+	sel_render(1u << 0, false, &v, &cached);
+	assert_true(cached);
+	render_view_unref(v);
+	sel_render(1u << RENDER_VIEWS, false, &v, &cached); /* one more */
+	assert_false(cached);
+	render_view_unref(v);
+	sel_render(1u << 0, false, &v, &cached);
+	assert_true(cached);
+	render_view_unref(v);
+	sel_render(1u << 1, false, &v, &cached); /* evicted */
+	assert_false(cached);
+	render_view_unref(v);
+	render_views_clear();
+	snap_shutdown();
+}
+
+static void a_gzip_selection_is_cached_apart(void **state)
+{
+#ifdef HAVE_ZLIB
+	struct render_view *v;
+	const char *d;
+	bool cached;
+
+	(void)state;
+	snap_init();
+	publish_all(4);
+	sel_render(1u << 4, false, &v, &cached);
+	render_view_unref(v);
+	d = sel_render(1u << 4, true, &v, &cached);
+	assert_false(cached);
+	assert_int_equal((unsigned char)d[0], 0x1f);
+	assert_int_equal((unsigned char)d[1], 0x8b);
+	render_view_unref(v);
+	sel_render(1u << 4, true, &v, &cached);
+	assert_true(cached);
+	render_view_unref(v);
+	render_views_clear();
+	snap_shutdown();
+#else
+	(void)state;
+	skip();
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(concurrent_scrapes_of_one_generation_render_once),
 		cmocka_unit_test(a_new_generation_is_rendered_again),
 		cmocka_unit_test(gzip_inflates_to_the_plain_render),
+		cmocka_unit_test(a_selection_holds_only_its_collectors),
+		cmocka_unit_test(a_selection_is_rendered_once_per_generation),
+		cmocka_unit_test(the_cache_keeps_the_most_recent_selections),
+		cmocka_unit_test(a_gzip_selection_is_cached_apart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
