@@ -141,7 +141,9 @@ struct cg_track {
 	char *rel;  /* cgroup path relative to the hierarchies' roots */
 	char *id;   /* container id or VM UUID */
 	char *name; /* container or VM name */
-	char *image, *pod, *ns; /* containers only; "" if unknown */
+	/* Containers only, "" if unknown: the image (on the info series),
+	 * the Kubernetes pod and namespace (on every series). */
+	char *image, *pod, *ns;
 	enum cg_runtime runtime;
 	struct cgr_files files;
 	/* The figures of the last full read (its I/O devices only), and the
@@ -318,7 +320,11 @@ static int update_containers(struct cg_state *st, struct cg_list *list)
 			old->moved = true; /* skipped by the sweep below */
 			continue;
 		}
-		/* Names cost a state-file read: only for new containers. */
+		/* Names cost a state-file read: only for new containers. The
+		 * Kubernetes pod and namespace come with them (labels of
+		 * every series of the container, "" when the state does not
+		 * say); they are fixed for a container id, so they are never
+		 * looked up again. */
 		cg_names_resolve(NULL, c);
 		/* Without memory the container waits for the next cycle. */
 		if (track_from_container(&next.v[next.n], c) < 0)
@@ -526,16 +532,25 @@ static int collect_containers(struct cg_state *st, struct snap_set *out,
 		for (size_t k = 0; k < n; k++) {
 			struct cg_track *t = &st->ct.v[i + k];
 			const char *rt = cg_runtime_name(t->runtime);
-			const char *lbl[SNAP_MAX_LABELS] = {t->name, t->id, rt};
+			const char *lbl[SNAP_MAX_LABELS] = {
+			    [WL_CT_CONTAINER] = t->name,
+			    [WL_CT_ID] = t->id,
+			    [WL_CT_RUNTIME] = rt,
+			    [WL_CT_POD] = t->pod,
+			    [WL_CT_NAMESPACE] = t->ns,
+			};
 			struct workload w = {.kind = WL_CONTAINER, .id = t->id,
 					     .name = t->name, .runtime = rt,
+					     .pod = t->pod,
+					     .namespace = t->ns,
 					     .cgroup = t->rel};
 
 			if (st->errs[k] < 0)
 				continue;
 			snap_add(out, &ct_info, 1, t->name, t->id, rt, t->image,
 				 t->pod, t->ns);
-			emit(out, cg_ct_fams, lbl, 3, &st->stats[k]);
+			emit(out, cg_ct_fams, lbl, WL_CT_NLABELS,
+			     &st->stats[k]);
 			wl_list_add(wl, &w);
 		}
 	}

@@ -3,7 +3,9 @@
  * their order. */
 #include "collectors/cgroup/families.h"
 
-/* Labelled container, id, runtime and the figure's own label, if any. */
+/* Labelled container, id, runtime, pod, namespace (the identity labels of
+ * every container family, see workload.h) and the figure's own label, if
+ * any. */
 const struct snap_family cg_ct_fams[CG_FAM_N] = {
 	[CG_FAM_CPU] = {
 		.name = "virtmeter_container_cpu_seconds",
@@ -11,7 +13,8 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"its cgroup.",
 		.type = SNAP_COUNTER,
 		.unit = "seconds",
-		.labels = {"container", "id", "runtime", "mode", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   "mode", NULL},
 	},
 	[CG_FAM_THR_SECONDS] = {
 		.name = "virtmeter_container_cpu_throttled_seconds",
@@ -19,21 +22,24 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"container, from its cgroup.",
 		.type = SNAP_COUNTER,
 		.unit = "seconds",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_THR_PERIODS] = {
 		.name = "virtmeter_container_cpu_throttled_periods",
 		.help = "CFS enforcement periods in which it was throttled, "
 			"per container, from its cgroup.",
 		.type = SNAP_COUNTER,
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_PERIODS] = {
 		.name = "virtmeter_container_cpu_periods",
 		.help = "CFS enforcement periods elapsed while runnable, per "
 			"container, from its cgroup.",
 		.type = SNAP_COUNTER,
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_CPU_QUOTA] = {
 		.name = "virtmeter_container_cpu_quota_cpus",
@@ -41,7 +47,8 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"when unlimited), per container, from its cgroup.",
 		.type = SNAP_GAUGE,
 		.unit = "cpus",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_MEM_USAGE] = {
 		.name = "virtmeter_container_memory_usage_bytes",
@@ -49,7 +56,8 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"from its cgroup.",
 		.type = SNAP_GAUGE,
 		.unit = "bytes",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_WORKING_SET] = {
 		.name = "virtmeter_container_memory_working_set_bytes",
@@ -57,28 +65,32 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"container, from its cgroup.",
 		.type = SNAP_GAUGE,
 		.unit = "bytes",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_RSS] = {
 		.name = "virtmeter_container_memory_rss_bytes",
 		.help = "Anonymous memory, per container, from its cgroup.",
 		.type = SNAP_GAUGE,
 		.unit = "bytes",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_CACHE] = {
 		.name = "virtmeter_container_memory_cache_bytes",
 		.help = "Page cache memory, per container, from its cgroup.",
 		.type = SNAP_GAUGE,
 		.unit = "bytes",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_SWAP] = {
 		.name = "virtmeter_container_memory_swap_bytes",
 		.help = "Swap used, per container, from its cgroup.",
 		.type = SNAP_GAUGE,
 		.unit = "bytes",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_LIMIT] = {
 		.name = "virtmeter_container_memory_limit_bytes",
@@ -86,14 +98,16 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"container, from its cgroup.",
 		.type = SNAP_GAUGE,
 		.unit = "bytes",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_OOM] = {
 		.name = "virtmeter_container_oom_events",
 		.help = "Processes killed by the OOM killer, per container, "
 			"from its cgroup.",
 		.type = SNAP_COUNTER,
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_IO_RBYTES] = {
 		.name = "virtmeter_container_io_read_bytes",
@@ -101,7 +115,8 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"from its cgroup.",
 		.type = SNAP_COUNTER,
 		.unit = "bytes",
-		.labels = {"container", "id", "runtime", "device", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   "device", NULL},
 	},
 	[CG_FAM_IO_WBYTES] = {
 		.name = "virtmeter_container_io_write_bytes",
@@ -109,27 +124,31 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"container, from its cgroup.",
 		.type = SNAP_COUNTER,
 		.unit = "bytes",
-		.labels = {"container", "id", "runtime", "device", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   "device", NULL},
 	},
 	[CG_FAM_IO_RIOS] = {
 		.name = "virtmeter_container_io_read_operations",
 		.help = "Read operations on block device MAJ:MIN, per "
 			"container, from its cgroup.",
 		.type = SNAP_COUNTER,
-		.labels = {"container", "id", "runtime", "device", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   "device", NULL},
 	},
 	[CG_FAM_IO_WIOS] = {
 		.name = "virtmeter_container_io_write_operations",
 		.help = "Write operations on block device MAJ:MIN, per "
 			"container, from its cgroup.",
 		.type = SNAP_COUNTER,
-		.labels = {"container", "id", "runtime", "device", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   "device", NULL},
 	},
 	[CG_FAM_PIDS] = {
 		.name = "virtmeter_container_pids",
 		.help = "Number of tasks, per container, from its cgroup.",
 		.type = SNAP_GAUGE,
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_PSI_CPU_SOME] = {
 		.name = "virtmeter_container_pressure_cpu_waiting_seconds",
@@ -137,7 +156,8 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"container, from its cgroup.",
 		.type = SNAP_COUNTER,
 		.unit = "seconds",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_PSI_CPU_FULL] = {
 		.name = "virtmeter_container_pressure_cpu_stalled_seconds",
@@ -145,7 +165,8 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"container, from its cgroup.",
 		.type = SNAP_COUNTER,
 		.unit = "seconds",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_PSI_MEM_SOME] = {
 		.name = "virtmeter_container_pressure_memory_waiting_seconds",
@@ -153,7 +174,8 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"container, from its cgroup.",
 		.type = SNAP_COUNTER,
 		.unit = "seconds",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_PSI_MEM_FULL] = {
 		.name = "virtmeter_container_pressure_memory_stalled_seconds",
@@ -161,7 +183,8 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"container, from its cgroup.",
 		.type = SNAP_COUNTER,
 		.unit = "seconds",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_PSI_IO_SOME] = {
 		.name = "virtmeter_container_pressure_io_waiting_seconds",
@@ -169,7 +192,8 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"container, from its cgroup.",
 		.type = SNAP_COUNTER,
 		.unit = "seconds",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 	[CG_FAM_PSI_IO_FULL] = {
 		.name = "virtmeter_container_pressure_io_stalled_seconds",
@@ -177,7 +201,8 @@ const struct snap_family cg_ct_fams[CG_FAM_N] = {
 			"container, from its cgroup.",
 		.type = SNAP_COUNTER,
 		.unit = "seconds",
-		.labels = {"container", "id", "runtime", NULL},
+		.labels = {"container", "id", "runtime", "pod", "namespace",
+			   NULL},
 	},
 };
 

@@ -36,7 +36,8 @@ enum cg_fam {
 };
 
 /* The containers' families, virtmeter_container_*, labelled container, id,
- * runtime and, for some, one more label (mode or device). */
+ * runtime, pod, namespace and, for some, one more label (mode or
+ * device). */
 extern const struct snap_family cg_ct_fams[CG_FAM_N];
 
 /* The same figures of VMs from their host-side cgroups,

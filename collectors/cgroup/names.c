@@ -23,6 +23,9 @@ static const struct cg_state_paths defaults = {
     .podman = "/var/lib/containers/storage",
 };
 
+/* What cg_names_use_paths set, or NULL for the defaults. */
+static const struct cg_state_paths *use_paths;
+
 /* Most containerd namespaces looked at (k8s.io, moby, default, ...). */
 #define MAX_NAMESPACES 64
 
@@ -438,9 +441,16 @@ static int lookup(const struct cg_state_paths *p, enum cg_runtime rt,
 	}
 }
 
+void cg_names_use_paths(const struct cg_state_paths *paths)
+{
+	use_paths = paths;
+}
+
 int cg_names_resolve(const struct cg_state_paths *paths, struct cg_container *c)
 {
-	struct cg_state_paths p = paths ? *paths : defaults;
+	struct cg_state_paths p = paths	      ? *paths
+				  : use_paths ? *use_paths
+					      : defaults;
 	enum cg_runtime rt;
 	struct cg_meta m = {0};
 	int rc;

@@ -90,4 +90,10 @@ int cg_names_parse_podman(const char *buf, size_t len, const char *id,
 int cg_names_resolve(const struct cg_state_paths *paths,
 		     struct cg_container *c);
 
+/* Makes cg_names_resolve look under paths whenever it is passed NULL (as
+ * the collector passes it); NULL goes back to the defaults. For tests,
+ * which point the collector at fixture state: paths must stay valid while
+ * in use, and the call must not race a running collector. */
+void cg_names_use_paths(const struct cg_state_paths *paths);
+
 #endif

@@ -50,3 +50,8 @@ int cg_names_resolve(const struct cg_state_paths *paths, struct cg_container *c)
 	(void)c;
 	return -ENOTSUP;
 }
+
+void cg_names_use_paths(const struct cg_state_paths *paths)
+{
+	(void)paths;
+}

@@ -100,6 +100,8 @@ static void acct_free(struct acct *a)
 	free(a->key);
 	free(a->name);
 	free(a->runtime);
+	free(a->pod);
+	free(a->ns);
 	free(a->source);
 	free(a);
 }
@@ -320,9 +322,10 @@ static void feed_perf(struct model *m, const struct snap_set *set)
 			add_sum(a, mark, s->value, true);
 	}
 	FOR_SAMPLES(set, "virtmeter_container_perf_events", s) {
-		if (strcmp(model_label(set, s, 2), "cycles"))
+		if (strcmp(model_label(set, s, WL_CT_NLABELS), "cycles"))
 			continue;
-		a = acct_get(&m->accts, WL_CONTAINER, model_label(set, s, 1));
+		a = acct_get(&m->accts, WL_CONTAINER,
+			     model_label(set, s, WL_CT_ID));
 		if (a)
 			add_sum(a, mark, s->value, false);
 	}
@@ -372,12 +375,16 @@ void model_read_cpu(struct model *m, const struct snap_set *cg, double now)
 	a = NULL;
 	FOR_SAMPLES(cg, "virtmeter_container_cpu_seconds", s) {
 		a = acct_get_near(&m->accts, a, WL_CONTAINER,
-				  model_label(cg, s, 1));
+				  model_label(cg, s, WL_CT_ID));
 		if (!a)
 			continue;
 		if (a->mark != mark) {
-			set_str(&a->name, model_label(cg, s, 0));
-			set_str(&a->runtime, model_label(cg, s, 2));
+			/* The labels its series carry, the cgroup
+			 * collector's (unchanged strings are not copied). */
+			set_str(&a->name, model_label(cg, s, WL_CT_CONTAINER));
+			set_str(&a->runtime, model_label(cg, s, WL_CT_RUNTIME));
+			set_str(&a->pod, model_label(cg, s, WL_CT_POD));
+			set_str(&a->ns, model_label(cg, s, WL_CT_NAMESPACE));
 			/* Until its limits are read below. */
 			a->mem = 0;
 			a->vcpus = 0;
@@ -391,12 +398,14 @@ void model_read_cpu(struct model *m, const struct snap_set *cg, double now)
 			add_sum(a, mark, s->value, false);
 	}
 	FOR_SAMPLES(cg, "virtmeter_container_memory_limit_bytes", s) {
-		a = acct_find(&m->accts, WL_CONTAINER, model_label(cg, s, 1));
+		a = acct_find(&m->accts, WL_CONTAINER,
+			      model_label(cg, s, WL_CT_ID));
 		if (a)
 			a->mem = s->value;
 	}
 	FOR_SAMPLES(cg, "virtmeter_container_cpu_quota_cpus", s) {
-		a = acct_find(&m->accts, WL_CONTAINER, model_label(cg, s, 1));
+		a = acct_find(&m->accts, WL_CONTAINER,
+			      model_label(cg, s, WL_CT_ID));
 		if (a)
 			a->vcpus = s->value;
 	}

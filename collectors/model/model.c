@@ -70,7 +70,8 @@ static const struct snap_family fam_ct_j = {
 	    "dynamic and idle (overhead is always 0).",
     .type = SNAP_COUNTER,
     .unit = "joules",
-    .labels = {"container", "id", "runtime", "component", "source", NULL},
+    .labels = {"container", "id", "runtime", "pod", "namespace", "component",
+	       "source", NULL},
 };
 static const struct snap_family fam_vm_w = {
     .name = "virtmeter_vm_power_watts",
@@ -86,7 +87,8 @@ static const struct snap_family fam_ct_w = {
 	    "interval, by component.",
     .type = SNAP_GAUGE,
     .unit = "watts",
-    .labels = {"container", "id", "runtime", "component", "source", NULL},
+    .labels = {"container", "id", "runtime", "pod", "namespace", "component",
+	       "source", NULL},
 };
 static const struct snap_family fam_unattr = {
     .name = "virtmeter_host_unattributed_energy_joules",
@@ -140,7 +142,7 @@ static const struct snap_family fam_ct_idle_s = {
 	    "quota (a container without a quota is never counted idle).",
     .type = SNAP_COUNTER,
     .unit = "seconds",
-    .labels = {"container", "id", "runtime", NULL},
+    .labels = {"container", "id", "runtime", "pod", "namespace", NULL},
 };
 static const struct snap_family fam_vm_idle_j = {
     .name = "virtmeter_vm_idle_energy_joules",
@@ -155,7 +157,8 @@ static const struct snap_family fam_ct_idle_j = {
     .help = "Idle energy charged to the container while it was idle.",
     .type = SNAP_COUNTER,
     .unit = "joules",
-    .labels = {"container", "id", "runtime", "source", NULL},
+    .labels = {"container", "id", "runtime", "pod", "namespace", "source",
+	       NULL},
 };
 
 static const struct snap_family *const model_families[] = {
@@ -332,23 +335,41 @@ static void advance(struct model *m, struct snap_gen *gen, double now)
 	acct_expire(m, now);
 }
 
+/* Fills lbl[0..WL_CT_NLABELS) with the identity labels of container
+ * account a, as the cgroup collector's series of it carry them. */
+static void ct_labels(const struct acct *a, const char **lbl)
+{
+	lbl[WL_CT_CONTAINER] = a->name ? a->name : "";
+	lbl[WL_CT_ID] = a->key;
+	lbl[WL_CT_RUNTIME] = a->runtime ? a->runtime : "";
+	lbl[WL_CT_POD] = a->pod ? a->pod : "";
+	lbl[WL_CT_NAMESPACE] = a->ns ? a->ns : "";
+}
+
 /* Adds one sample per component of account a to fam (energy or power). */
 static void emit_parts(struct snap_set *out, const struct acct *a,
 		       const struct snap_family *vm, const struct snap_family *ct,
 		       const double *v)
 {
+	const char *lbl[SNAP_MAX_LABELS];
+
+	if (a->kind != WL_VM)
+		ct_labels(a, lbl);
 	for (int c = 0; c < NCOMP; c++) {
-		if (a->kind == WL_VM)
+		if (a->kind == WL_VM) {
 			snap_add(out, vm, v[c], a->key, comp_names[c], a->source);
-		else
-			snap_add(out, ct, v[c], a->name ? a->name : "", a->key,
-				 a->runtime ? a->runtime : "", comp_names[c],
-				 a->source);
+			continue;
+		}
+		lbl[WL_CT_NLABELS] = comp_names[c];
+		lbl[WL_CT_NLABELS + 1] = a->source;
+		snap_add_array(out, ct, v[c], lbl, WL_CT_NLABELS + 2);
 	}
 }
 
 static void emit_acct(struct snap_set *out, const struct acct *a)
 {
+	const char *lbl[SNAP_MAX_LABELS];
+
 	if (!a->source)
 		return;
 	emit_parts(out, a, &fam_vm_j, &fam_ct_j, a->e);
@@ -356,12 +377,12 @@ static void emit_acct(struct snap_set *out, const struct acct *a)
 		snap_add(out, &fam_vm_idle_s, a->idle_s, a->key);
 		snap_add(out, &fam_vm_idle_j, a->idle_e, a->key, a->source);
 	} else {
-		const char *name = a->name ? a->name : "";
-		const char *rt = a->runtime ? a->runtime : "";
-
-		snap_add(out, &fam_ct_idle_s, a->idle_s, name, a->key, rt);
-		snap_add(out, &fam_ct_idle_j, a->idle_e, name, a->key, rt,
-			 a->source);
+		ct_labels(a, lbl);
+		snap_add_array(out, &fam_ct_idle_s, a->idle_s, lbl,
+			       WL_CT_NLABELS);
+		lbl[WL_CT_NLABELS] = a->source;
+		snap_add_array(out, &fam_ct_idle_j, a->idle_e, lbl,
+			       WL_CT_NLABELS + 1);
 	}
 	if (a->gone_at == 0)
 		emit_parts(out, a, &fam_vm_w, &fam_ct_w, a->p);

@@ -64,7 +64,9 @@ struct acct {
 	enum wl_kind kind;
 	char *key;
 	size_t hash;            /* of kind and key */
-	char *name, *runtime;   /* containers: the labels; NULL for VMs */
+	/* Containers: the identity labels of their series (workload.h's
+	 * wl_ct_label) but id, which is the key; NULL for VMs. */
+	char *name, *runtime, *pod, *ns;
 	char *source;           /* source label its counters are under */
 	double e[NCOMP];        /* joules since first charged */
 	double p[NCOMP];        /* watts over the last interval */

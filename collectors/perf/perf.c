@@ -82,7 +82,7 @@ static const struct snap_family fam_ct = {
     .help = "Events counted on the container's cgroup, scaled for "
 	    "multiplexing.",
     .type = SNAP_COUNTER,
-    .labels = {"container", "id", "event", NULL},
+    .labels = {"container", "id", "runtime", "pod", "namespace", "event", NULL},
 };
 
 static const struct snap_family fam_ct_ratio = {
@@ -90,7 +90,7 @@ static const struct snap_family fam_ct_ratio = {
     .help = "Share of the last interval the container's event group was on "
 	    "the PMU (time_running / time_enabled).",
     .type = SNAP_GAUGE,
-    .labels = {"container", "id", "event", NULL},
+    .labels = {"container", "id", "runtime", "pod", "namespace", "event", NULL},
 };
 
 static const struct snap_family fam_counted = {
@@ -504,9 +504,9 @@ static void emit_target(const struct perf_state *st, struct snap_set *out,
 					 tr->name, ev);
 		} else {
 			snap_add(out, &fam_ct, t->total[i], tr->name, tr->id,
-				 ev);
+				 tr->runtime, tr->pod, tr->ns, ev);
 			snap_add(out, &fam_ct_ratio, t->ratio[i], tr->name,
-				 tr->id, ev);
+				 tr->id, tr->runtime, tr->pod, tr->ns, ev);
 		}
 	}
 }

@@ -40,6 +40,9 @@ static void track_free(struct perf_track *tr)
 	free(tr->cgroup);
 	free(tr->id);
 	free(tr->name);
+	free(tr->runtime);
+	free(tr->pod);
+	free(tr->ns);
 	memset(tr, 0, sizeof(*tr));
 }
 
@@ -108,8 +111,12 @@ static int track_open(struct perf_track *tr, const struct perf_track_env *env,
 	tr->cgroup = strdup(w->cgroup);
 	tr->id = strdup(w->id);
 	tr->name = strdup(w->name);
+	tr->runtime = strdup(w->runtime ? w->runtime : "");
+	tr->pod = strdup(w->pod ? w->pod : "");
+	tr->ns = strdup(w->namespace ? w->namespace : "");
 	err = perf_target_init(&tr->t, lay);
-	if (err == 0 && (!tr->cgroup || !tr->id || !tr->name))
+	if (err == 0 && (!tr->cgroup || !tr->id || !tr->name || !tr->runtime ||
+			 !tr->pod || !tr->ns))
 		err = -ENOMEM;
 	if (err == 0 && (size_t)snprintf(dir, sizeof(dir), "%s%s", env->cgroot,
 					 w->cgroup) >= sizeof(dir))

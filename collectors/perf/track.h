@@ -18,6 +18,9 @@ struct perf_track {
 	char *cgroup; /* path relative to the hierarchy's root */
 	char *id;
 	char *name;
+	/* A container's runtime, Kubernetes pod and namespace, as the
+	 * workload table gave them when it was opened ("" when unknown). */
+	char *runtime, *pod, *ns;
 	struct perf_target t;
 	bool keep; /* still in the workload table this cycle */
 };

@@ -25,6 +25,8 @@ static void workload_free(struct workload *w)
 	free((char *)w->id);
 	free((char *)w->name);
 	free((char *)w->runtime);
+	free((char *)w->pod);
+	free((char *)w->namespace);
 	free((char *)w->cgroup);
 }
 
@@ -70,6 +72,8 @@ int wl_list_add(struct wl_list *list, const struct workload *w)
 	c.id = dup_or_null(w->id ? w->id : "", &fail);
 	c.name = dup_or_null(w->name ? w->name : "", &fail);
 	c.runtime = dup_or_null(w->runtime ? w->runtime : "", &fail);
+	c.pod = dup_or_null(w->pod ? w->pod : "", &fail);
+	c.namespace = dup_or_null(w->namespace ? w->namespace : "", &fail);
 	c.cgroup = dup_or_null(w->cgroup, &fail);
 	if (fail) {
 		workload_free(&c);

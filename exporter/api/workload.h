@@ -17,11 +17,30 @@ enum wl_kind { WL_VM, WL_CONTAINER };
 
 enum wl_source { WL_SRC_LIBVIRT, WL_SRC_CGROUP, WL_NSOURCES };
 
+/* The labels that identify a container, first and in this order on every
+ * per-container family of every collector (virtmeter_container_info
+ * aside, which keeps image before pod): container, id, runtime, pod,
+ * namespace. pod and namespace are fixed for a container id, so they add
+ * no series. A reader of a published set (the energy model) finds them by
+ * these positions; a family's own labels follow from WL_CT_NLABELS. */
+enum wl_ct_label {
+	WL_CT_CONTAINER,
+	WL_CT_ID,
+	WL_CT_RUNTIME,
+	WL_CT_POD,
+	WL_CT_NAMESPACE,
+	WL_CT_NLABELS
+};
+
 struct workload {
 	enum wl_kind kind;
 	const char *id;       /* VM UUID or container id; never NULL */
 	const char *name;     /* VM or container name; never NULL */
 	const char *runtime;  /* the runtime that runs it ("libvirt", ...); never NULL */
+	/* A container's Kubernetes pod and namespace, "" when unknown or
+	 * outside Kubernetes (and for VMs); never NULL once in a list. */
+	const char *pod;
+	const char *namespace;
 	/* Path of its cgroup relative to a hierarchy's root, as in
 	 * /proc/PID/cgroup ("/machine/qemu-1-web.libvirt-qemu"), or NULL if
 	 * unknown. The same relative path applies to every v1 controller and
@@ -52,8 +71,8 @@ struct wl_list *wl_list_new(void);
 /* Drops a reference; the last one frees the list and its strings. */
 void wl_list_unref(struct wl_list *list);
 
-/* Appends a copy of w (strings are copied). Returns 0 or -ENOMEM (sticky
- * in list->err). */
+/* Appends a copy of w (strings are copied; a NULL id, name, runtime, pod
+ * or namespace becomes ""). Returns 0 or -ENOMEM (sticky in list->err). */
 int wl_list_add(struct wl_list *list, const struct workload *w);
 
 /* Replaces source src's list with list (a reference is taken; NULL empties

@@ -37,6 +37,7 @@
 #include "exporter/api/base.h"
 #include "exporter/api/collector.h"
 #include "exporter/api/snapshot.h"
+#include "exporter/api/workload.h"
 
 extern const struct collector model_collector;
 
@@ -178,7 +179,8 @@ static bool starts_with(const struct snap_family *f, const char *const *base,
 }
 
 /* Adds w's samples of every family of collector cname whose labels start
- * with base (nbase of them: container, id, runtime; or vm): what that
+ * with base (nbase of them: container, id, runtime, pod, namespace; or
+ * vm): what that
  * collector publishes for one workload, in its order. */
 static void add_workload(const struct bench *b, struct snap_set *set,
 			 const char *cname, const char *const *base,
@@ -199,9 +201,11 @@ static void add_workload(const struct bench *b, struct snap_set *set,
 		while ((*f)->labels[nl])
 			nl++;
 		vals[0] = w->name;
-		if (nbase == 3) {
-			vals[1] = w->id;
-			vals[2] = "docker";
+		if (nbase == WL_CT_NLABELS) {
+			vals[WL_CT_ID] = w->id;
+			vals[WL_CT_RUNTIME] = "containerd";
+			vals[WL_CT_POD] = w->name;
+			vals[WL_CT_NAMESPACE] = "shop";
 		}
 		for (size_t j = nbase + 1; j < nl; j++)
 			vals[j] =
@@ -277,12 +281,14 @@ static struct snap_set *power_set(const struct bench *b, double t)
 
 static struct snap_set *cgroup_set(struct bench *b, double t)
 {
-	static const char *const ct_base[] = {"container", "id", "runtime"};
+	static const char *const ct_base[WL_CT_NLABELS] = {
+	    "container", "id", "runtime", "pod", "namespace"};
 	static const char *const vm_base[] = {"vm"};
 	struct snap_set *s = new_set(t);
 
 	for (size_t i = 0; i < b->n; i++)
-		add_workload(b, s, "cgroup", ct_base, 3, &b->cts[i], t);
+		add_workload(b, s, "cgroup", ct_base, WL_CT_NLABELS,
+			     &b->cts[i], t);
 	for (size_t i = 0; i < b->n; i++)
 		add_workload(b, s, "cgroup", vm_base, 1, &b->vms[i], t);
 	b->in_samples[0] = s->nsamples;

@@ -34,7 +34,10 @@ val() {
 	series_value "$TEST_TMP/cg.b" "$1"
 }
 
-L="container=\"$NAME\",id=\"$NAME\",runtime=\"lxc\""
+# The identity labels: outside Kubernetes, pod and namespace are empty on
+# every container series; the info series has image before them.
+LID="container=\"$NAME\",id=\"$NAME\",runtime=\"lxc\""
+L="$LID,pod=\"\",namespace=\"\""
 cpu_total() {
 	scrape cg text >/dev/null
 	local u s
@@ -42,7 +45,7 @@ cpu_total() {
 	s=$(series_value "$TEST_TMP/cg.b" "virtmeter_container_cpu_seconds_total{$L,mode=\"system\"}")
 	[ -n "$u" ] && [ -n "$s" ] && awk -v u="$u" -v s="$s" 'BEGIN { print u + s }'
 }
-has_container() { [ -n "$(val "virtmeter_container_info{$L,image=\"\",pod=\"\",namespace=\"\"}")" ]; }
+has_container() { [ -n "$(val "virtmeter_container_info{$LID,image=\"\",pod=\"\",namespace=\"\"}")" ]; }
 # The energy model keeps an ended container's energy counters (not its
 # power gauges) for --collector.model.retire-after: everything else goes.
 RETAINED='^virtmeter_container_(energy_joules|idle_energy_joules|idle_seconds)_total\{'
@@ -145,8 +148,9 @@ else
 	sed -i '/^lxc\.net\.0\./d; /^lxc\.apparmor\.profile/d' "$CONF"
 	printf 'lxc.net.0.type = empty\nlxc.apparmor.profile = unconfined\n' >>"$CONF"
 	timeout 30 lxc-start -n "$LXC_NAME" -d >>"$TEST_TMP/lxc.log" 2>&1
-	LX="container=\"$LXC_NAME\",id=\"$LXC_NAME\",runtime=\"lxc\""
-	lxc_seen() { [ -n "$(val "virtmeter_container_info{$LX,image=\"\",pod=\"\",namespace=\"\"}")" ]; }
+	LXID="container=\"$LXC_NAME\",id=\"$LXC_NAME\",runtime=\"lxc\""
+	LX="$LXID,pod=\"\",namespace=\"\""
+	lxc_seen() { [ -n "$(val "virtmeter_container_info{$LXID,image=\"\",pod=\"\",namespace=\"\"}")" ]; }
 	lxc_cpu() { [ -n "$(val "virtmeter_container_cpu_seconds_total{$LX,mode=\"user\"}")" ]; }
 	lxc_mem() { local m; m=$(val "virtmeter_container_memory_usage_bytes{$LX}"); [ -n "$m" ] && [ "${m%%.*}" -gt 0 ] 2>/dev/null; }
 	wait_for 10 lxc_seen

@@ -124,8 +124,11 @@ busy_for() {
 
 # ---- reading a scrape --------------------------------------------------------------
 
-LB="container=\"$BUSY\",id=\"$BUSY\",runtime=\"lxc\""
-LI="container=\"$IDLE\",id=\"$IDLE\",runtime=\"lxc\""
+# The identity labels of each container's series, the same on the cgroup
+# collector's and the model's: LXC containers, outside Kubernetes, have an
+# empty pod and namespace.
+LB="container=\"$BUSY\",id=\"$BUSY\",runtime=\"lxc\",pod=\"\",namespace=\"\""
+LI="container=\"$IDLE\",id=\"$IDLE\",runtime=\"lxc\",pod=\"\",namespace=\"\""
 
 sv() { series_value "$@"; }
 ct_j() { sv "$1" "virtmeter_container_energy_joules_total{$2,component=\"$3\",source=\"$4\"}"; }

@@ -42,7 +42,7 @@ val() {
 # ct CGROUP EVENT: the container series of the perf event in cgroup CGROUP.
 ct() {
 	local n=${1#lxc.payload.}
-	printf 'virtmeter_container_perf_events_total{container="%s",id="%s",event="%s"}' "$n" "$n" "$2"
+	printf 'virtmeter_container_perf_events_total{container="%s",id="%s",runtime="lxc",pod="",namespace="",event="%s"}' "$n" "$n" "$2"
 }
 open_fds() { find "/proc/$VM_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a + 0 >= b + 0) }'; }

@@ -5,8 +5,9 @@
  * conservation to the joule, each idle policy, dynamic by CPU time and by
  * cycles, a VM's overhead, a workload that appears, one that ends, a
  * counter reset, a meter gap, a meter below idle, waiting for the meter's
- * reading past the interval's end, the estimate, learning, and a corrupt
- * state file. */
+ * reading past the interval's end, the estimate, learning, a corrupt
+ * state file, and the Kubernetes pod and namespace of each container's
+ * series. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include "exporter/api/base.h"
 #include "exporter/api/collector.h"
 #include "exporter/api/snapshot.h"
+#include "exporter/api/workload.h"
 #include "tests/unit/harness.h"
 
 extern const struct collector model_collector;
@@ -114,6 +116,22 @@ static void meter(double t, double joules)
 	publish("power", s);
 }
 
+/* The identity labels of container i ("a", "b", ...), as the cgroup
+ * collector gives them: a is a Kubernetes container (containerd, pod
+ * shop-a in namespace prod), the others are docker's, outside Kubernetes
+ * (pod and namespace ""). lbl has room for the family's own labels. */
+static void ct_identity(size_t i, char *id, char *name, const char **lbl)
+{
+	id[0] = (char)('a' + i);
+	id[1] = '\0';
+	snprintf(name, 8, "ct-%s", id);
+	lbl[WL_CT_CONTAINER] = name;
+	lbl[WL_CT_ID] = id;
+	lbl[WL_CT_RUNTIME] = i == 0 ? "containerd" : "docker";
+	lbl[WL_CT_POD] = i == 0 ? "shop-a" : "";
+	lbl[WL_CT_NAMESPACE] = i == 0 ? "prod" : "";
+}
+
 /* A cgroup cycle of n containers ("a", "b", ...) with their CPU seconds
  * (NAN: absent) and memory limits (0: none). */
 static void cgroups(double t, size_t n, const double *cpu, const double *lim)
@@ -121,19 +139,24 @@ static void cgroups(double t, size_t n, const double *cpu, const double *lim)
 	struct snap_set *s = new_set(t);
 
 	for (size_t i = 0; i < n; i++) {
-		char id[2] = {(char)('a' + i), 0}, name[8];
+		const char *lbl[SNAP_MAX_LABELS];
+		char id[2], name[8];
 
 		if (isnan(cpu[i]))
 			continue;
-		snprintf(name, sizeof(name), "ct-%s", id);
-		snap_add(s, fam("virtmeter_container_cpu_seconds"), cpu[i] * 0.75,
-			 name, id, "docker", "user");
-		snap_add(s, fam("virtmeter_container_cpu_seconds"), cpu[i] * 0.25,
-			 name, id, "docker", "system");
+		ct_identity(i, id, name, lbl);
+		lbl[WL_CT_NLABELS] = "user";
+		snap_add_array(s, fam("virtmeter_container_cpu_seconds"),
+			       cpu[i] * 0.75, lbl, WL_CT_NLABELS + 1);
+		lbl[WL_CT_NLABELS] = "system";
+		snap_add_array(s, fam("virtmeter_container_cpu_seconds"),
+			       cpu[i] * 0.25, lbl, WL_CT_NLABELS + 1);
 		if (lim && lim[i] > 0)
-			snap_add(s, fam("virtmeter_container_memory_limit_bytes"),
-				 lim[i], name, id, "docker");
+			snap_add_array(s,
+				       fam("virtmeter_container_memory_limit_bytes"),
+				       lim[i], lbl, WL_CT_NLABELS);
 	}
+	assert_int_equal(s->err, 0);
 	publish("cgroup", s);
 }
 
@@ -595,10 +618,16 @@ static void cycles(double t, double host_c, double a, double b)
 	struct snap_set *s = new_set(t);
 
 	snap_add(s, fam("virtmeter_host_perf_events"), host_c, "cycles");
-	snap_add(s, fam("virtmeter_container_perf_events"), a, "ct-a", "a",
-		 "cycles");
-	snap_add(s, fam("virtmeter_container_perf_events"), b, "ct-b", "b",
-		 "cycles");
+	for (size_t i = 0; i < 2; i++) {
+		const char *lbl[SNAP_MAX_LABELS];
+		char id[2], name[8];
+
+		ct_identity(i, id, name, lbl);
+		lbl[WL_CT_NLABELS] = "cycles";
+		snap_add_array(s, fam("virtmeter_container_perf_events"),
+			       i == 0 ? a : b, lbl, WL_CT_NLABELS + 1);
+	}
+	assert_int_equal(s->err, 0);
 	publish("perf", s);
 }
 
@@ -671,6 +700,49 @@ static void estimate_can_be_turned_off(void **st)
 	s = cycle(h);
 	harness_none(s, "virtmeter_container_energy_joules", NULL);
 	harness_none(s, "virtmeter_host_power_source_info", NULL);
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
+/* Every per-container family the model emits carries the pod and
+ * namespace that the cgroup collector's series of the container carry:
+ * a Kubernetes container's, and "" for one outside Kubernetes. */
+static void container_series_carry_pod_and_namespace(void **st)
+{
+	static const struct {
+		const char *fam;
+		size_t n; /* samples per container */
+	} fams[] = {
+	    {"virtmeter_container_energy_joules", 3},
+	    {"virtmeter_container_power_watts", 3},
+	    {"virtmeter_container_idle_seconds", 1},
+	    {"virtmeter_container_idle_energy_joules", 1},
+	};
+	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
+	struct harness *h = start(set);
+	struct snap_set *s = basic(h, NULL);
+
+	(void)st;
+	for (size_t k = 0; k < ARRAY_SIZE(fams); k++) {
+		const char *f = fams[k].fam;
+
+		assert_int_equal(harness_count(s, f, "id", "a", NULL), fams[k].n);
+		assert_int_equal(harness_count(s, f, "id", "a", "container",
+					       "ct-a", "runtime", "containerd",
+					       "pod", "shop-a", "namespace",
+					       "prod", NULL),
+				 fams[k].n);
+		assert_int_equal(harness_count(s, f, "id", "b", NULL), fams[k].n);
+		assert_int_equal(harness_count(s, f, "id", "b", "container",
+					       "ct-b", "runtime", "docker", "pod",
+					       "", "namespace", "", NULL),
+				 fams[k].n);
+	}
+	/* sum by (namespace) without a join: prod holds a's 25 J. */
+	HARNESS_NEAR(harness_one(s, "virtmeter_container_energy_joules",
+				 "namespace", "prod", "component", "dynamic",
+				 NULL), 25);
 	harness_release(s);
 	harness_stop(h);
 	base += 100;
@@ -782,6 +854,7 @@ int main(void)
 		cmocka_unit_test(estimate_can_be_turned_off),
 		cmocka_unit_test(idle_power_is_learned_and_kept_across_restarts),
 		cmocka_unit_test(corrupt_state_file_is_ignored),
+		cmocka_unit_test(container_series_carry_pod_and_namespace),
 	};
 	int rc;
 

@@ -1,6 +1,7 @@
 /* Tests of the perf collector end to end on this machine's perf_event:
  * the VM and container paths over a hand-made cgroup published in the
- * workload table (VMs get mode labels, unsupported events get no series),
+ * workload table (VMs get mode labels, containers their runtime, pod and
+ * namespace, unsupported events get no series),
  * the max-cgroups cap preferring VMs, the descriptors of vanished
  * workloads closed, and the back-off of cgroups that cannot be opened.
  * Needs root and a cgroup2 tree; skipped otherwise. */
@@ -68,7 +69,8 @@ static void publish_both(void)
 	struct workload vm = {.kind = WL_VM, .id = "uuid-1", .name = "vm1",
 			      .runtime = "libvirt", .cgroup = cgrel};
 	struct workload ct = {.kind = WL_CONTAINER, .id = "ct-id", .name = "ct1",
-			      .runtime = "lxc", .cgroup = cgrel};
+			      .runtime = "containerd", .pod = "web-0",
+			      .namespace = "shop", .cgroup = cgrel};
 
 	assert_non_null(vms);
 	assert_non_null(cts);
@@ -127,6 +129,21 @@ static void vms_and_containers_are_counted_on_their_cgroup(void **state)
 				       "container", "ct1", "id", "ct-id",
 				       "event", "task-clock", NULL),
 			 1);
+	/* Every container series carries the workload table's runtime,
+	 * Kubernetes pod and namespace. */
+	assert_int_equal(harness_count(set, "virtmeter_container_perf_events",
+				       "container", "ct1", "id", "ct-id",
+				       "runtime", "containerd", "pod", "web-0",
+				       "namespace", "shop", NULL),
+			 2);
+	assert_int_equal(harness_count(set, "virtmeter_container_perf_events",
+				       NULL),
+			 2);
+	assert_int_equal(
+	    harness_count(set, "virtmeter_container_perf_scaling_ratio", "id",
+			  "ct-id", "runtime", "containerd", "pod", "web-0",
+			  "namespace", "shop", "event", "task-clock", NULL),
+	    1);
 	v = harness_one(set, "virtmeter_perf_cgroups_counted", NULL);
 	assert_true(v == 2);
 	/* 2 cgroups + the host, 2 groups (page-faults; task-clock) per CPU. */

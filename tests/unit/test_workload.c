@@ -21,6 +21,10 @@ static void added_workloads_are_copied(void **state)
 	assert_string_equal(l->items[0].name, "web");
 	assert_null(l->items[0].cgroup);
 	assert_int_equal(l->items[0].vcpus, 2);
+	/* No pod or namespace given: "" (a VM, or a container outside
+	 * Kubernetes). */
+	assert_string_equal(l->items[0].pod, "");
+	assert_string_equal(l->items[0].namespace, "");
 	wl_list_unref(l);
 }
 
@@ -30,7 +34,8 @@ static void sources_publish_independently(void **state)
 	struct workload vm = {.kind = WL_VM, .id = "u-1", .name = "web",
 			      .runtime = "libvirt", .cgroup = "/machine/x"};
 	struct workload ct = {.kind = WL_CONTAINER, .id = "abc", .name = "db",
-			      .runtime = "lxc"};
+			      .runtime = "containerd", .pod = "db-0",
+			      .namespace = "data"};
 	struct wl_table *t1, *t2;
 
 	(void)state;
@@ -44,6 +49,9 @@ static void sources_publish_independently(void **state)
 	assert_null(t1->lists[WL_SRC_CGROUP]);
 	assert_non_null(wl_find(t2, WL_VM, "u-1"));
 	assert_string_equal(wl_find(t2, WL_CONTAINER, "abc")->name, "db");
+	assert_string_equal(wl_find(t2, WL_CONTAINER, "abc")->pod, "db-0");
+	assert_string_equal(wl_find(t2, WL_CONTAINER, "abc")->namespace,
+			    "data");
 	assert_null(wl_find(t2, WL_VM, "abc"));
 	/* A vanished VM leaves the next table. */
 	assert_int_equal(wl_publish(WL_SRC_LIBVIRT, NULL), 0);
