@@ -30,9 +30,9 @@ struct lv_emu {
 /* What lv_map_stats learnt about a domain besides its samples; a field the
  * record lacked is 0 (state -1). */
 struct lv_summary {
-	int state;	     /* state.state (virDomainState) */
-	unsigned vcpus;	     /* vcpu.current, else vcpu.maximum */
-	uint64_t memory_max; /* balloon.maximum in bytes */
+	int state;	       /* state.state (virDomainState) */
+	unsigned vcpus;	       /* vcpu.current, else vcpu.maximum */
+	uint64_t memory_max;   /* balloon.maximum in bytes */
 	bool emulator;	       /* an emulator sample was emitted */
 	double emulator_value; /* its value, seconds */
 };
