@@ -353,13 +353,15 @@ static void emit_acct(struct snap_set *out, const struct acct *a)
 		return;
 	emit_parts(out, a, &fam_vm_j, &fam_ct_j, a->e);
 	if (a->kind == WL_VM) {
-		snap_add(out, &fam_vm_idle_s, a->idle_s, a->key);
+		snap_add(out, &fam_vm_idle_s, clock_ns_to_s(a->idle_ns),
+			 a->key);
 		snap_add(out, &fam_vm_idle_j, a->idle_e, a->key, a->source);
 	} else {
 		const char *name = a->name ? a->name : "";
 		const char *rt = a->runtime ? a->runtime : "";
 
-		snap_add(out, &fam_ct_idle_s, a->idle_s, name, a->key, rt);
+		snap_add(out, &fam_ct_idle_s, clock_ns_to_s(a->idle_ns), name,
+			 a->key, rt);
 		snap_add(out, &fam_ct_idle_j, a->idle_e, name, a->key, rt,
 			 a->source);
 	}
