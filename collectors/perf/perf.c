@@ -48,7 +48,7 @@ static const struct snap_family fam_host = {
     .name = "virtmeter_host_perf_events",
     .help = "Events counted on the whole host, summed over online CPUs and "
 	    "scaled for multiplexing (the clocks are in "
-	    "virtmeter_host_perf_event_seconds).",
+	    "virtmeter_host_perf_event_seconds_total).",
     .type = SNAP_COUNTER,
     .labels = {"event", NULL},
 };
