@@ -181,6 +181,7 @@ static void run_cycle(struct worker *w)
 	const struct collector *c = w->e.c;
 	struct snap_set *set = NULL;
 	double start = clock_mono_s(), real_start = clock_real_s(), dur;
+	int64_t start_ns = clock_mono_ns();
 	const char *detail;
 	int rc;
 
@@ -207,7 +208,9 @@ static void run_cycle(struct worker *w)
 	if (rc == 0 && set && set->err)
 		rc = set->err;
 done:
-	dur = clock_mono_s() - start;
+	/* In whole nanoseconds, made seconds once: a difference of two
+	 * doubles would be written 5.5251999583560973e-05. */
+	dur = clock_ns_to_s((uint64_t)(clock_mono_ns() - start_ns));
 	pthread_mutex_lock(&sched_lock);
 	w->running = false;
 	w->last_duration = dur;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exporter/api/base.h"
+
 #define NS (-1e9)  /* libvirt times are nanoseconds: divide (see scaled()) */
 #define KIB 1024.0 /* balloon sizes are KiB */
 #define MIB 1048576.0
@@ -117,8 +119,10 @@ struct map_ctx {
 	struct lv_summary *sum;
 	struct devs blk, net;
 	bool have_cpu;
-	double cpu;	 /* cpu.time, seconds */
-	double vcpu_sum; /* sum of vcpu.N.time, seconds */
+	/* cpu.time and the sum of vcpu.N.time, in libvirt's integer
+	 * nanoseconds: the emulator's share is their difference, made
+	 * exactly before it becomes seconds. */
+	uint64_t cpu_ns, vcpu_ns;
 	unsigned nvcpu_time;
 	double vcpu_cur, vcpu_max;
 	bool shutoff; /* state.state says shut off */
@@ -146,6 +150,29 @@ static bool param_num(const virTypedParameter *p, double *v)
 	case VIR_TYPED_PARAM_BOOLEAN:
 		*v = p->value.b ? 1 : 0;
 		return true;
+	default:
+		return false;
+	}
+}
+
+/* Reads an integer parameter as the exact unsigned integer libvirt gave
+ * (a double holds nanoseconds exactly only up to 2^53, 104 days); false
+ * for other types and negative values. */
+static bool param_u64(const virTypedParameter *p, uint64_t *v)
+{
+	switch (p->type) {
+	case VIR_TYPED_PARAM_UINT:
+		*v = p->value.ui;
+		return true;
+	case VIR_TYPED_PARAM_ULLONG:
+		*v = p->value.ul;
+		return true;
+	case VIR_TYPED_PARAM_INT:
+		*v = (uint64_t)p->value.i;
+		return p->value.i >= 0;
+	case VIR_TYPED_PARAM_LLONG:
+		*v = (uint64_t)p->value.l;
+		return p->value.l >= 0;
 	default:
 		return false;
 	}
@@ -279,9 +306,10 @@ static void map_hv_stat(struct map_ctx *c, const char *rest, double v,
 		snap_add(c->out, fam, v, c->vm, name);
 }
 
-/* vcpu.N.time/wait/delay, or vcpu.N.NAME.TYPE from the hypervisor. */
+/* vcpu.N.time/wait/delay, or vcpu.N.NAME.TYPE from the hypervisor; p is
+ * the parameter whose value is v. */
 static void map_vcpu(struct map_ctx *c, unsigned long idx, const char *rest,
-		     double v)
+		     const virTypedParameter *p, double v)
 {
 	static const struct snap_family *hv[3] = {
 	    &lv_fam_kvm_vcpu_sum, &lv_fam_kvm_vcpu_cur, &lv_fam_kvm_vcpu_max};
@@ -290,9 +318,11 @@ static void map_vcpu(struct map_ctx *c, unsigned long idx, const char *rest,
 	const char *label = index_label(idx, buf, sizeof(buf));
 
 	if (k) {
+		uint64_t ns;
+
 		snap_add(c->out, k->fam, scaled(v, k), c->vm, label);
-		if (k->fam == &lv_fam_vcpu_time) {
-			c->vcpu_sum += scaled(v, k);
+		if (k->fam == &lv_fam_vcpu_time && param_u64(p, &ns)) {
+			c->vcpu_ns += ns;
 			c->nvcpu_time++;
 		}
 		return;
@@ -314,9 +344,10 @@ static void map_dev(struct map_ctx *c, const struct devs *d,
 		snap_add(c->out, k->fam, scaled(v, k), c->vm, d->label[idx]);
 }
 
-/* Maps one numeric parameter. */
-static void map_param(struct map_ctx *c, const char *key, double v)
+/* Maps one numeric parameter p, whose value is v. */
+static void map_param(struct map_ctx *c, const virTypedParameter *p, double v)
 {
+	const char *key = p->field;
 	static const struct snap_family *hv[3] = {
 	    &lv_fam_kvm_vm_sum, &lv_fam_kvm_vm_cur, &lv_fam_kvm_vm_max};
 	const struct key_map *k;
@@ -324,7 +355,7 @@ static void map_param(struct map_ctx *c, const char *key, double v)
 	unsigned long idx;
 
 	if ((rest = split_index(key, "vcpu.", &idx)))
-		map_vcpu(c, idx, rest, v);
+		map_vcpu(c, idx, rest, p, v);
 	else if ((rest = split_index(key, "block.", &idx)))
 		map_dev(c, &c->blk, blk_keys, idx, rest, v);
 	else if ((rest = split_index(key, "net.", &idx)))
@@ -339,10 +370,9 @@ static void map_param(struct map_ctx *c, const char *key, double v)
 		snap_add(c->out, k->fam, scaled(v, k), c->vm);
 		if (k->fam == &lv_fam_state)
 			c->sum->state = (int)v;
-		else if (k->fam == &lv_fam_cpu) {
-			c->have_cpu = true;
-			c->cpu = scaled(v, k);
-		} else if (k->fam == &lv_fam_vcpus)
+		else if (k->fam == &lv_fam_cpu)
+			c->have_cpu = param_u64(p, &c->cpu_ns);
+		else if (k->fam == &lv_fam_vcpus)
 			c->vcpu_cur = v;
 		else if (k->fam == &lv_fam_vcpus_max)
 			c->vcpu_max = v;
@@ -351,12 +381,10 @@ static void map_param(struct map_ctx *c, const char *key, double v)
 	}
 }
 
-double lv_emu_update(struct lv_emu *emu, double cpu, double vcpus)
+uint64_t lv_emu_update(struct lv_emu *emu, uint64_t cpu, uint64_t vcpus)
 {
-	double v = cpu - vcpus;
+	uint64_t v = cpu > vcpus ? cpu - vcpus : 0;
 
-	if (v < 0)
-		v = 0;
 	/* cpu.time going backwards means a new qemu process: start over. */
 	if (emu->valid && cpu < emu->cpu)
 		emu->valid = false;
@@ -393,10 +421,11 @@ int lv_map_stats(const virTypedParameter *params, int n, const char *vm,
 			c.shutoff = v == VIR_DOMAIN_SHUTOFF;
 	for (int i = 0; i < n; i++)
 		if (param_num(&params[i], &v))
-			map_param(&c, params[i].field, v);
+			map_param(&c, &params[i], v);
 	if (c.have_cpu && c.nvcpu_time > 0) {
 		sum->emulator = true;
-		sum->emulator_value = lv_emu_update(emu, c.cpu, c.vcpu_sum);
+		sum->emulator_value =
+		    clock_ns_to_s(lv_emu_update(emu, c.cpu_ns, c.vcpu_ns));
 		snap_add(out, &lv_fam_emulator, sum->emulator_value, vm);
 	}
 	sum->vcpus = (unsigned)(c.vcpu_cur > 0 ? c.vcpu_cur : c.vcpu_max);

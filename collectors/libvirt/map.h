@@ -17,22 +17,24 @@
 #include "exporter/api/snapshot.h"
 
 /* Emulator-overhead state of one VM: cpu.time minus the vCPUs' time, made
- * monotonic. Zero-initialised means "no previous value". */
+ * monotonic, in libvirt's integer nanoseconds (converted to seconds once,
+ * when emitted, so that the sample is the exact decimal it is).
+ * Zero-initialised means "no previous value". */
 struct lv_emu {
 	bool valid;
-	double cpu;   /* cpu.time of the last cycle, seconds */
-	double vcpus; /* sum of vcpu.N.time of the last cycle, seconds */
-	double last;  /* value emitted last cycle, seconds */
+	uint64_t cpu;	/* cpu.time of the last cycle, ns */
+	uint64_t vcpus; /* sum of vcpu.N.time of the last cycle, ns */
+	uint64_t last;	/* value emitted last cycle, ns */
 };
 
 /* What lv_map_stats learnt about a domain besides its samples; a field the
  * record lacked is 0 (state -1). */
 struct lv_summary {
-	int state;	     /* state.state (virDomainState) */
-	unsigned vcpus;	     /* vcpu.current, else vcpu.maximum */
-	uint64_t memory_max; /* balloon.maximum in bytes */
-	bool emulator;	     /* an emulator sample was emitted */
-	double emulator_value;
+	int state;	       /* state.state (virDomainState) */
+	unsigned vcpus;	       /* vcpu.current, else vcpu.maximum */
+	uint64_t memory_max;   /* balloon.maximum in bytes */
+	bool emulator;	       /* an emulator sample was emitted */
+	double emulator_value; /* its value, seconds */
 };
 
 /* Maps the n statistics of the domain whose "vm" label value is vm into
@@ -47,15 +49,16 @@ int lv_map_stats(const virTypedParameter *params, int n, const char *vm,
 		 struct lv_emu *emu, struct snap_set *out,
 		 struct lv_summary *sum);
 
-/* Returns the emulator CPU seconds to emit for a VM whose domain CPU time
- * is cpu and whose vCPUs' times add up to vcpus (seconds): cpu - vcpus,
+/* Returns the emulator CPU time to emit, in nanoseconds, for a VM whose
+ * domain CPU time is cpu and whose vCPUs' times add up to vcpus (both
+ * nanoseconds, as libvirt gives them): cpu - vcpus,
  * clamped at 0 and never below the value returned last time, unless cpu
  * went backwards (a restart), which starts over. A sample whose vCPU times
  * went backwards while cpu did not (libvirt reports 0 for the vCPUs of a
  * qemu that is going away) is not trusted: the last value is returned and
  * *emu is left as it was, so a glitch cannot inflate the counter for good.
  * Otherwise updates *emu. */
-double lv_emu_update(struct lv_emu *emu, double cpu, double vcpus);
+uint64_t lv_emu_update(struct lv_emu *emu, uint64_t cpu, uint64_t vcpus);
 
 /* Adds virtmeter_vm_cgroup_info for a domain whose cgroup (relative path)
  * is known; nothing when cgroup is NULL. Returns 0 or the set's error. */

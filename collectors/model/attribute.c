@@ -151,7 +151,7 @@ static void use_source(struct acct *a, const char *source)
 		return;
 	free(a->source);
 	a->source = copy;
-	/* idle_s has no source label: it goes on. */
+	/* idle_ns has no source label: it goes on. */
 	memset(a->e, 0, sizeof(a->e));
 	a->idle_e = 0;
 }
@@ -219,7 +219,10 @@ static double charge(struct model *m, size_t n, const double *dyn, double dt)
 		}
 		if (attrib_nearly_idle(a->cpu_d, dt, a->vcpus,
 				       m->conf.threshold)) {
-			a->idle_s += dt;
+			/* Whole nanoseconds, summed as integers, so that
+			 * the total does not gather the noise of a sum of
+			 * doubles (dt comes from two Unix times). */
+			a->idle_ns += (uint64_t)llround(dt * 1e9);
 			a->idle_e += part[COMP_IDLE];
 		}
 	}

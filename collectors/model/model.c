@@ -374,12 +374,13 @@ static void emit_acct(struct snap_set *out, const struct acct *a)
 		return;
 	emit_parts(out, a, &fam_vm_j, &fam_ct_j, a->e);
 	if (a->kind == WL_VM) {
-		snap_add(out, &fam_vm_idle_s, a->idle_s, a->key);
+		snap_add(out, &fam_vm_idle_s, clock_ns_to_s(a->idle_ns),
+			 a->key);
 		snap_add(out, &fam_vm_idle_j, a->idle_e, a->key, a->source);
 	} else {
 		ct_labels(a, lbl);
-		snap_add_array(out, &fam_ct_idle_s, a->idle_s, lbl,
-			       WL_CT_NLABELS);
+		snap_add_array(out, &fam_ct_idle_s, clock_ns_to_s(a->idle_ns),
+			       lbl, WL_CT_NLABELS);
 		lbl[WL_CT_NLABELS] = a->source;
 		snap_add_array(out, &fam_ct_idle_j, a->idle_e, lbl,
 			       WL_CT_NLABELS + 1);

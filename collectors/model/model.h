@@ -70,7 +70,9 @@ struct acct {
 	char *source;           /* source label its counters are under */
 	double e[NCOMP];        /* joules since first charged */
 	double p[NCOMP];        /* watts over the last interval */
-	double idle_s, idle_e;  /* idle waste */
+	uint64_t idle_ns;       /* idle waste: time, in whole nanoseconds
+				 * (seconds once, when emitted) */
+	double idle_e;          /* and energy, joules */
 	double cpu_prev;        /* CPU seconds at the last interval's end */
 	bool have_prev;
 	double cpu_cur;         /* this interval's end; NaN if unseen */

@@ -23,6 +23,16 @@ struct perf_event_def {
 	char reason[160]; /* why it is unsupported; "" when supported */
 };
 
+/* Whether attr is one of the kernel's clocks (task-clock, cpu-clock): a
+ * software event that counts nanoseconds, not events, so that it is
+ * exported in seconds and opened in a group of its own. */
+static inline bool perf_events_is_clock(const struct perf_event_attr *attr)
+{
+	return attr->type == PERF_TYPE_SOFTWARE &&
+	       (attr->config == PERF_COUNT_SW_CPU_CLOCK ||
+		attr->config == PERF_COUNT_SW_TASK_CLOCK);
+}
+
 /* Initialises libpfm4 (idempotent). Returns 0, or -EIO with the library's
  * message in why (size bytes). */
 int perf_events_init(char *why, size_t size);

@@ -180,7 +180,7 @@ static int read_group(struct perf_target *t, size_t k)
 	const struct perf_layout *lay = t->lay;
 	size_t lead = lay->start[k], n = lay->start[k + 1] - lead;
 	uint64_t buf[PERF_GROUP_WORDS(PERF_MAX_SLOTS)];
-	double delta[PERF_MAX_SLOTS];
+	uint64_t delta[PERF_MAX_SLOTS];
 	struct perf_times sum = {0, 0}, tm;
 	int first_err = 0;
 
@@ -197,7 +197,10 @@ static int read_group(struct perf_target *t, size_t k)
 			continue;
 		}
 		for (size_t e = 0; e < n; e++)
-			t->total[lead + e] += delta[e];
+			t->total[lead + e] =
+			    delta[e] > UINT64_MAX - t->total[lead + e]
+				? UINT64_MAX
+				: t->total[lead + e] + delta[e];
 		sum.enabled += tm.enabled;
 		sum.running += tm.running;
 	}

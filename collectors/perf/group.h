@@ -39,7 +39,9 @@ struct perf_target {
 	const struct perf_layout *lay; /* not owned; outlives the target */
 	struct perf_cpu_group *g;      /* sorted by CPU */
 	size_t ng;
-	double *total; /* lay->n scaled counts since the target was opened */
+	uint64_t *total; /* lay->n scaled counts since the target was opened
+			  * (nanoseconds for a clock), saturated at
+			  * UINT64_MAX */
 	double *ratio; /* lay->n: running / enabled of the slot's group in
 			* the last read */
 	size_t nfds;   /* descriptors open */

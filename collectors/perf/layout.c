@@ -34,8 +34,7 @@ static int slot_rank(const struct perf_event_def *ev)
 {
 	if (ev->hardware)
 		return 0;
-	if (ev->attr.config == PERF_COUNT_SW_CPU_CLOCK ||
-	    ev->attr.config == PERF_COUNT_SW_TASK_CLOCK)
+	if (perf_events_is_clock(&ev->attr))
 		return 2;
 	return 1;
 }

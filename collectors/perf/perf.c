@@ -47,8 +47,18 @@ static const struct snap_family fam_split = {
 static const struct snap_family fam_host = {
     .name = "virtmeter_host_perf_events",
     .help = "Events counted on the whole host, summed over online CPUs and "
-	    "scaled for multiplexing (task-clock in nanoseconds).",
+	    "scaled for multiplexing (the clocks are in "
+	    "virtmeter_host_perf_event_seconds_total).",
     .type = SNAP_COUNTER,
+    .labels = {"event", NULL},
+};
+
+static const struct snap_family fam_host_s = {
+    .name = "virtmeter_host_perf_event_seconds",
+    .help = "Time counted by a clock event (task-clock, cpu-clock) on the "
+	    "whole host, summed over online CPUs.",
+    .type = SNAP_COUNTER,
+    .unit = "seconds",
     .labels = {"event", NULL},
 };
 
@@ -69,6 +79,15 @@ static const struct snap_family fam_vm = {
     .labels = {"vm", "event", "mode", NULL},
 };
 
+static const struct snap_family fam_vm_s = {
+    .name = "virtmeter_vm_perf_event_seconds",
+    .help = "Time counted by a clock event (task-clock, cpu-clock) on the "
+	    "VM's cgroup.",
+    .type = SNAP_COUNTER,
+    .unit = "seconds",
+    .labels = {"vm", "event", NULL},
+};
+
 static const struct snap_family fam_vm_ratio = {
     .name = "virtmeter_vm_perf_scaling_ratio",
     .help = "Share of the last interval the VM's event group was on the "
@@ -82,6 +101,15 @@ static const struct snap_family fam_ct = {
     .help = "Events counted on the container's cgroup, scaled for "
 	    "multiplexing.",
     .type = SNAP_COUNTER,
+    .labels = {"container", "id", "runtime", "pod", "namespace", "event", NULL},
+};
+
+static const struct snap_family fam_ct_s = {
+    .name = "virtmeter_container_perf_event_seconds",
+    .help = "Time counted by a clock event (task-clock, cpu-clock) on the "
+	    "container's cgroup.",
+    .type = SNAP_COUNTER,
+    .unit = "seconds",
     .labels = {"container", "id", "runtime", "pod", "namespace", "event", NULL},
 };
 
@@ -117,9 +145,9 @@ static const struct snap_family fam_fds = {
 };
 
 static const struct snap_family *const perf_families[] = {
-    &fam_supported, &fam_split,	   &fam_host, &fam_host_ratio,
-    &fam_vm,	    &fam_vm_ratio, &fam_ct,   &fam_ct_ratio,
-    &fam_counted,   &fam_skipped,  &fam_fds,  NULL,
+    &fam_supported, &fam_split,	  &fam_host,	 &fam_host_s, &fam_host_ratio,
+    &fam_vm,	    &fam_vm_s,	  &fam_vm_ratio, &fam_ct,     &fam_ct_s,
+    &fam_ct_ratio,  &fam_counted, &fam_skipped,	 &fam_fds,    NULL,
 };
 
 /* The collector's settings (--collector.perf.KEY, collectors.perf, or
@@ -482,6 +510,38 @@ static const char *mode_name(enum perf_mode m)
 				     : "all";
 }
 
+/* Adds the total of slot i of target t for workload tr (NULL: the host):
+ * a clock's nanoseconds as seconds, converted once (never split, so a
+ * VM's clock has no mode), any other event's count as it is. */
+static void emit_total(const struct perf_state *st, struct snap_set *out,
+		       const struct perf_target *t, size_t i,
+		       const struct perf_track *tr)
+{
+	const struct perf_layout *lay = t->lay;
+	const char *ev = st->ev[lay->ev[i]].name;
+	double n = (double)t->total[i];
+
+	if (perf_events_is_clock(&lay->attr[i])) {
+		double s = clock_ns_to_s(t->total[i]);
+
+		if (!tr)
+			snap_add(out, &fam_host_s, s, ev);
+		else if (tr->kind == WL_VM)
+			snap_add(out, &fam_vm_s, s, tr->name, ev);
+		else
+			snap_add(out, &fam_ct_s, s, tr->name, tr->id,
+				 tr->runtime, tr->pod, tr->ns, ev);
+	} else if (!tr) {
+		snap_add(out, &fam_host, n, ev);
+	} else if (tr->kind == WL_VM) {
+		snap_add(out, &fam_vm, n, tr->name, ev,
+			 mode_name(lay->mode[i]));
+	} else {
+		snap_add(out, &fam_ct, n, tr->name, tr->id, tr->runtime,
+			 tr->pod, tr->ns, ev);
+	}
+}
+
 /* Adds the samples of target t for workload tr (NULL: the host). */
 static void emit_target(const struct perf_state *st, struct snap_set *out,
 			const struct perf_target *t,
@@ -493,21 +553,14 @@ static void emit_target(const struct perf_state *st, struct snap_set *out,
 		const char *ev = st->ev[lay->ev[i]].name;
 		bool first = i == 0 || lay->ev[i - 1] != lay->ev[i];
 
-		if (!tr) {
-			snap_add(out, &fam_host, t->total[i], ev);
+		emit_total(st, out, t, i, tr);
+		if (!tr)
 			snap_add(out, &fam_host_ratio, t->ratio[i], ev);
-		} else if (tr->kind == WL_VM) {
-			snap_add(out, &fam_vm, t->total[i], tr->name, ev,
-				 mode_name(lay->mode[i]));
-			if (first)
-				snap_add(out, &fam_vm_ratio, t->ratio[i],
-					 tr->name, ev);
-		} else {
-			snap_add(out, &fam_ct, t->total[i], tr->name, tr->id,
-				 tr->runtime, tr->pod, tr->ns, ev);
+		else if (tr->kind == WL_VM && first)
+			snap_add(out, &fam_vm_ratio, t->ratio[i], tr->name, ev);
+		else if (tr->kind != WL_VM)
 			snap_add(out, &fam_ct_ratio, t->ratio[i], tr->name,
 				 tr->id, tr->runtime, tr->pod, tr->ns, ev);
-		}
 	}
 }
 

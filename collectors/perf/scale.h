@@ -28,18 +28,25 @@ struct perf_times {
 /* Turns one group read (nwords u64 words at buf) of nev events into the
  * increase of each event since the previous read, scaled for
  * multiplexing: delta[i] = raw increase * enabled / running over the
- * interval. prev (PERF_PREV_WORDS(nev) words, see above) is updated to this
- * read. Rules, so that a counter exported as a sum never goes backwards:
+ * interval, in whole events (whole nanoseconds for a clock), so that the
+ * sums stay integers and a clock becomes seconds exactly, once. prev
+ * (PERF_PREV_WORDS(nev) words, see above) is updated to this read. Rules,
+ * so that a counter exported as a sum never goes backwards:
+ *   - running equal to enabled (no multiplexing, every clock): delta is
+ *     the raw increase, exactly;
+ *   - running below enabled: the scaled increase, computed in double (no
+ *     product overflows), rounded to the nearest integer and saturated at
+ *     UINT64_MAX;
  *   - running 0 over the interval (never scheduled, or a cgroup whose
  *     tasks did not run on that CPU): every delta is 0;
  *   - times or a value smaller than in prev (a reset or a bogus read): the
  *     delta of what went backwards is 0 and prev is re-based on this read;
  *   - running above enabled is clamped to enabled.
- * Arithmetic is in double, so no product overflows. Returns 0, or -EINVAL
- * when the buffer is shorter than PERF_GROUP_WORDS(nev) or its nr is not
- * nev (prev and the outputs are then untouched). */
+ * Returns 0, or -EINVAL when the buffer is shorter than
+ * PERF_GROUP_WORDS(nev) or its nr is not nev (prev and the outputs are then
+ * untouched). */
 int perf_scale_group(const uint64_t *buf, size_t nwords, size_t nev,
-		     uint64_t *prev, double *delta, struct perf_times *times);
+		     uint64_t *prev, uint64_t *delta, struct perf_times *times);
 
 /* The scaling ratio running / enabled of the summed times t, between 0
  * and 1; last when nothing was enabled in the interval (an idle cgroup

@@ -1,6 +1,7 @@
 /* The smallest helpers that any file of virtmeter may use: the element
- * count of an array, the two clocks read as numbers, and a deadline on
- * a clock. One definition each, so that no file writes its own. */
+ * count of an array, the two clocks read as numbers, nanoseconds as
+ * seconds, and a deadline on a clock. One definition each, so that no
+ * file writes its own. */
 #ifndef VIRTMETER_API_BASE_H
 #define VIRTMETER_API_BASE_H
 
@@ -26,6 +27,16 @@ static inline int64_t clock_mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Integer nanoseconds as seconds, converted once: the double nearest the
+ * exact quotient, which the exposition writes as the exact decimal
+ * (494544000 -> 0.494544) up to 2^53 ns (104 days). Sums and differences of
+ * times are to be made on the nanoseconds, before this, never on its
+ * results: 0.1 + 0.2 is not 0.3 in double. */
+static inline double clock_ns_to_s(uint64_t ns)
+{
+	return (double)ns / 1e9;
 }
 
 /* CLOCK_REALTIME in seconds since the Unix epoch: for timestamps that

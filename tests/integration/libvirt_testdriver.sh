@@ -3,7 +3,8 @@
 # every domain of a node file shows up once in virtmeter_vm_info with its
 # UUID; domain names with quotes, backslashes, newlines, XML specials and
 # UTF-8 come out of the exposition escaped exactly as the text format and
-# OpenMetrics want; the state of running and shut-off domains; the
+# OpenMetrics want; the state of running and shut-off domains; times in
+# seconds are written as whole nanoseconds, without float noise; the
 # exposition lints clean. Then, with a libvirt that cannot be reached, the
 # daemon still starts and serves, says virtmeter_libvirt_up 0 (while
 # virtmeter_collector_up stays 1: the collector works), shows both on the
@@ -58,6 +59,25 @@ tap_diag "libvirt collector interval: ${INTERVAL}s"
 
 # What a shut-off domain may show: its definition, nothing measured.
 SHUTOFF_OK='^virtmeter_vm_(info|state|vcpus|vcpus_maximum|memory_max_bytes|memory_balloon_bytes|block_(capacity|allocation|physical)_bytes|openstack_[a-z_]+)\{'
+
+# noisy_times FILE: the samples of FILE that are times in seconds (a family
+# ending in _seconds or _seconds_total, timestamps aside) below 1e6 s,
+# where a double holds every nanosecond, written with more than 9 decimals
+# (those of an exponent counted): float noise such as 0.4945440000000012
+# from seconds added or subtracted as doubles, where the nanoseconds
+# should have been summed and converted once.
+noisy_times() {
+	awk '!/^#/ {
+		name = $1; sub(/[{ ].*/, "", name)
+		if (name !~ /_seconds(_total)?$/ || name ~ /_timestamp_seconds$|_time_seconds$/) next
+		v = $NF
+		if (v !~ /^[0-9.e+-]+$/ || v + 0 >= 1e6) next
+		m = v; e = 0
+		if (match(v, /e[-+]?[0-9]+$/)) { e = substr(v, RSTART + 1) + 0; m = substr(v, 1, RSTART - 1) }
+		d = index(m, ".") ? length(m) - index(m, ".") : 0
+		if (d - e > 9) print
+	}' "$1"
+}
 
 # info_count FILE: how many virtmeter_vm_info series the scrape has.
 info_count() {
@@ -193,6 +213,8 @@ check_fixture() {
 			"$label: virtmeter_vm_memory_max_bytes of the UTF-8 domain is 256 MiB"
 	fi
 
+	n=$(noisy_times "$TEST_TMP/t.b")
+	tap_is "$n" "" "$label: every time in seconds below 1e6 s is written as whole nanoseconds (no float noise)"
 	lint_scrape "$TEST_TMP/t.b" text "$label: the text body is a clean exposition (promtool, no duplicates)"
 	stop_virtmeter "$VM_PID"
 	tap_is "$VM_STATUS" 0 "$label: SIGTERM ends virtmeter with status 0"

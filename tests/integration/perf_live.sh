@@ -3,8 +3,10 @@
 # The perf collector on this machine's real perf_event and cgroups: events
 # the host cannot count (hardware events without a PMU, a name libpfm4 does
 # not know) are reported unsupported with a reason, never faked; software
-# events count for the host; a busy loop in a hand-made container cgroup
-# counts task-clock within 10 % of the CPU time its cgroup.stat reports,
+# events count for the host; the clocks are in seconds in families of
+# their own, never in the event counts; a busy loop in a hand-made
+# container cgroup counts task-clock within 10 % of the CPU time its
+# cgroup.stat reports,
 # while an idle cgroup counts about nothing; 100 cgroups made and removed
 # while virtmeter counts leave its descriptor count where it started; the
 # max-cgroups cap shows its skipped cgroups; and without privilege the
@@ -39,10 +41,20 @@ val() {
 	scrape p text >/dev/null
 	series_value "$TEST_TMP/p.b" "$1"
 }
-# ct CGROUP EVENT: the container series of the perf event in cgroup CGROUP.
+# ct CGROUP EVENT: the container series of the perf event in cgroup CGROUP
+# (a clock's in seconds, in its family of its own).
 ct() {
-	local n=${1#lxc.payload.}
-	printf 'virtmeter_container_perf_events_total{container="%s",id="%s",runtime="lxc",pod="",namespace="",event="%s"}' "$n" "$n" "$2"
+	local n=${1#lxc.payload.} fam=virtmeter_container_perf_events_total
+	case $2 in task-clock | cpu-clock) fam=virtmeter_container_perf_event_seconds_total ;; esac
+	printf '%s{container="%s",id="%s",runtime="lxc",pod="",namespace="",event="%s"}' "$fam" "$n" "$n" "$2"
+}
+# exact_s VALUE: VALUE is a whole number of nanoseconds written in seconds:
+# at most 9 decimals, counting those an exponent adds (3.2588e-05 has 9),
+# so no float noise such as 1.2000000000000002.
+exact_s() {
+	[[ $1 =~ ^[0-9]+(\.([0-9]+))?(e-([0-9]+))?$ ]] || return 1
+	local frac=${BASH_REMATCH[2]} exp=${BASH_REMATCH[4]:-0}
+	[ $((${#frac} + 10#$exp)) -le 9 ]
 }
 open_fds() { find "/proc/$VM_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a + 0 >= b + 0) }'; }
@@ -72,8 +84,8 @@ tap_is "$?" 2 "the same name in --collector.perf.events is a bad command line"
 start_virtmeter --config.file="$TEST_TMP/config.yml" --path.cgroupfs="$CGROOT" \
 	--no-collector.libvirt || tap_abort "virtmeter starts with the perf collector"
 perf_up() { [ "$(val 'virtmeter_collector_up{collector="perf"}')" = 1 ]; }
-host_tc() { val 'virtmeter_host_perf_events_total{event="task-clock"}'; }
-host_counted() { ge "$(host_tc)" 1; }
+host_tc() { val 'virtmeter_host_perf_event_seconds_total{event="task-clock"}'; }
+host_counted() { awk -v t="$(host_tc)" 'BEGIN { exit !(t != "" && t + 0 > 0) }'; }
 wait_for 8 host_counted
 tap_check "virtmeter_collector_up{collector=\"perf\"} is 1 when software events can be counted" perf_up
 
@@ -86,6 +98,15 @@ for e in cycles instructions dTLB-load-misses; do
 done
 tap_is "$(samples "$TEST_TMP/p.b" virtmeter_host_perf_events_total 'event="cycles"')" "" \
 	"an unsupported hardware event has no counter series (no fake zero)"
+tap_is "$(samples "$TEST_TMP/p.b" virtmeter_host_perf_events_total 'event="task-clock"')" "" \
+	"task-clock, a time, is not among the event counts"
+tap_like "$(grep -E '^# (TYPE|UNIT) virtmeter_host_perf_event_seconds' "$TEST_TMP/p.b")" \
+	'^# TYPE virtmeter_host_perf_event_seconds_total counter$' \
+	"the host's clock family is a counter in seconds"
+scrape pom openmetrics >/dev/null
+tap_is "$(grep -E '^# UNIT virtmeter_host_perf_event_seconds ' "$TEST_TMP/pom.b")" \
+	'# UNIT virtmeter_host_perf_event_seconds seconds' \
+	"OpenMetrics gives the host's clock family the unit seconds"
 tap_is "$(series_value "$TEST_TMP/p.b" 'virtmeter_perf_mode_split_supported{event="cycles"}')" 0 \
 	"the guest/host split of cycles is reported impossible here"
 tap_like "$(grep 'event cycles is not counted' "$VM_LOG")" \
@@ -111,8 +132,10 @@ t1=$(host_tc)
 ncpu=$(series_value "$TEST_TMP/p.b" 'virtmeter_host_cpus')
 [ -n "$ncpu" ] || ncpu=$(nproc)
 # System-wide, task-clock advances by wall time on every online CPU.
-tap_check "host task-clock grows by about 2 s per online CPU ($t0 -> $t1, $ncpu CPUs)" \
-	awk -v a="$t0" -v b="$t1" -v n="$ncpu" 'BEGIN { d = (b - a) / 1e9 / n; exit !(d > 1.2 && d < 3.5) }'
+tap_check "host task-clock grows by about 2 s per online CPU, in seconds ($t0 -> $t1, $ncpu CPUs)" \
+	awk -v a="$t0" -v b="$t1" -v n="$ncpu" 'BEGIN { d = (b - a) / n; exit !(d > 1.2 && d < 3.5) }'
+both_exact() { exact_s "$t0" && exact_s "$t1"; }
+tap_check "the host's task-clock is written as exact nanoseconds in seconds ($t0, $t1)" both_exact
 tap_check "host context-switches are counted" \
 	ge "$(series_value "$TEST_TMP/p.b" 'virtmeter_host_perf_events_total{event="context-switches"}')" 1
 
@@ -172,15 +195,16 @@ u1=$(cpu_usec "$BUSY")
 b1=$(val "$(ct "$BUSY" task-clock)")
 i1=$(val "$(ct "$IDLE" task-clock)")
 cpu_s=$(awk -v a="$u0" -v b="$u1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
-tc_s=$(awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+tc_s=$(awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.3f", b - a }')
 # At most 4 s; less when other work on this host competes for the CPUs.
 tap_check "the busy loop used at least 1 s of CPU per cpu.stat ($cpu_s s of at most 4)" \
 	awk -v c="$cpu_s" 'BEGIN { exit !(c > 1 && c < 5) }'
 tap_check "its task-clock ($tc_s s) is within 10 % of its cpu.stat usage ($cpu_s s)" \
 	awk -v t="$tc_s" -v c="$cpu_s" 'BEGIN { r = t / c; exit !(r > 0.9 && r < 1.1) }'
-idle_ms=$(awk -v a="$i0" -v b="$i1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
+idle_ms=$(awk -v a="$i0" -v b="$i1" 'BEGIN { printf "%.3f", (b - a) * 1e3 }')
 tap_check "the idle cgroup counts about zero task-clock meanwhile ($idle_ms ms)" \
 	awk -v d="$idle_ms" 'BEGIN { exit !(d >= 0 && d < 20) }'
+tap_check "the busy container's task-clock is written as exact nanoseconds in seconds ($b1)" exact_s "$b1"
 tap_check "the busy container's context-switches are counted" \
 	ge "$(val "$(ct "$BUSY" context-switches)")" 0
 cg_remove "$BUSY"

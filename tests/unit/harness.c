@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exporter/api/buf.h"
 #include "exporter/api/collector.h"
 #include "exporter/api/snapshot.h"
 #include "exporter/config.h"
+#include "exporter/expo.h"
 #include "tests/unit/harness.h"
 
 /* procfs, sysfs, cgroupfs and storage, copied like the settings. */
@@ -407,5 +409,23 @@ void harness_near(double got, double want, const char *expr, const char *file,
 		return;
 	print_error("%s is %.17g, want %.17g (tolerance %.3g)\n", expr, got,
 		    want, tolerance);
+	_fail(file, line);
+}
+
+void harness_text(double got, const char *want, const char *expr,
+		  const char *file, int line)
+{
+	struct buf b;
+
+	buf_init(&b, 64);
+	expo_put_value(&b, got);
+	if (buf_err(&b) == 0 && b.len == strlen(want) &&
+	    memcmp(b.data, want, b.len) == 0) {
+		buf_free(&b);
+		return;
+	}
+	print_error("%s is written %.*s, want %s\n", expr, (int)b.len,
+		    b.data ? b.data : "", want);
+	buf_free(&b);
 	_fail(file, line);
 }

@@ -116,4 +116,16 @@ size_t harness_count(const struct snap_set *set, const char *fam, ...)
 void harness_near(double got, double want, const char *expr, const char *file,
 		  int line);
 
+/* Fails the test, at the caller's line, unless got is written in the
+ * exposition as the text want ("0.494544"): for figures that must come out
+ * as the exact decimals they are, where a tolerance would let float noise
+ * such as 0.4945440000000012 pass. */
+#define HARNESS_TEXT(got, want)                                                \
+	harness_text((got), (want), #got, __FILE__, __LINE__)
+
+/* HARNESS_TEXT's function: expr is the text of got, file and line the
+ * place of the assertion. */
+void harness_text(double got, const char *want, const char *expr,
+		  const char *file, int line);
+
 #endif

@@ -123,11 +123,12 @@ static void running_domain_maps_every_key_in_base_units(void **state)
 	real_guest(&r);
 	assert_int_equal(lv_map_stats(r.p, r.n, "vm", &emu, s, &sum), 0);
 	assert_int_equal(V1(s, "virtmeter_vm_state"), 1);
-	HARNESS_NEAR(V1(s, "virtmeter_vm_cpu_seconds"), 8.292961);
+	HARNESS_TEXT(V1(s, "virtmeter_vm_cpu_seconds"), "8.292961");
 	HARNESS_NEAR(V1(s, "virtmeter_vm_cpu_user_seconds"), 7.102545);
 	HARNESS_NEAR(V1(s, "virtmeter_vm_cpu_system_seconds"), 1.190415);
-	/* 8.292961 - (5.24 + 1.91) */
-	HARNESS_NEAR(V1(s, "virtmeter_vm_emulator_cpu_seconds"), 1.142961);
+	/* 8.292961 - (5.24 + 1.91), made on the nanoseconds: in double
+	 * seconds it was 1.1429609999999997. */
+	HARNESS_TEXT(V1(s, "virtmeter_vm_emulator_cpu_seconds"), "1.142961");
 	assert_int_equal(V1(s, "virtmeter_vm_vcpus"), 2);
 	assert_int_equal(V1(s, "virtmeter_vm_vcpus_maximum"), 2);
 	HARNESS_NEAR(harness_one(s, "virtmeter_vm_vcpu_seconds", "vm", "vm", "vcpu", "1",
@@ -352,28 +353,38 @@ static void device_names_are_kept_or_made_unique(void **state)
 	snap_set_unref(s);
 }
 
+/* Nanoseconds in a second, for the emulator tests' figures. */
+#define S 1000000000ULL
+
 static void emulator_overhead_is_clamped_and_monotonic(void **state)
 {
 	struct lv_emu emu = {0};
 
 	(void)state;
-	HARNESS_NEAR(lv_emu_update(&emu, 10, 4), 6);
+	assert_int_equal(lv_emu_update(&emu, 10 * S, 4 * S), 6 * S);
 	/* vCPU time (sampled in ticks) ran ahead: never less than before. */
-	HARNESS_NEAR(lv_emu_update(&emu, 11, 6), 6);
-	HARNESS_NEAR(lv_emu_update(&emu, 12, 11.5), 6);
-	HARNESS_NEAR(lv_emu_update(&emu, 20, 12), 8);
+	assert_int_equal(lv_emu_update(&emu, 11 * S, 6 * S), 6 * S);
+	assert_int_equal(lv_emu_update(&emu, 12 * S, 11 * S + S / 2), 6 * S);
+	assert_int_equal(lv_emu_update(&emu, 20 * S, 12 * S), 8 * S);
 	/* More vCPU time than domain time: clamped, still monotonic. */
-	HARNESS_NEAR(lv_emu_update(&emu, 21, 22), 8);
+	assert_int_equal(lv_emu_update(&emu, 21 * S, 22 * S), 8 * S);
 	/* cpu.time went backwards: a new qemu process, a legitimate reset. */
-	HARNESS_NEAR(lv_emu_update(&emu, 2, 1.5), 0.5);
-	HARNESS_NEAR(lv_emu_update(&emu, 3, 2.9), 0.5);
+	assert_int_equal(lv_emu_update(&emu, 2 * S, S + S / 2), S / 2);
+	assert_int_equal(lv_emu_update(&emu, 3 * S, 2900000000ULL), S / 2);
 	/* The vCPU times drop to 0 while cpu.time does not (a qemu going
 	 * away): not trusted, and the counter is not inflated for good. */
-	HARNESS_NEAR(lv_emu_update(&emu, 4, 0), 0.5);
-	HARNESS_NEAR(lv_emu_update(&emu, 4.5, 3.8), 0.7);
+	assert_int_equal(lv_emu_update(&emu, 4 * S, 0), S / 2);
+	assert_int_equal(lv_emu_update(&emu, 4 * S + S / 2, 3800000000ULL),
+			 700000000ULL);
 	/* A first value below zero is zero. */
 	memset(&emu, 0, sizeof(emu));
-	HARNESS_NEAR(lv_emu_update(&emu, 1, 3), 0);
+	assert_int_equal(lv_emu_update(&emu, S, 3 * S), 0);
+	/* Past 2^53 ns, where a double no longer holds every nanosecond,
+	 * the difference is still exact. */
+	memset(&emu, 0, sizeof(emu));
+	assert_int_equal(lv_emu_update(&emu, 9007199254740993ULL,
+				       9007199254740992ULL),
+			 1);
 }
 
 /* Maps cpu.time and one vCPU's time and returns the emulator sample. */
@@ -407,6 +418,53 @@ static void emulator_sample_stays_monotonic_across_cycles(void **state)
 	HARNESS_NEAR(emulator_of(&emu, 5200000000ULL, 2100000000ULL), 3.1);
 	/* A restart: cpu.time starts over. */
 	HARNESS_NEAR(emulator_of(&emu, 1000000000ULL, 900000000ULL), 0.1);
+}
+
+/* Maps cpu.time and vCPU times vcpu_ns[0..n) of a fresh VM and returns the
+ * emulator sample. */
+static double emulator_of_vcpus(unsigned long long cpu_ns,
+				const unsigned long long *vcpu_ns, size_t n)
+{
+	struct snap_set *s = snap_set_new();
+	struct lv_emu emu = {0};
+	struct lv_summary sum;
+	struct rec r = {0};
+	char key[32];
+	double v;
+
+	u(&r, "cpu.time", cpu_ns);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "vcpu.%zu.time", i);
+		u(&r, key, vcpu_ns[i]);
+	}
+	assert_int_equal(lv_map_stats(r.p, r.n, "vm", &emu, s, &sum), 0);
+	v = V1(s, "virtmeter_vm_emulator_cpu_seconds");
+	HARNESS_NEAR(sum.emulator_value, v);
+	rec_free(&r);
+	snap_set_unref(s);
+	return v;
+}
+
+static void emulator_seconds_are_the_exact_decimal_of_the_nanoseconds(
+    void **state)
+{
+	/* Records whose emulator share, made in double seconds, was written
+	 * 0.4945440000000012, 1.621617999999998 and 1.1429609999999997. */
+	const unsigned long long one[] = {16505456000ULL};
+	const unsigned long long other[] = {32378382000ULL};
+	const unsigned long long three[] = {2835152000ULL, 2835152000ULL,
+					    2835152000ULL};
+	const unsigned long long guest[] = {5240000000ULL, 1910000000ULL};
+
+	(void)state;
+	HARNESS_TEXT(emulator_of_vcpus(17000000000ULL, one, 1), "0.494544");
+	HARNESS_TEXT(emulator_of_vcpus(34000000000ULL, other, 1), "1.621618");
+	HARNESS_TEXT(emulator_of_vcpus(9000000000ULL, three, 3), "0.494544");
+	HARNESS_TEXT(emulator_of_vcpus(8292961000ULL, guest, 2), "1.142961");
+	/* A nanosecond stays a nanosecond. */
+	HARNESS_TEXT(emulator_of_vcpus(1000000001ULL, (const unsigned long long[]){
+						       1000000000ULL}, 1),
+		     "1e-09");
 }
 
 static void vanished_vm_state_is_dropped(void **state)
@@ -517,6 +575,8 @@ int main(void)
 		cmocka_unit_test(device_names_are_kept_or_made_unique),
 		cmocka_unit_test(emulator_overhead_is_clamped_and_monotonic),
 		cmocka_unit_test(emulator_sample_stays_monotonic_across_cycles),
+		cmocka_unit_test(
+		    emulator_seconds_are_the_exact_decimal_of_the_nanoseconds),
 		cmocka_unit_test(vanished_vm_state_is_dropped),
 		cmocka_unit_test(info_and_openstack_samples),
 	};

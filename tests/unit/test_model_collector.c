@@ -403,6 +403,42 @@ static void idle_vm_is_counted_as_waste(void **st)
 	base += 100;
 }
 
+/* Whether v is a whole number of nanoseconds converted to seconds once:
+ * what a sum of differences of Unix times in double seldom is. */
+static bool whole_ns(double v)
+{
+	return clock_ns_to_s((uint64_t)llround(v * 1e9)) == v;
+}
+
+static void idle_time_is_summed_in_whole_nanoseconds(void **st)
+{
+	const struct harness_setting set[] = {{"idle-watts", "20"}, {NULL, NULL}};
+	const double c[] = {10, 14, 18}, ts[] = {0, 5.1, 10.3};
+	struct harness *h = start(set);
+	struct snap_set *s = NULL;
+	double v;
+
+	(void)st;
+	/* Intervals of 5.1 s and 5.2 s, the VM idle in both (1.2 % of its 2
+	 * vCPUs): in double, 5.1 after base is a multiple of 2^-22 s, and
+	 * the sum of such differences is not a whole nanosecond. */
+	for (size_t k = 0; k < 3; k++) {
+		vm(base + ts[k] + (k ? 1 : -1), 50 + 0.12 * (double)k,
+		   40 + 0.06 * (double)k);
+		host(base + ts[k], 100 + 4 * (double)k, 1000 + 6 * (double)k);
+		meter(base + ts[k], 1000 + 150 * (double)k);
+		cgroups(base + ts[k], 1, &c[k], NULL);
+		harness_release(s);
+		s = cycle(h);
+	}
+	v = harness_one(s, "virtmeter_vm_idle_seconds", "vm", "web", NULL);
+	assert_true(fabs(v - 10.3) < 1e-6);
+	assert_true(whole_ns(v));
+	harness_release(s);
+	harness_stop(h);
+	base += 100;
+}
+
 /* The basic case's first cycle, then one cgroup cycle (host, meter and
  * containers at base + DT * k) with the containers' CPU seconds. */
 static struct snap_set *step(struct harness *h, int k, size_t n,
@@ -842,6 +878,7 @@ int main(void)
 		cmocka_unit_test(meter_below_idle_charges_no_dynamic_energy),
 		cmocka_unit_test(vm_overhead_is_priced_in_joules),
 		cmocka_unit_test(idle_vm_is_counted_as_waste),
+		cmocka_unit_test(idle_time_is_summed_in_whole_nanoseconds),
 		cmocka_unit_test(new_workload_is_charged_from_its_first_sample),
 		cmocka_unit_test(ended_workload_keeps_its_counters_until_retired),
 		cmocka_unit_test(counter_reset_is_not_charged),

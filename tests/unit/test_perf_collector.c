@@ -1,7 +1,8 @@
 /* Tests of the perf collector end to end on this machine's perf_event:
  * the VM and container paths over a hand-made cgroup published in the
  * workload table (VMs get mode labels, containers their runtime, pod and
- * namespace, unsupported events get no series),
+ * namespace, unsupported events get no series, clocks are counted in
+ * seconds in families of their own),
  * the max-cgroups cap preferring VMs, the descriptors of vanished
  * workloads closed, and the back-off of cgroups that cannot be opened.
  * Needs root and a cgroup2 tree; skipped otherwise. */
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,13 +110,18 @@ static void vms_and_containers_are_counted_on_their_cgroup(void **state)
 	publish_both();
 	h = start(NULL);
 	set = harness_cycle(h);
-	v = harness_one(set, "virtmeter_vm_perf_events", "vm", "vm1", "event",
-			"task-clock", "mode", "all", NULL);
+	/* task-clock counts time: seconds, in a family of its own. */
+	v = harness_one(set, "virtmeter_vm_perf_event_seconds", "vm", "vm1",
+			"event", "task-clock", NULL);
 	assert_true(v >= 0);
+	harness_none(set, "virtmeter_vm_perf_events", "vm", "vm1", "event",
+		     "task-clock", NULL);
 	assert_int_equal(harness_count(set, "virtmeter_vm_perf_events", "vm",
 				       "vm1", "event", "page-faults", "mode",
 				       "all", NULL),
 			 1);
+	harness_none(set, "virtmeter_vm_perf_event_seconds", "event",
+		     "page-faults", NULL);
 	/* Not countable here: no series, and the split is said impossible. */
 	harness_none(set, "virtmeter_vm_perf_events", "vm", "vm1", "event",
 		     "cycles", NULL);
@@ -125,20 +132,29 @@ static void vms_and_containers_are_counted_on_their_cgroup(void **state)
 				       "vm", "vm1", "event", "task-clock",
 				       NULL),
 			 1);
-	assert_int_equal(harness_count(set, "virtmeter_container_perf_events",
+	assert_int_equal(harness_count(set,
+				       "virtmeter_container_perf_event_seconds",
 				       "container", "ct1", "id", "ct-id",
 				       "event", "task-clock", NULL),
 			 1);
+	harness_none(set, "virtmeter_container_perf_events", "event",
+		     "task-clock", NULL);
 	/* Every container series carries the workload table's runtime,
 	 * Kubernetes pod and namespace. */
 	assert_int_equal(harness_count(set, "virtmeter_container_perf_events",
 				       "container", "ct1", "id", "ct-id",
 				       "runtime", "containerd", "pod", "web-0",
-				       "namespace", "shop", NULL),
-			 2);
+				       "namespace", "shop", "event",
+				       "page-faults", NULL),
+			 1);
 	assert_int_equal(harness_count(set, "virtmeter_container_perf_events",
 				       NULL),
-			 2);
+			 1);
+	assert_int_equal(
+	    harness_count(set, "virtmeter_container_perf_event_seconds", "id",
+			  "ct-id", "runtime", "containerd", "pod", "web-0",
+			  "namespace", "shop", "event", "task-clock", NULL),
+	    1);
 	assert_int_equal(
 	    harness_count(set, "virtmeter_container_perf_scaling_ratio", "id",
 			  "ct-id", "runtime", "containerd", "pod", "web-0",
@@ -160,6 +176,50 @@ static void vms_and_containers_are_counted_on_their_cgroup(void **state)
 	v = harness_one(set, "virtmeter_perf_open_fds", NULL);
 	assert_true(v == 2.0 * (double)sysconf(_SC_NPROCESSORS_ONLN));
 	harness_none(set, "virtmeter_vm_perf_events", NULL);
+	harness_none(set, "virtmeter_vm_perf_event_seconds", NULL);
+	harness_release(set);
+	harness_stop(h);
+}
+
+/* Whether v is a whole number of nanoseconds converted to seconds once:
+ * what a sum or difference of seconds in double seldom is. */
+static bool whole_ns(double v)
+{
+	return clock_ns_to_s((uint64_t)llround(v * 1e9)) == v;
+}
+
+static void the_host_clock_is_counted_in_seconds_apart_from_events(
+    void **state)
+{
+	const double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
+	struct snap_set *set;
+	struct harness *h;
+	double t0, t1, faults;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	h = start(NULL);
+	set = harness_cycle(h);
+	t0 = harness_one(set, "virtmeter_host_perf_event_seconds", "event",
+			 "task-clock", NULL);
+	harness_release(set);
+	usleep(300 * 1000);
+	set = harness_cycle(h);
+	t1 = harness_one(set, "virtmeter_host_perf_event_seconds", "event",
+			 "task-clock", NULL);
+	faults = harness_one(set, "virtmeter_host_perf_events", "event",
+			     "page-faults", NULL);
+	harness_none(set, "virtmeter_host_perf_events", "event", "task-clock",
+		     NULL);
+	harness_none(set, "virtmeter_host_perf_event_seconds", "event",
+		     "page-faults", NULL);
+	/* System-wide, task-clock runs with the wall clock on every online
+	 * CPU: 0.3 s of it is about 0.3 s per CPU, not 3e8 (nanoseconds). */
+	assert_true(t1 - t0 > 0.15 * ncpu && t1 - t0 < 3 * ncpu);
+	assert_true(whole_ns(t0) && whole_ns(t1));
+	/* A count stays a whole number of events. */
+	assert_true(faults >= 0 && faults == floor(faults));
 	harness_release(set);
 	harness_stop(h);
 }
@@ -184,10 +244,15 @@ static void the_cap_counts_vms_first_and_shows_the_skipped(void **state)
 	assert_true(v == 1);
 	v = harness_one(set, "virtmeter_perf_cgroups_skipped", NULL);
 	assert_true(v == 1);
+	/* The VM's page-faults and task-clock. */
 	assert_int_equal(harness_count(set, "virtmeter_vm_perf_events", "vm",
 				       "vm1", NULL),
-			 2);
+			 1);
+	assert_int_equal(harness_count(set, "virtmeter_vm_perf_event_seconds",
+				       "vm", "vm1", NULL),
+			 1);
 	harness_none(set, "virtmeter_container_perf_events", NULL);
+	harness_none(set, "virtmeter_container_perf_event_seconds", NULL);
 	harness_release(set);
 	harness_stop(h);
 }
@@ -383,6 +448,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vms_and_containers_are_counted_on_their_cgroup),
 		cmocka_unit_test(a_directory_that_is_no_cgroup_is_tried_once),
+		cmocka_unit_test(
+		    the_host_clock_is_counted_in_seconds_apart_from_events),
 		cmocka_unit_test(the_cap_counts_vms_first_and_shows_the_skipped),
 		cmocka_unit_test(a_bad_max_cgroups_flag_fails_init),
 		cmocka_unit_test(
