@@ -2,6 +2,7 @@
  * against what was taken before (check_file), then taken (take_file), so
  * that a refused file leaves nothing behind. */
 #include "collectors/textfile/merge.h"
+#include "exporter/api/base.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,6 +14,16 @@ _Static_assert(TF_MAX_LABELS == SNAP_MAX_LABELS,
 	       "a textfile family has as many labels as a snapshot family");
 
 #define HELP_PREFIX "Metric read from "
+
+static const char *const type_names[] = {
+    [TF_UNTYPED] = "untyped", [TF_COUNTER] = "counter", [TF_GAUGE] = "gauge"};
+
+/* Units that OpenMetrics writes in a UNIT line when a family's name ends
+ * in one (as Prometheus names base units). */
+static const char *const units[] = {"seconds", "bytes",   "joules",
+				    "watts",   "volts",   "amperes",
+				    "celsius", "meters",  "grams",
+				    "ratio"};
 
 /* Records why line line of the file is refused. Returns -EINVAL. */
 static int fail(struct tf_error *err, unsigned line, const char *fmt, ...)
@@ -138,8 +149,9 @@ static int check_family(const struct tf_merge *m, const struct tf_file *f,
 				    (int)keys[k], name, mfam_name(m, mf),
 				    m->paths[mf->file], (unsigned)other->line);
 		if (other->type != fam->type)
-			return fail(err, fam->line, "%s: another TYPE than in "
-				    "%s:%u", name, m->paths[mf->file],
+			return fail(err, fam->line, "%s: TYPE %s here, %s in "
+				    "%s:%u", name, type_names[fam->type],
+				    type_names[other->type], m->paths[mf->file],
 				    (unsigned)other->line);
 		*found = v;
 	}
@@ -326,6 +338,19 @@ static void help_write(const struct tf_merge *m, const struct tf_mfam *mf,
 	out[n] = '\0';
 }
 
+/* The unit that the name (len bytes) ends in, or NULL. */
+static const char *unit_of(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		size_t ul = strlen(units[i]);
+
+		if (len > ul + 1 && name[len - ul - 1] == '_' &&
+		    memcmp(name + len - ul, units[i], ul) == 0)
+			return units[i];
+	}
+	return NULL;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -361,6 +386,7 @@ static struct snap_family *make_families(const struct tf_merge *m)
 			      : fam->type == TF_GAUGE ? SNAP_GAUGE
 						      : SNAP_UNTYPED;
 		out[i].name = p;
+		out[i].unit = unit_of(tf_str(f, fam->name), snap);
 		memcpy(p, tf_str(f, fam->name), snap);
 		p[snap] = '\0';
 		p += snap + 1;

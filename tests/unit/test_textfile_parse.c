@@ -294,9 +294,11 @@ static void conflicts_across_files_refuse_the_later_file(void **unused)
 	/* Each row: the first file (taken), the second (refused), words. */
 	static const char *const rows[][3] = {
 	    {"a{x=\"1\"} 1\n", "b 1\na{x=\"1\"} 2\n", "same series as a.prom:1"},
-	    {"# TYPE a gauge\na 1\n", "a{x=\"2\"} 2\n", "another TYPE"},
+	    {"# TYPE a gauge\na 1\n", "a{x=\"2\"} 2\n",
+	     "TYPE untyped here, gauge in a.prom:1"},
 	    {"# TYPE a_total counter\na_total 1\n",
-	     "# TYPE a_total gauge\na_total{x=\"1\"} 1\n", "another TYPE"},
+	     "# TYPE a_total gauge\na_total{x=\"1\"} 1\n",
+	     "TYPE gauge here, counter in a.prom:1"},
 	    {"# HELP a one\na 1\n", "# HELP a two\na{x=\"2\"} 1\n",
 	     "another HELP"},
 	    {"a 1\n", "# TYPE a_total counter\na_total 1\n",
@@ -367,7 +369,9 @@ static void merged_files_make_one_family_each(void **unused)
 	assert_int_equal(offer(&m, &f1, "/d/a.prom",
 			       "# TYPE jobs gauge\njobs{job=\"a\"} 1\n"
 			       "# TYPE runs_total counter\nruns_total 4\n"
-			       "loose 9\n", &err), 0);
+			       "# TYPE read_bytes_total counter\n"
+			       "read_bytes_total 5\nloose 9\nage_seconds 3\n",
+			       &err), 0);
 	assert_int_equal(offer(&m, &f2, "/d/b.prom",
 			       "# HELP jobs Jobs.\n# TYPE jobs gauge\n"
 			       "jobs{host=\"h\"} 2\nloose{k=\"v\"} 8\n",
@@ -389,6 +393,10 @@ static void merged_files_make_one_family_each(void **unused)
 	assert_non_null(e);
 	assert_int_equal(e->desc->type, SNAP_COUNTER);
 	assert_true(set->samples[e->first].value == 4);
+	assert_null(e->desc->unit);
+	/* A name ending in a base unit gets it (OpenMetrics' UNIT line). */
+	assert_string_equal(set_fam(set, "read_bytes")->desc->unit, "bytes");
+	assert_string_equal(set_fam(set, "age_seconds")->desc->unit, "seconds");
 	e = set_fam(set, "loose");
 	assert_non_null(e);
 	assert_int_equal(e->desc->type, SNAP_UNTYPED);
