@@ -20,10 +20,9 @@ static const char *const type_names[] = {
 
 /* Units that OpenMetrics writes in a UNIT line when a family's name ends
  * in one (as Prometheus names base units). */
-static const char *const units[] = {"seconds", "bytes",   "joules",
-				    "watts",   "volts",   "amperes",
-				    "celsius", "meters",  "grams",
-				    "ratio"};
+static const char *const units[] = {"seconds", "bytes",	  "joules",  "watts",
+				    "volts",   "amperes", "celsius", "meters",
+				    "grams",   "ratio"};
 
 /* Records why line line of the file is refused. Returns -EINVAL. */
 static int fail(struct tf_error *err, unsigned line, const char *fmt, ...)
@@ -87,8 +86,7 @@ void tf_merge_reset(struct tf_merge *m)
 }
 
 /* The name of merged family mf, as written. */
-static const char *mfam_name(const struct tf_merge *m,
-			     const struct tf_mfam *mf)
+static const char *mfam_name(const struct tf_merge *m, const struct tf_mfam *mf)
 {
 	const struct tf_file *f = m->files[mf->file];
 
@@ -133,24 +131,30 @@ static int check_family(const struct tf_merge *m, const struct tf_file *f,
 
 		if (tf_set_find(&m->reserved, name, keys[k], &v) == 0 &&
 		    keys[k] == fam->len)
-			return fail(err, fam->line, "%s is a name of "
-				    "virtmeter's own families", name);
+			return fail(err, fam->line,
+				    "%s is a name of "
+				    "virtmeter's own families",
+				    name);
 		if (tf_set_find(&m->reserved, name, keys[k], &v) == 0)
-			return fail(err, fam->line, "%s would be served as "
-				    "%.*s, a family of virtmeter's own", name,
-				    (int)keys[k], name);
+			return fail(err, fam->line,
+				    "%s would be served as "
+				    "%.*s, a family of virtmeter's own",
+				    name, (int)keys[k], name);
 		if (tf_set_find(&m->served, name, keys[k], &v) != 0)
 			continue;
 		mf = &m->fams[v];
 		other = &m->files[mf->file]->fams[mf->fam];
 		if (strcmp(mfam_name(m, mf), name) != 0)
-			return fail(err, fam->line, "%s would be served under "
-				    "one name, %.*s, with %s of %s:%u", name,
-				    (int)keys[k], name, mfam_name(m, mf),
+			return fail(err, fam->line,
+				    "%s would be served under "
+				    "one name, %.*s, with %s of %s:%u",
+				    name, (int)keys[k], name, mfam_name(m, mf),
 				    m->paths[mf->file], (unsigned)other->line);
 		if (other->type != fam->type)
-			return fail(err, fam->line, "%s: TYPE %s here, %s in "
-				    "%s:%u", name, type_names[fam->type],
+			return fail(err, fam->line,
+				    "%s: TYPE %s here, %s in "
+				    "%s:%u",
+				    name, type_names[fam->type],
 				    type_names[other->type], m->paths[mf->file],
 				    (unsigned)other->line);
 		*found = v;
@@ -162,12 +166,15 @@ static int check_family(const struct tf_merge *m, const struct tf_file *f,
 
 		if (mf->help && fam->help != TF_NONE &&
 		    strcmp(mf->help, tf_str(f, fam->help)) != 0)
-			return fail(err, fam->line, "%s: another HELP than in "
-				    "%s", name, m->paths[mf->file]);
+			return fail(err, fam->line,
+				    "%s: another HELP than in "
+				    "%s",
+				    name, m->paths[mf->file]);
 		if (mf->nlnames + new_lnames(mf, f, fam, NULL) > TF_MAX_LABELS)
-			return fail(err, fam->line, "%s: more than %d label "
-				    "names with those of %s", name,
-				    TF_MAX_LABELS, m->paths[mf->file]);
+			return fail(err, fam->line,
+				    "%s: more than %d label "
+				    "names with those of %s",
+				    name, TF_MAX_LABELS, m->paths[mf->file]);
 	}
 	return 0;
 }
@@ -194,7 +201,8 @@ static int check_file(struct tf_merge *m, const struct tf_file *f,
 		if (len == 0)
 			return -ENOMEM;
 		if (tf_set_find(&m->series, m->key, len, &v) == 0)
-			return fail(err, s->line, "%s: the same series as %s:%u",
+			return fail(err, s->line,
+				    "%s: the same series as %s:%u",
 				    tf_str(f, f->fams[s->fam].name),
 				    m->paths[m->where[v].file],
 				    (unsigned)m->where[v].line);
@@ -232,8 +240,8 @@ static int new_family(struct tf_merge *m, uint32_t fi, uint32_t i)
 	if (grow((void **)&m->fams, &m->capfams, m->nfams + 1,
 		 sizeof(*m->fams)))
 		return -ENOMEM;
-	m->fams[mi] = (struct tf_mfam){.file = fi, .fam = i,
-				       .links = TF_NONE, .last = TF_NONE};
+	m->fams[mi] = (struct tf_mfam){
+	    .file = fi, .fam = i, .links = TF_NONE, .last = TF_NONE};
 	m->nfams++;
 	for (size_t k = 0; k < 2; k++) {
 		int rc = tf_set_add(&m->served, name, keys[k], mi, NULL);
@@ -271,8 +279,8 @@ static int take_file(struct tf_merge *m, uint32_t fi)
 			return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < f->nsamples; i++) {
-		size_t len = tf_series_key(f, &f->samples[i], &m->key,
-					   &m->capkey);
+		size_t len =
+		    tf_series_key(f, &f->samples[i], &m->key, &m->capkey);
 
 		if (len == 0 || grow((void **)&m->where, &m->capwhere,
 				     m->nwhere + 1, sizeof(*m->where)))
@@ -429,10 +437,12 @@ int tf_merge_emit(const struct tf_merge *m, struct snap_set *set)
 			while (n < TF_MAX_LABELS && d->labels[n])
 				values[n++] = "";
 			for (uint32_t l = 0; l < s->nlabels; l++) {
-				const struct tf_label *lb = &f->labels[s->labels + l];
+				const struct tf_label *lb =
+				    &f->labels[s->labels + l];
 				size_t k = 0;
 
-				while (strcmp(d->labels[k], tf_str(f, lb->name)))
+				while (
+				    strcmp(d->labels[k], tf_str(f, lb->name)))
 					k++;
 				values[k] = tf_str(f, lb->value);
 			}

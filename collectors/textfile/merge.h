@@ -14,8 +14,8 @@
 
 /* A family of the merge, from one or more files. */
 struct tf_mfam {
-	uint32_t file;  /* the first file it is in (index in files) */
-	uint32_t fam;   /* its index in that file: name, type, line */
+	uint32_t file;	  /* the first file it is in (index in files) */
+	uint32_t fam;	  /* its index in that file: name, type, line */
 	const char *help; /* the first HELP given, in its file; or NULL */
 	const char *lnames[TF_MAX_LABELS]; /* union, in files' arenas */
 	uint32_t nlnames;
@@ -36,8 +36,8 @@ struct tf_where {
  * are used in place until tf_merge_reset. */
 struct tf_merge {
 	struct tf_set reserved; /* virtmeter's own names, kept across resets */
-	struct tf_set served;   /* names of the accepted families -> family */
-	struct tf_set series;   /* series keys -> index in where */
+	struct tf_set served;	/* names of the accepted families -> family */
+	struct tf_set series;	/* series keys -> index in where */
 	struct tf_mfam *fams;
 	size_t nfams, capfams;
 	struct tf_link *links;
@@ -53,8 +53,7 @@ struct tf_merge {
 
 /* Reserves the names the families fams (NULL-terminated) are served under:
  * each name, and a counter's with "_total". Returns 0 or -ENOMEM. */
-int tf_merge_reserve(struct tf_merge *m,
-		     const struct snap_family *const *fams);
+int tf_merge_reserve(struct tf_merge *m, const struct snap_family *const *fams);
 
 /* Forgets the files of the last cycle (not the reserved names). */
 void tf_merge_reset(struct tf_merge *m);

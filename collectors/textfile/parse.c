@@ -85,9 +85,12 @@ static int family_of(struct tf_file *f, struct tf_span name, unsigned line,
 	if (rc)
 		return rc;
 	fam = &f->fams[f->nfams++];
-	*fam = (struct tf_family){.name = off, .len = (uint32_t)name.n,
-				  .help = TF_NONE, .type = TF_UNTYPED,
-				  .line = line, .merged = TF_NONE};
+	*fam = (struct tf_family){.name = off,
+				  .len = (uint32_t)name.n,
+				  .help = TF_NONE,
+				  .type = TF_UNTYPED,
+				  .line = line,
+				  .merged = TF_NONE};
 	return 0;
 }
 
@@ -115,13 +118,16 @@ static int on_type(struct tf_file *f, const struct tf_line *ln, unsigned line,
 		return -ENOMEM;
 	fam = &f->fams[i];
 	if (fam->type_line)
-		return fail(err, line, "second TYPE line for %.*s (the first "
-			    "is line %u)", (int)ln->name.n, ln->name.p,
+		return fail(err, line,
+			    "second TYPE line for %.*s (the first "
+			    "is line %u)",
+			    (int)ln->name.n, ln->name.p,
 			    (unsigned)fam->type_line);
 	if (fam->nsamples)
-		return fail(err, line, "TYPE of %.*s after its samples (from "
-			    "line %u): it must come first", (int)ln->name.n,
-			    ln->name.p, (unsigned)fam->line);
+		return fail(err, line,
+			    "TYPE of %.*s after its samples (from "
+			    "line %u): it must come first",
+			    (int)ln->name.n, ln->name.p, (unsigned)fam->line);
 	fam->type = ln->type;
 	fam->type_line = line;
 	return 0;
@@ -140,19 +146,22 @@ static int first_sample(struct tf_file *f, uint32_t i, unsigned line,
 	if (fam->type == TF_COUNTER &&
 	    (fam->len <= TOTAL_LEN ||
 	     memcmp(name + fam->len - TOTAL_LEN, TOTAL, TOTAL_LEN) != 0))
-		return fail(err, line, "counter %s: its samples must be named "
+		return fail(err, line,
+			    "counter %s: its samples must be named "
 			    "%s_total (every counter is served with _total); "
-			    "rename it or declare it a gauge", name, name);
+			    "rename it or declare it a gauge",
+			    name, name);
 	for (size_t k = 0; k < (keys[0] == keys[1] ? 1u : 2u); k++) {
 		uint32_t other;
 		int rc = tf_set_add(&f->served, name, keys[k], i, &other);
 
 		if (rc == -EEXIST && other != i)
-			return fail(err, line, "%s and %s (line %u) would be "
-				    "served under one name, %.*s", name,
-				    tf_str(f, f->fams[other].name),
-				    (unsigned)f->fams[other].line,
-				    (int)keys[k], name);
+			return fail(err, line,
+				    "%s and %s (line %u) would be "
+				    "served under one name, %.*s",
+				    name, tf_str(f, f->fams[other].name),
+				    (unsigned)f->fams[other].line, (int)keys[k],
+				    name);
 		if (rc && rc != -EEXIST)
 			return rc;
 	}
@@ -174,9 +183,10 @@ static int add_label_names(struct tf_file *f, struct tf_family *fam,
 		if (k < fam->nlnames)
 			continue;
 		if (fam->nlnames == TF_MAX_LABELS)
-			return fail(err, line, "%s: more than %d label names "
-				    "in one family", tf_str(f, fam->name),
-				    TF_MAX_LABELS);
+			return fail(err, line,
+				    "%s: more than %d label names "
+				    "in one family",
+				    tf_str(f, fam->name), TF_MAX_LABELS);
 		fam->lnames[fam->nlnames++] = f->labels[s->labels + l].name;
 	}
 	return 0;
@@ -212,8 +222,8 @@ static int store_labels(struct tf_file *f, const struct tf_line *ln,
 	return 0;
 }
 
-static int on_sample(struct tf_file *f, const struct tf_line *ln,
-		     unsigned line, struct tf_error *err)
+static int on_sample(struct tf_file *f, const struct tf_line *ln, unsigned line,
+		     struct tf_error *err)
 {
 	struct tf_sample *s;
 	uint32_t i, first;
@@ -239,10 +249,11 @@ static int on_sample(struct tf_file *f, const struct tf_line *ln,
 	klen = tf_series_key(f, s, &f->key, &f->capkey);
 	if (klen == 0)
 		return -ENOMEM;
-	rc = tf_set_add(&f->series, f->key, klen, (uint32_t)f->nsamples,
-			&first);
+	rc =
+	    tf_set_add(&f->series, f->key, klen, (uint32_t)f->nsamples, &first);
 	if (rc == -EEXIST)
-		return fail(err, line, "%.*s: the same series as line %u (one "
+		return fail(err, line,
+			    "%.*s: the same series as line %u (one "
 			    "name and label set; an empty value is no label)",
 			    (int)ln->name.n, ln->name.p,
 			    (unsigned)f->samples[first].line);
@@ -272,8 +283,10 @@ int tf_parse(struct tf_file *f, const char *buf, size_t len,
 	err->msg[0] = '\0';
 	file_reset(f);
 	if (len > TF_PARSE_MAX) {
-		snprintf(err->msg, sizeof(err->msg), "%zu bytes, more than "
-			 "the %u a text file may hold", len, TF_PARSE_MAX);
+		snprintf(err->msg, sizeof(err->msg),
+			 "%zu bytes, more than "
+			 "the %u a text file may hold",
+			 len, TF_PARSE_MAX);
 		return -E2BIG;
 	}
 	while (scan_next_line(&rest, &ln)) {
@@ -289,12 +302,14 @@ int tf_parse(struct tf_file *f, const char *buf, size_t len,
 			 * line cut short. */
 			scan_skip_blanks(&tail);
 			if (tail.p != tail.end)
-				return fail(err, line, "no newline at the end "
+				return fail(err, line,
+					    "no newline at the end "
 					    "of the file (still being written? "
 					    "write a temporary file, then "
 					    "rename it)");
 		}
-		rc = tf_parse_line(ln.p, n, &parsed, err->msg, sizeof(err->msg));
+		rc =
+		    tf_parse_line(ln.p, n, &parsed, err->msg, sizeof(err->msg));
 		if (rc) {
 			err->line = line;
 			return rc;

@@ -41,7 +41,7 @@ enum tf_type { TF_UNTYPED, TF_COUNTER, TF_GAUGE };
 /* ---- one line ------------------------------------------------------------ */
 
 enum tf_line_kind {
-	TF_LINE_EMPTY,   /* nothing but blanks */
+	TF_LINE_EMPTY,	 /* nothing but blanks */
 	TF_LINE_COMMENT, /* a comment, or HELP/TYPE without text */
 	TF_LINE_HELP,
 	TF_LINE_TYPE,
@@ -57,10 +57,10 @@ struct tf_span {
 /* What one line says. Spans point into the line. */
 struct tf_line {
 	enum tf_line_kind kind;
-	struct tf_span name;  /* HELP, TYPE, SAMPLE: the metric name */
-	struct tf_span help;  /* HELP: the text, escapes checked, not undone */
-	enum tf_type type;    /* TYPE */
-	size_t nlabels;       /* SAMPLE */
+	struct tf_span name; /* HELP, TYPE, SAMPLE: the metric name */
+	struct tf_span help; /* HELP: the text, escapes checked, not undone */
+	enum tf_type type;   /* TYPE */
+	size_t nlabels;	     /* SAMPLE */
 	struct tf_span lname[TF_MAX_LABELS];
 	struct tf_span lvalue[TF_MAX_LABELS]; /* as written, between quotes */
 	double value;
@@ -89,8 +89,8 @@ struct tf_label {
 };
 
 struct tf_sample {
-	uint32_t fam;     /* index in fams */
-	uint32_t line;    /* 1-based */
+	uint32_t fam;	  /* index in fams */
+	uint32_t line;	  /* 1-based */
 	uint32_t labels;  /* index of its first label in labels */
 	uint32_t nlabels; /* sorted by name */
 	double value;
@@ -102,9 +102,9 @@ struct tf_family {
 	uint32_t help; /* unescaped, in the arena; TF_NONE without HELP */
 	enum tf_type type;
 	uint32_t type_line; /* of its TYPE line; 0: none (untyped) */
-	uint32_t line;     /* the first line that named it */
-	uint32_t nsamples; /* 0: only HELP or TYPE named it (not served) */
-	uint32_t nlnames;  /* label names its samples use, in order of use */
+	uint32_t line;	    /* the first line that named it */
+	uint32_t nsamples;  /* 0: only HELP or TYPE named it (not served) */
+	uint32_t nlnames;   /* label names its samples use, in order of use */
 	uint32_t lnames[TF_MAX_LABELS];
 	uint32_t merged; /* for the merge of files (merge.h); TF_NONE here */
 };
@@ -123,7 +123,7 @@ struct tf_file {
 	struct tf_set names;  /* name as written -> family */
 	struct tf_set served; /* each name a family is served under -> family */
 	struct tf_set series; /* series key -> sample */
-	char *key;            /* scratch for series keys */
+	char *key;	      /* scratch for series keys */
 	size_t capkey;
 };
 

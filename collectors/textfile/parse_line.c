@@ -44,7 +44,8 @@ bool tf_utf8_valid(const char *p, size_t n)
 				return false;
 			cp = (cp << 6) | (s[i + k] & 0x3f);
 		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		if ((len == 3 &&
+		     (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 			return false;
 		i += len;
@@ -152,16 +153,19 @@ static int scan_quoted(struct scan *c, struct tf_span *s, char *err,
 			if (c->p == c->end)
 				break;
 			if (*c->p != '\\' && *c->p != '"' && *c->p != 'n') {
-				snprintf(err, errlen, "invalid escape \\%c in a "
-					 "label value (only \\\\, \\\" and \\n)",
-					 *c->p);
+				snprintf(
+				    err, errlen,
+				    "invalid escape \\%c in a "
+				    "label value (only \\\\, \\\" and \\n)",
+				    *c->p);
 				return -EINVAL;
 			}
 		}
 		c->p++;
 	}
 	if (c->p == c->end) {
-		snprintf(err, errlen, "label value not closed by '\"' before "
+		snprintf(err, errlen,
+			 "label value not closed by '\"' before "
 			 "the end of the line");
 		return -EINVAL;
 	}
@@ -221,16 +225,20 @@ static int parse_labels(struct scan *c, struct tf_line *out, char *err,
 		}
 		scan_skip_blanks(c);
 		if (c->p == c->end || *c->p != '=') {
-			snprintf(err, errlen, "expected '=' after label name "
-				 "%.*s (a label name is [a-zA-Z_][a-zA-Z0-9_]*)",
-				 (int)name.n, name.p);
+			snprintf(
+			    err, errlen,
+			    "expected '=' after label name "
+			    "%.*s (a label name is [a-zA-Z_][a-zA-Z0-9_]*)",
+			    (int)name.n, name.p);
 			return -EINVAL;
 		}
 		c->p++;
 		scan_skip_blanks(c);
 		if (c->p == c->end || *c->p != '"') {
-			snprintf(err, errlen, "expected '\"' to open the value "
-				 "of label %.*s", (int)name.n, name.p);
+			snprintf(err, errlen,
+				 "expected '\"' to open the value "
+				 "of label %.*s",
+				 (int)name.n, name.p);
 			return -EINVAL;
 		}
 		rc = check_label(out, name, err, errlen);
@@ -247,8 +255,10 @@ static int parse_labels(struct scan *c, struct tf_line *out, char *err,
 		}
 		if (c->p < c->end && *c->p == '}')
 			break;
-		snprintf(err, errlen, "expected ',' or '}' after the value of "
-			 "label %.*s", (int)name.n, name.p);
+		snprintf(err, errlen,
+			 "expected ',' or '}' after the value of "
+			 "label %.*s",
+			 (int)name.n, name.p);
 		return -EINVAL;
 	}
 	c->p++;
@@ -264,16 +274,19 @@ static int parse_tail(struct scan *c, struct tf_line *out, char *err,
 
 	scan_next_word(c, &word);
 	if (word.p == word.end) {
-		snprintf(err, errlen, "expected a value after the metric name "
+		snprintf(err, errlen,
+			 "expected a value after the metric name "
 			 "and labels");
 		return -EINVAL;
 	}
 	if (parse_value(word.p, (size_t)(word.end - word.p), &out->value)) {
 		bool cr = memchr(word.p, '\r', (size_t)(word.end - word.p));
 
-		snprintf(err, errlen, "expected a number as the value, got "
-			 "\"%.*s\"%s", (int)(word.end - word.p > 40 ? 40 :
-					     word.end - word.p), word.p,
+		snprintf(err, errlen,
+			 "expected a number as the value, got "
+			 "\"%.*s\"%s",
+			 (int)(word.end - word.p > 40 ? 40 : word.end - word.p),
+			 word.p,
 			 cr ? " (a carriage return: DOS line ends?)" : "");
 		return -EINVAL;
 	}
@@ -284,7 +297,8 @@ static int parse_tail(struct scan *c, struct tf_line *out, char *err,
 		snprintf(err, errlen, "blanks after the value");
 		return -EINVAL;
 	}
-	snprintf(err, errlen, "a timestamp or text after the value (\"%.*s\"):"
+	snprintf(err, errlen,
+		 "a timestamp or text after the value (\"%.*s\"):"
 		 " samples in text files take no timestamp",
 		 (int)(c->end - c->p > 24 ? 24 : c->end - c->p), c->p);
 	return -EINVAL;
@@ -300,12 +314,15 @@ static int parse_sample(struct scan *c, struct tf_line *out, char *err,
 		while (c->p < c->end && is_name_char(*c->p))
 			c->p++;
 	out->name.n = (size_t)(c->p - out->name.p);
-	if (out->name.n == 0 || (c->p < c->end && !scan_is_blank(*c->p) &&
-				 *c->p != '{')) {
-		snprintf(err, errlen, "invalid metric name at \"%.*s\" (a "
+	if (out->name.n == 0 ||
+	    (c->p < c->end && !scan_is_blank(*c->p) && *c->p != '{')) {
+		snprintf(err, errlen,
+			 "invalid metric name at \"%.*s\" (a "
 			 "metric name is [a-zA-Z_:][a-zA-Z0-9_:]*)",
-			 (int)(c->end - out->name.p > 24 ? 24 :
-			       c->end - out->name.p), out->name.p);
+			 (int)(c->end - out->name.p > 24
+				   ? 24
+				   : c->end - out->name.p),
+			 out->name.p);
 		return -EINVAL;
 	}
 	scan_skip_blanks(c);
@@ -330,10 +347,13 @@ static int comment_name(struct scan *c, struct tf_line *out, char *err,
 			c->p++;
 	out->name.n = (size_t)(c->p - out->name.p);
 	if (out->name.n == 0 || (c->p < c->end && !scan_is_blank(*c->p))) {
-		snprintf(err, errlen, "invalid metric name at \"%.*s\" (a "
+		snprintf(err, errlen,
+			 "invalid metric name at \"%.*s\" (a "
 			 "metric name is [a-zA-Z_:][a-zA-Z0-9_:]*)",
-			 (int)(c->end - out->name.p > 24 ? 24 :
-			       c->end - out->name.p), out->name.p);
+			 (int)(c->end - out->name.p > 24
+				   ? 24
+				   : c->end - out->name.p),
+			 out->name.p);
 		return -EINVAL;
 	}
 	return 0;
@@ -355,17 +375,21 @@ static int comment_type(struct tf_span t, struct tf_line *out, char *err,
 	} else {
 		for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++) {
 			if (equal_nocase(t.p, t.n, unsupported[i])) {
-				snprintf(err, errlen, "TYPE %.*s of %.*s: "
-					 "summaries and histograms are not "
-					 "supported (counter, gauge or untyped)",
-					 (int)t.n, t.p, (int)out->name.n,
-					 out->name.p);
+				snprintf(
+				    err, errlen,
+				    "TYPE %.*s of %.*s: "
+				    "summaries and histograms are not "
+				    "supported (counter, gauge or untyped)",
+				    (int)t.n, t.p, (int)out->name.n,
+				    out->name.p);
 				return -EINVAL;
 			}
 		}
-		snprintf(err, errlen, "unknown TYPE \"%.*s\" of %.*s (counter, "
-			 "gauge or untyped)", (int)(t.n > 24 ? 24 : t.n), t.p,
-			 (int)out->name.n, out->name.p);
+		snprintf(err, errlen,
+			 "unknown TYPE \"%.*s\" of %.*s (counter, "
+			 "gauge or untyped)",
+			 (int)(t.n > 24 ? 24 : t.n), t.p, (int)out->name.n,
+			 out->name.p);
 		return -EINVAL;
 	}
 	out->kind = TF_LINE_TYPE;
@@ -380,7 +404,8 @@ static int check_help(struct tf_span h, char *err, size_t errlen)
 			continue;
 		if (i + 1 == h.n || (h.p[i + 1] != '\\' && h.p[i + 1] != 'n' &&
 				     h.p[i + 1] != '"')) {
-			snprintf(err, errlen, "invalid escape in HELP text (only "
+			snprintf(err, errlen,
+				 "invalid escape in HELP text (only "
 				 "\\\\, \\\" and \\n)");
 			return -EINVAL;
 		}

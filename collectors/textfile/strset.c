@@ -122,8 +122,10 @@ int tf_set_add(struct tf_set *s, const char *key, size_t len, uint32_t val,
 	if (len)
 		memcpy(s->keys + s->nkeys, key, len);
 	sl = probe(s, h, key, len);
-	*sl = (struct tf_slot){.hash = h, .off = (uint32_t)s->nkeys,
-			       .len = (uint32_t)len + 1, .val = val};
+	*sl = (struct tf_slot){.hash = h,
+			       .off = (uint32_t)s->nkeys,
+			       .len = (uint32_t)len + 1,
+			       .val = val};
 	s->nkeys += len;
 	s->n++;
 	return 0;

@@ -34,7 +34,7 @@ struct tf_entry {
 	char *name;
 	char *path; /* DIR/NAME, as the file label and the log show it */
 	struct stat st;
-	int stat_err; /* errno of its stat, 0 when it worked */
+	int stat_err;  /* errno of its stat, 0 when it worked */
 	bool dangling; /* a symbolic link to nothing */
 };
 
@@ -151,8 +151,8 @@ static int entry_add(struct tf_state *st, int dfd, const char *name)
 	return 0;
 }
 
-/* Lists the DIR/NAME.prom files into st->ents, sorted by name. Returns 0; -ENOMEM;
- * or -errno when the directory cannot be read (*d is then NULL). */
+/* Lists the DIR/NAME.prom files into st->ents, sorted by name. Returns 0;
+ * -ENOMEM; or -errno when the directory cannot be read (*d is then NULL). */
 static int list_dir(struct tf_state *st, DIR **d)
 {
 	struct dirent *de;
@@ -174,36 +174,34 @@ static int list_dir(struct tf_state *st, DIR **d)
 	return rc;
 }
 
-/* FNV-1a of the listing: names, and the identity, size, times and type of
+/* h with the n bytes at p mixed in (FNV-1a). */
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3u;
+	return h;
+}
+
+/* A hash of the listing: names, and the identity, size, times and type of
  * each file. Equal listings read the same. */
 static uint64_t listing_hash(const struct tf_state *st, int dir_err)
 {
-	uint64_t h = 0xcbf29ce484222325u;
+	uint64_t h = mix(0xcbf29ce484222325u, &dir_err, sizeof(dir_err));
 
-	/* Each value is hashed byte by byte through this macro. */
-#define MIX(v)                                                          \
-	do {                                                            \
-		const unsigned char *b_ = (const unsigned char *)&(v);  \
-		for (size_t k_ = 0; k_ < sizeof(v); k_++)               \
-			h = (h ^ b_[k_]) * 0x100000001b3u;              \
-	} while (0)
-	MIX(dir_err);
 	for (size_t i = 0; i < st->nents; i++) {
 		const struct tf_entry *e = &st->ents[i];
 
-		for (const char *p = e->name; *p; p++)
-			h = (h ^ (unsigned char)*p) * 0x100000001b3u;
-		MIX(e->stat_err);
-		MIX(e->st.st_dev);
-		MIX(e->st.st_ino);
-		MIX(e->st.st_mode);
-		MIX(e->st.st_size);
-		MIX(e->st.st_mtim.tv_sec);
-		MIX(e->st.st_mtim.tv_nsec);
-		MIX(e->st.st_ctim.tv_sec);
-		MIX(e->st.st_ctim.tv_nsec);
+		h = mix(h, e->name, strlen(e->name) + 1);
+		h = mix(h, &e->stat_err, sizeof(e->stat_err));
+		h = mix(h, &e->st.st_dev, sizeof(e->st.st_dev));
+		h = mix(h, &e->st.st_ino, sizeof(e->st.st_ino));
+		h = mix(h, &e->st.st_mode, sizeof(e->st.st_mode));
+		h = mix(h, &e->st.st_size, sizeof(e->st.st_size));
+		h = mix(h, &e->st.st_mtim, sizeof(e->st.st_mtim));
+		h = mix(h, &e->st.st_ctim, sizeof(e->st.st_ctim));
 	}
-#undef MIX
 	return h;
 }
 
@@ -232,13 +230,17 @@ static int check_entry(const struct tf_entry *e, size_t total,
 		return refuse(err, "%s", strerror(e->stat_err));
 	if (!S_ISREG(e->st.st_mode))
 		return refuse(err, "not a regular file (a FIFO, device or "
-			      "directory is never opened)");
+				   "directory is never opened)");
 	if (e->st.st_size > (off_t)TF_FILE_MAX)
-		return refuse(err, "%lld bytes, more than the %u a text file "
-			      "may hold", (long long)e->st.st_size, TF_FILE_MAX);
+		return refuse(err,
+			      "%lld bytes, more than the %u a text file "
+			      "may hold",
+			      (long long)e->st.st_size, TF_FILE_MAX);
 	if (total + (size_t)e->st.st_size > TF_TOTAL_MAX)
-		return refuse(err, "the files before it hold %zu bytes: all "
-			      "together may hold %u", total, TF_TOTAL_MAX);
+		return refuse(err,
+			      "the files before it hold %zu bytes: all "
+			      "together may hold %u",
+			      total, TF_TOTAL_MAX);
 	return 0;
 }
 
@@ -253,7 +255,8 @@ static ssize_t read_all(struct tf_state *st, int fd, struct tf_error *err)
 
 		if (st->captext < len + 65536 && st->captext <= TF_FILE_MAX) {
 			size_t ncap = len + 65536 > TF_FILE_MAX + 1
-					  ? TF_FILE_MAX + 1 : len + 65536;
+					  ? TF_FILE_MAX + 1
+					  : len + 65536;
 			char *p = realloc(st->text, ncap);
 
 			if (!p)
@@ -293,8 +296,9 @@ static int read_file(struct tf_state *st, int dfd, const struct tf_entry *e,
 	 * open, and fstat then refuses it. */
 	fd = openat(dfd, e->name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return errno == ENOENT ? -ENOENT
-				       : refuse(err, "open: %s", strerror(errno));
+		return errno == ENOENT
+			   ? -ENOENT
+			   : refuse(err, "open: %s", strerror(errno));
 	if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
 		close(fd);
 		return refuse(err, "not a regular file once opened");
@@ -316,16 +320,21 @@ static int log_skipped(struct tf_state *st, const struct tf_entry *e,
 	int n;
 
 	if (err->line)
-		n = snprintf(msg, sizeof(msg), "textfile: %s:%u: %s; the file "
-			     "is skipped", e->path, err->line, err->msg);
+		n = snprintf(msg, sizeof(msg),
+			     "textfile: %s:%u: %s; the file "
+			     "is skipped",
+			     e->path, err->line, err->msg);
 	else
-		n = snprintf(msg, sizeof(msg), "textfile: %s: %s; the file "
-			     "is skipped", e->path, err->msg);
+		n = snprintf(msg, sizeof(msg),
+			     "textfile: %s: %s; the file "
+			     "is skipped",
+			     e->path, err->msg);
 	if (n < 0)
 		return 0;
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
-	if (tf_set_add(&st->logged[st->cur], msg, (size_t)n, 0, NULL) == -ENOMEM)
+	if (tf_set_add(&st->logged[st->cur], msg, (size_t)n, 0, NULL) ==
+	    -ENOMEM)
 		return -ENOMEM;
 	if (tf_set_find(&st->logged[!st->cur], msg, (size_t)n, &(uint32_t){0}))
 		log_warn("%s", msg);
@@ -359,8 +368,8 @@ static int read_files(struct tf_state *st, int dfd, struct snap_set *out)
 	}
 	if (st->nents > TF_FILES_MAX) {
 		log_warn("textfile: %s holds %zu .prom files; only the first "
-			 "%d by name are read", st->dir, st->nents,
-			 TF_FILES_MAX);
+			 "%d by name are read",
+			 st->dir, st->nents, TF_FILES_MAX);
 		skipped = 1;
 	}
 	return skipped;
@@ -408,12 +417,16 @@ static int textfile_collect(void *state, struct snap_set *out)
 		goto out;
 	}
 	if (dir_err) {
-		log_fail_once(&st->dir_log, "textfile: cannot read the directory "
-			      "%s: %s", st->dir, strerror(dir_err));
+		log_fail_once(&st->dir_log,
+			      "textfile: cannot read the directory "
+			      "%s: %s",
+			      st->dir, strerror(dir_err));
 		skipped = 1;
 	} else {
-		log_recover(&st->dir_log, "textfile: the directory %s is read "
-			    "again", st->dir);
+		log_recover(&st->dir_log,
+			    "textfile: the directory %s is read "
+			    "again",
+			    st->dir);
 	}
 	rc = reserve_parsed(st);
 	if (rc == 0 && !dir_err)
@@ -466,8 +479,8 @@ static int reserve_names(struct tf_state *st, const struct collector_env *env)
 
 	for (size_t i = 0; rc == 0 && collector_table[i]; i++)
 		rc = tf_merge_reserve(&st->merge, collector_table[i]->families);
-	for (size_t i = 0; rc == 0 && env->self_families &&
-			   env->self_families[i]; i++)
+	for (size_t i = 0;
+	     rc == 0 && env->self_families && env->self_families[i]; i++)
 		rc = tf_merge_reserve(&st->merge, env->self_families[i]);
 	return rc;
 }

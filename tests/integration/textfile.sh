@@ -83,6 +83,35 @@ tap_like "$(grep -E '^# TYPE apt_upgrades_pending ' "$TEST_TMP/om.b")" 'unknown$
 tap_is "$(grep -E '^# UNIT backup_last' "$TEST_TMP/om.b")" \
 	'# UNIT backup_last_success_timestamp_seconds seconds' "a family named ..._seconds has its UNIT in OpenMetrics"
 
+# ---- a real Prometheus scrapes all along ---------------------------------------------
+# It scrapes every second from here to the end of this run (bad files and
+# churn included); its view is checked at the end.
+PROM_PID=""
+if command -v prometheus >/dev/null 2>&1 && free_port; then
+	PROM_URL=http://127.0.0.1:$FREE_PORT
+	PROM_LOG=$TEST_TMP/prometheus.log
+	printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: virtmeter\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' \
+		"$VM_PORT" >"$TEST_TMP/prometheus.yml"
+	prometheus --config.file="$TEST_TMP/prometheus.yml" --storage.tsdb.path="$TEST_TMP/data" \
+		--web.listen-address="127.0.0.1:$FREE_PORT" >"$PROM_LOG" 2>&1 &
+	PROM_PID=$!
+	lib_track_pid "$PROM_PID"
+fi
+# prom_query PROMQL: the JSON answer of an instant query.
+# shellcheck disable=SC2317
+prom_query() {
+	curl -sS --max-time 5 -G "$PROM_URL/api/v1/query" --data-urlencode "query=$1" 2>/dev/null
+}
+# shellcheck disable=SC2317
+prom_has() { prom_query "$1" | grep -q "\"value\":\[[0-9.]*,\"$2\"\]"; }
+if [ -n "$PROM_PID" ] && wait_for 20 prom_has 'apt_upgrades_pending{origin="stable"}' 11; then
+	tap_ok "Prometheus ingests a file's untyped family (OpenMetrics 'unknown')"
+	tap_check "and a file's counter under its _total name" prom_has 'backup_runs_total{exported_job="home"}' 42
+else
+	tap_skip "Prometheus ingests the files' samples" "prometheus not installed or not ready"
+	PROM_PID=""
+fi
+
 # ---- a file that changes, then one removed ---------------------------------------------
 put jobs.prom 1600000900 '# TYPE backup_runs_total counter
 backup_runs_total{job="home"} 43
@@ -150,6 +179,14 @@ tap_is "$errors" 0 "a file removed between the listing and its read is skipped q
 tap_check "the daemon still serves after the churn" serves 'virtmeter_collector_up{collector="textfile"}' 1
 tap_is "$(grep -c 'churn' "$VM_LOG")" 0 "a vanished file is not logged"
 
+if [ -n "$PROM_PID" ]; then
+	targets=$(curl -sS --max-time 5 "$PROM_URL/api/v1/targets?state=active" 2>/dev/null)
+	tap_like "$targets" '"health":"up".*"lastError":""|"lastError":"".*"health":"up"' \
+		"after the changes, bad files and churn, Prometheus's target is healthy with no scrape error"
+	tap_is "$(grep -ciE 'error on ingesting|duplicate sample|out of order' "$PROM_LOG")" 0 \
+		"Prometheus logged no ingestion error (no duplicate series ever reached it)"
+	kill_pid "$PROM_PID"
+fi
 stop_virtmeter
 tap_is "$VM_STATUS" 0 "SIGTERM ends virtmeter with 0"
 
