@@ -43,7 +43,7 @@ struct tf_state {
 	struct tf_merge merge;
 	struct tf_entry *ents;
 	size_t nents, capents;
-	struct tf_file *parsed; /* one per entry; reused from cycle to cycle */
+	struct tf_file *parsed; /* one per entry, emptied after each cycle */
 	size_t capparsed;
 	char *text; /* the file being read */
 	size_t captext;
@@ -445,6 +445,11 @@ static int textfile_collect(void *state, struct snap_set *out)
 		st->cur = !st->cur;
 	}
 out:
+	/* The set holds copies of what it serves: the parses are dropped, so
+	 * that a large file read once does not keep its memory. */
+	tf_merge_reset(&st->merge);
+	for (size_t i = 0; i < st->capparsed; i++)
+		tf_file_free(&st->parsed[i]);
 	if (d)
 		closedir(d);
 	if (rc == -ENOMEM)
