@@ -19,6 +19,7 @@ extern const struct collector libvirt_collector;
 extern const struct collector perf_collector;
 #endif
 extern const struct collector model_collector;
+extern const struct collector textfile_collector;
 
 const struct collector *const collector_table[] = {
 	&host_collector,
@@ -32,6 +33,7 @@ const struct collector *const collector_table[] = {
 	&perf_collector,
 #endif
 	&model_collector,
+	&textfile_collector,
 	NULL,
 };
 

@@ -164,7 +164,12 @@ static bool has_unit_suffix(const struct snap_family *f)
 static void put_header(struct buf *out, const struct snap_family *f,
 		       enum expo_format fmt)
 {
-	const char *type = f->type == SNAP_COUNTER ? "counter" : "gauge";
+	static const char *const types[][2] = {
+		[SNAP_GAUGE] = {"gauge", "gauge"},
+		[SNAP_COUNTER] = {"counter", "counter"},
+		[SNAP_UNTYPED] = {"untyped", "unknown"},
+	};
+	const char *type = types[f->type][fmt == EXPO_OPENMETRICS];
 	const char *sfx = "";
 
 	if (fmt == EXPO_TEXT && f->type == SNAP_COUNTER)

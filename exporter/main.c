@@ -35,10 +35,18 @@ static void dump_families(const struct snap_family *const *fams)
 	}
 }
 
+/* The families the daemon publishes itself, besides its collectors':
+ * listed by --dump-metrics, and kept from the textfile collector's files. */
+static const struct snap_family *const *const self_families[] = {
+	sched_families,
+	prerender_families,
+	NULL,
+};
+
 static void dump_metrics(void)
 {
-	dump_families(sched_families);
-	dump_families(prerender_families);
+	for (size_t i = 0; self_families[i]; i++)
+		dump_families(self_families[i]);
 	for (size_t i = 0; collector_table[i]; i++)
 		dump_families(collector_table[i]->families);
 }
@@ -277,7 +285,7 @@ static int run(const struct options *o)
 	}
 	env = (struct collector_env){
 		.procfs = o->procfs, .sysfs = o->sysfs, .cgroupfs = o->cgroupfs,
-		.storage = o->storage};
+		.storage = o->storage, .self_families = self_families};
 	n = build_entries(o, cfg, entries);
 	sched_note_reload(true); /* the start-up load counts, as in Prometheus */
 	if (sched_start(entries, n, &env)) {

@@ -20,6 +20,12 @@ struct collector_env {
 	/* Directory for state that outlives a restart (--storage.path,
 	 * default /var/lib/virtmeter); it may not exist yet. */
 	const char *storage;
+	/* The families the daemon publishes itself (collector status, build
+	 * info, scrapes): a NULL-terminated list of NULL-terminated lists,
+	 * or NULL. With every collector's families (collector_table), the
+	 * names a collector that serves names read from outside must not
+	 * take (the textfile collector). */
+	const struct snap_family *const *const *self_families;
 	/* This collector's settings: the struct of settings_size bytes that
 	 * its option table describes, filled from the defaults, the
 	 * configuration file and the flags (in rising precedence). NULL for a

@@ -51,7 +51,18 @@ void snap_set_unref(struct snap_set *set)
 	free(set->fams);
 	free(set->samples);
 	free(set->strings);
+	if (set->owned_free)
+		set->owned_free(set->owned);
 	free(set);
+}
+
+int snap_set_attach(struct snap_set *set, void *data, void (*free_fn)(void *))
+{
+	if (set->owned_free)
+		return -EBUSY;
+	set->owned = data;
+	set->owned_free = free_fn;
+	return 0;
 }
 
 /* Grows *arr (of element size sz) to hold at least need elements. */

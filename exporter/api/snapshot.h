@@ -16,7 +16,9 @@
 #define SNAP_MAX_LABELS 8
 #define SNAP_MAX_SLOTS 32
 
-enum snap_type { SNAP_GAUGE, SNAP_COUNTER };
+/* SNAP_UNTYPED is for samples read from outside whose type is not given
+ * (the textfile collector's): "untyped" in text, "unknown" in OpenMetrics. */
+enum snap_type { SNAP_GAUGE, SNAP_COUNTER, SNAP_UNTYPED };
 
 /* A metric family, declared once as a const with designated initializers
  * by the code that emits it; where code picks families by a constant, an
@@ -72,6 +74,9 @@ struct snap_set {
 	/* The last run of label values stored, reused by the next sample that
 	 * has the same values (a workload's families share them). */
 	uint32_t last_labels, last_nlabels;
+	/* What snap_set_attach handed to the set, freed with it. */
+	void *owned;
+	void (*owned_free)(void *);
 };
 
 /* A rendered form of a generation (kept by render.c). */
@@ -102,6 +107,13 @@ struct snap_set *snap_set_new_sized(size_t nsamples, size_t nstrings);
 
 /* Drops a reference; the last one frees the set. NULL is ignored. */
 void snap_set_unref(struct snap_set *set);
+
+/* Hands data to set: free_fn(data) runs when the set's last reference is
+ * dropped, after every generation and reader that held it. For families
+ * made at run time (the textfile collector's), whose descriptors and
+ * strings must live as long as the samples that point at them. Returns 0,
+ * or -EBUSY if the set holds data already (the caller keeps data). */
+int snap_set_attach(struct snap_set *set, void *data, void (*free_fn)(void *));
 
 /* Adds one sample of family fam with n label values (n must equal the
  * number of label names of fam; NULL values are written as ""). Values are

@@ -38,6 +38,31 @@ static const char *value(struct buf *b, double v)
 	return b->data;
 }
 
+static void untyped_family_is_untyped_in_text_and_unknown_in_openmetrics(
+    void **state)
+{
+	static const struct snap_family fam_loose = {
+		.name = "job_items", .help = "Read from a file.",
+		.type = SNAP_UNTYPED, .labels = {"job"},
+	};
+	struct snap_set *set = snap_set_new();
+	struct buf b;
+
+	(void)state;
+	snap_add(set, &fam_loose, 3, "x");
+	assert_string_equal(render(&b, &set, 1, EXPO_TEXT),
+			    "# HELP job_items Read from a file.\n"
+			    "# TYPE job_items untyped\n"
+			    "job_items{job=\"x\"} 3\n");
+	buf_free(&b);
+	assert_string_equal(render(&b, &set, 1, EXPO_OPENMETRICS),
+			    "# HELP job_items Read from a file.\n"
+			    "# TYPE job_items unknown\n"
+			    "job_items{job=\"x\"} 3\n# EOF\n");
+	buf_free(&b);
+	snap_set_unref(set);
+}
+
 static void values_are_written_as_prometheus_parses_them(void **state)
 {
 	struct buf b;
@@ -203,6 +228,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(values_are_written_as_prometheus_parses_them),
+		cmocka_unit_test(untyped_family_is_untyped_in_text_and_unknown_in_openmetrics),
 		cmocka_unit_test(label_values_escape_backslash_quote_newline),
 		cmocka_unit_test(utf8_passes_through_and_invalid_bytes_become_fffd),
 		cmocka_unit_test(text_format_names_counter_families_with_total),

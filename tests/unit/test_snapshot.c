@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -54,6 +55,31 @@ static void wrong_label_count_is_rejected_and_sticks(void **state)
 	assert_int_equal(snap_add(set, &fam_a, 1, "a", "b"), -EINVAL);
 	assert_int_equal(set->nsamples, 0);
 	snap_set_unref(set);
+}
+
+static int freed;
+
+static void count_free(void *data)
+{
+	freed++;
+	free(data);
+}
+
+static void attached_data_is_freed_with_the_last_reference(void **state)
+{
+	struct snap_set *set = snap_set_new();
+	void *data = malloc(8);
+
+	(void)state;
+	freed = 0;
+	assert_int_equal(snap_set_attach(set, data, count_free), 0);
+	/* One attachment per set: a second is refused, the caller keeps it. */
+	assert_int_equal(snap_set_attach(set, set, count_free), -EBUSY);
+	atomic_fetch_add(&set->refs, 1);
+	snap_set_unref(set);
+	assert_int_equal(freed, 0);
+	snap_set_unref(set);
+	assert_int_equal(freed, 1);
 }
 
 static void label_values_are_copied(void **state)
@@ -182,6 +208,7 @@ int main(void)
 		cmocka_unit_test(samples_are_chained_per_family_in_insertion_order),
 		cmocka_unit_test(wrong_label_count_is_rejected_and_sticks),
 		cmocka_unit_test(label_values_are_copied),
+		cmocka_unit_test(attached_data_is_freed_with_the_last_reference),
 		cmocka_unit_test(publish_swaps_whole_generations),
 		cmocka_unit_test(other_slots_carry_over_to_the_next_generation),
 		cmocka_unit_test(bad_slot_is_rejected_without_publishing),
