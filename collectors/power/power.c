@@ -45,10 +45,7 @@ static const struct snap_family fam_last = {
 static const struct snap_family fam_watts = {
 	.name = "virtmeter_power_watts",
 	.help = "Power of the meter zone at the last read: reported by the "
-		"meter, or its energy counter's increase over the last "
-		"interval. kind is what the zone measures; part_of names the "
-		"zone that already counts it: sum only part_of=\"\" to count "
-		"each watt once.",
+		"meter, or its energy counter's increase over the last interval.",
 	.type = SNAP_GAUGE,
 	.unit = "watts",
 	.labels = {"meter", "source", "zone", "kind", "part_of", NULL},
@@ -57,10 +54,7 @@ static const struct snap_family fam_energy = {
 	.name = "virtmeter_energy_joules",
 	.help = "Energy of the meter zone since virtmeter started: the meter's "
 		"own counter (wraparound handled), or its watts integrated over "
-		"time; gaps longer than the meter's max_gap are not bridged. "
-		"kind is what the zone measures; part_of names the zone that "
-		"already counts it: sum only part_of=\"\" to count each joule "
-		"once.",
+		"time; gaps longer than the meter's max_gap are not bridged.",
 	.type = SNAP_COUNTER,
 	.unit = "joules",
 	.labels = {"meter", "source", "zone", "kind", "part_of", NULL},
