@@ -120,10 +120,10 @@ const struct collector_option model_options[] = {
      .max = MODEL_MAX_ZONES,
      .item_max = 95,
      .arg = "LIST",
-     .help = "the meter that measures the whole host: METER (all its "
-	     "zones) or METER/ZONE items, summed; empty: the best one found "
-	     "(a wall meter, PDU or BMC, else RAPL psys, else RAPL packages "
-	     "and DRAM, else hwmon)"},
+     .help = "the meter that measures the whole host: METER (its zones "
+	     "that no other contains, part_of=\"\") or METER/ZONE items, "
+	     "summed; empty: the best one found (a wall meter, PDU or BMC, "
+	     "else RAPL psys, else RAPL packages and DRAM, else hwmon)"},
     {.key = "estimate",
      .type = SETTING_BOOL,
      .offset = offsetof(struct model_settings, estimate),

@@ -1,27 +1,39 @@
 /* The host's source of energy: the meter chosen by configuration or, by
  * default, the best one the power collector publishes (a wall meter, PDU
- * or BMC; else RAPL psys; else RAPL packages and DRAM; else hwmon), each
- * zone's energy counter read at the meter's own sample time; or, without
- * any meter, the linear estimate from the host's CPU utilisation. */
+ * or BMC; else RAPL; else hwmon), each zone that no other zone of the
+ * meter contains (part_of="": RAPL psys where there is one, else its
+ * packages and DRAM) read from its energy counter at the meter's own
+ * sample time; or, without any meter, the linear estimate from the host's
+ * CPU utilisation. */
 #include "collectors/model/learn.h"
 #include "collectors/model/model.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-/* Rank of a meter type: lower is a better measure of the whole host. */
-static int rank_of(const char *source)
+#define FAM_ENERGY "virtmeter_energy_joules"
+
+/* The labels of the power collector's energy family, in order. */
+enum { L_METER, L_SOURCE, L_ZONE, L_KIND, L_PART_OF };
+
+/* Rank of a zone as a measure of the whole host: lower is better. A
+ * reading at the wall (a wall meter, PDU or BMC: kind "wall"), then RAPL,
+ * then hwmon, then a meter configured with another kind (a GPU's). */
+static int rank_of(const char *source, const char *kind)
 {
-	if (strcmp(source, "hwmon") == 0)
-		return 2;
+	if (strcmp(kind, "wall") == 0)
+		return 0;
 	if (strcmp(source, "rapl") == 0)
 		return 1;
-	return 0;
+	if (strcmp(source, "hwmon") == 0)
+		return 2;
+	return 3;
 }
 
-/* Whether zone z of meter meter is named by the host-meter list. */
-static bool configured(const struct setting_list *l, const char *meter,
+/* Whether the host-meter list names zone of meter as METER/ZONE. */
+static bool named_zone(const struct setting_list *l, const char *meter,
 		       const char *zone)
 {
 	size_t ml = strlen(meter);
@@ -29,8 +41,6 @@ static bool configured(const struct setting_list *l, const char *meter,
 	for (size_t i = 0; i < l->n; i++) {
 		const char *it = l->v[i];
 
-		if (strcmp(it, meter) == 0)
-			return true;
 		if (strncmp(it, meter, ml) == 0 && it[ml] == '/' &&
 		    strcmp(it + ml + 1, zone) == 0)
 			return true;
@@ -38,108 +48,91 @@ static bool configured(const struct setting_list *l, const char *meter,
 	return false;
 }
 
-/* Whether a RAPL zone counts toward the host: psys alone when present,
- * else each package and each package's DRAM (core and uncore lie inside
- * the package). */
-static bool rapl_zone(const char *zone, bool has_psys)
-{
-	const char *slash = strchr(zone, '/');
-
-	if (has_psys)
-		return strcmp(zone, "psys") == 0;
-	if (strncmp(zone, "package-", 8))
-		return false;
-	return !slash || strcmp(slash, "/dram") == 0;
-}
-
 /* Whether the host-meter list names meter as a whole (not zone by zone). */
-static bool named_whole(const struct model *m, const char *meter)
+static bool named_whole(const struct setting_list *l, const char *meter)
 {
-	for (size_t i = 0; i < m->conf.host_meter->n; i++)
-		if (strcmp(m->conf.host_meter->v[i], meter) == 0)
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], meter) == 0)
 			return true;
 	return false;
 }
 
-/* Whether meter has a psys zone in the family fe of power. */
-static bool psys_of(const struct snap_set *power, const char *meter)
+/* The meter of the best rank in the power set (the name that sorts first
+ * among equals), or NULL. */
+static const char *best_meter(const struct snap_set *power)
 {
 	const struct snap_sample *s;
+	const char *best = NULL;
+	int best_rank = INT_MAX;
 
-	FOR_SAMPLES(power, "virtmeter_energy_joules", s)
-		if (strcmp(model_label(power, s, 0), meter) == 0 &&
-		    strcmp(model_label(power, s, 2), "psys") == 0)
-			return true;
-	return false;
+	FOR_SAMPLES(power, FAM_ENERGY, s) {
+		const char *meter = model_label(power, s, L_METER);
+		int r = rank_of(model_label(power, s, L_SOURCE),
+				model_label(power, s, L_KIND));
+
+		if (!best || r < best_rank ||
+		    (r == best_rank && strcmp(meter, best) < 0)) {
+			best = meter;
+			best_rank = r;
+		}
+	}
+	return best;
 }
 
-/* The chosen meter and zones in the power set, into src (not its series).
+/* Adds zone of meter (of type source) to src, at most MODEL_MAX_ZONES. */
+static void take_zone(struct host_source *src, const char *meter,
+		      const char *source, const char *zone)
+{
+	if (src->nzones == MODEL_MAX_ZONES)
+		return;
+	if (src->nzones == 0) {
+		snprintf(src->source, sizeof(src->source), "%s", source);
+		snprintf(src->meter, sizeof(src->meter), "%s", meter);
+	} else if (strcmp(src->meter, meter)) {
+		/* A sum over several meters: name them all. */
+		size_t l = strlen(src->meter);
+
+		if (!strstr(src->meter, meter))
+			snprintf(src->meter + l, sizeof(src->meter) - l, "+%s",
+				 meter);
+	}
+	snprintf(src->zones[src->nzones], sizeof(src->zones[0]), "%s/%s", meter,
+		 zone);
+	src->nzones++;
+}
+
+/* The chosen meter and zones in the power set, into src (not its series):
+ * the zones the host-meter list names (a meter named whole gives the
+ * zones no other of its zones contains), else those of the best meter.
  * Returns whether any zone was chosen. */
 static bool choose(const struct model *m, const struct snap_set *power,
 		   struct host_source *src)
 {
-	const struct snap_fam_entry *fe =
-		model_family(power, "virtmeter_energy_joules");
+	const struct setting_list *l = m->conf.host_meter;
+	const char *best = l->n ? NULL : best_meter(power);
 	const struct snap_sample *s;
-	const char *best = NULL, *best_source = NULL;
-	bool has_psys = false, cfg = m->conf.host_meter->n > 0;
 
 	memset(src, 0, sizeof(*src));
-	if (!fe)
-		return false;
-	for (uint32_t i = fe->first; i != UINT32_MAX; i = s->next) {
-		const char *meter, *type;
-
-		s = &power->samples[i];
-		meter = model_label(power, s, 0);
-		type = model_label(power, s, 1);
-		if (cfg)
-			continue;
-		if (!best || rank_of(type) < rank_of(best_source) ||
-		    (rank_of(type) == rank_of(best_source) &&
-		     strcmp(meter, best) < 0)) {
-			best = meter;
-			best_source = type;
-		}
-	}
-	has_psys = best && psys_of(power, best);
-	for (uint32_t i = fe->first; i != UINT32_MAX; i = s->next) {
-		const char *meter, *type, *zone;
+	FOR_SAMPLES(power, FAM_ENERGY, s) {
+		const char *meter = model_label(power, s, L_METER);
+		const char *zone = model_label(power, s, L_ZONE);
+		bool whole = model_label(power, s, L_PART_OF)[0] == '\0';
 		bool take;
 
-		s = &power->samples[i];
-		meter = model_label(power, s, 0);
-		type = model_label(power, s, 1);
-		zone = model_label(power, s, 2);
-		if (cfg)
-			take = configured(m->conf.host_meter, meter, zone) &&
-			       (strcmp(type, "rapl") || !named_whole(m, meter) ||
-				rapl_zone(zone, psys_of(power, meter)));
+		if (l->n)
+			take = named_zone(l, meter, zone) ||
+			       (whole && named_whole(l, meter));
 		else
-			take = strcmp(meter, best) == 0 &&
-			       (strcmp(type, "rapl") || rapl_zone(zone, has_psys));
-		if (!take || src->nzones == MODEL_MAX_ZONES)
-			continue;
-		if (src->nzones == 0) {
-			snprintf(src->source, sizeof(src->source), "%s", type);
-			snprintf(src->meter, sizeof(src->meter), "%s", meter);
-		} else if (strcmp(src->meter, meter)) {
-			/* A sum over several meters: name them all. */
-			size_t l = strlen(src->meter);
-
-			if (!strstr(src->meter, meter))
-				snprintf(src->meter + l, sizeof(src->meter) - l,
-					 "+%s", meter);
-		}
-		snprintf(src->zones[src->nzones], sizeof(src->zones[0]),
-			 "%s/%s", meter, zone);
-		src->nzones++;
+			take = whole && best && strcmp(meter, best) == 0;
+		if (take)
+			take_zone(src, meter, model_label(power, s, L_SOURCE),
+				  zone);
 	}
 	for (size_t z = 0; z < src->nzones; z++) {
-		size_t l = strlen(src->zone);
+		size_t len = strlen(src->zone);
 		const char *zone = strchr(src->zones[z], '/') + 1;
 
-		snprintf(src->zone + l, sizeof(src->zone) - l, "%s%s",
+		snprintf(src->zone + len, sizeof(src->zone) - len, "%s%s",
 			 z ? "+" : "", zone);
 	}
 	src->measured = src->nzones > 0;
@@ -161,7 +154,7 @@ static double sample_time(const struct snap_set *power, const char *zone)
 	const struct snap_sample *s;
 
 	FOR_SAMPLES(power, "virtmeter_meter_last_sample_timestamp_seconds", s)
-		if (meter_of(model_label(power, s, 0), zone))
+		if (meter_of(model_label(power, s, L_METER), zone))
 			return s->value;
 	return 0;
 }
@@ -219,9 +212,9 @@ void model_source_feed(struct model *m, const struct snap_set *power,
 		double t = sample_time(power, zone);
 		const struct snap_sample *s;
 
-		FOR_SAMPLES(power, "virtmeter_energy_joules", s)
-			if (meter_of(model_label(power, s, 0), zone) &&
-			    strcmp(model_label(power, s, 2),
+		FOR_SAMPLES(power, FAM_ENERGY, s)
+			if (meter_of(model_label(power, s, L_METER), zone) &&
+			    strcmp(model_label(power, s, L_ZONE),
 				   strchr(zone, '/') + 1) == 0)
 				series_push(&m->src.energy[z], t, s->value);
 	}

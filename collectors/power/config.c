@@ -31,6 +31,7 @@ const char *const meter_key_names[METER_KEY_COUNT] = {
 	[METER_KEY_COMMAND] = "command",
 	[METER_KEY_PATH] = "path",
 	[METER_KEY_ARGUMENT] = "argument",
+	[METER_KEY_KIND] = "kind",
 	[METER_KEY_URL] = "url",
 	[METER_KEY_USERNAME] = "username",
 	[METER_KEY_PASSWORD] = "password",
@@ -160,11 +161,22 @@ static bool name_valid(const char *s)
 	return *s != '\0';
 }
 
+/* Whether s is a kind label: a-z 0-9 _ only, starting with a letter. */
+static bool kind_valid(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_'))
+			return false;
+	return *s >= 'a' && *s <= 'z';
+}
+
 static int on_meter_key(struct parse_ctx *c, size_t idx, const char *path,
 			const yaml_event_t *v, void *arg)
 {
 	struct meter_item *it = arg;
 	struct meter_config *m = it->m;
+	char tmp[64];
 	int rc;
 
 	it->seen |= METER_KEY_BIT(idx);
@@ -194,6 +206,18 @@ static int on_meter_key(struct parse_ctx *c, size_t idx, const char *path,
 		return rc;
 	case METER_KEY_ARGUMENT:
 		return meter_set_string(c, path, v, m->argument, sizeof(m->argument));
+	case METER_KEY_KIND:
+		rc = meter_set_string(c, path, v, m->zone_kind,
+				      sizeof(m->zone_kind));
+		if (rc == 0 && !kind_valid(m->zone_kind))
+			rc = cy_fail_at(c, &v->start_mark,
+					"%s: a kind is a-z 0-9 _ starting with "
+					"a letter (such as wall, outlet, gpu), "
+					"got '%s'", path,
+					cy_show(m->zone_kind,
+						strlen(m->zone_kind), tmp,
+						sizeof(tmp)));
+		return rc;
 	case METER_KEY_COUNT:
 		return -EINVAL;
 	default:

@@ -20,6 +20,7 @@
 #define METER_URL_MAX 512    /* bytes of a URL, with the NUL */
 #define METER_SECRET_MAX 256 /* bytes of a user name or password */
 #define METER_JPATH_MAX 128  /* bytes of a JSON path such as a.b[0].c */
+#define METER_KIND_MAX 16    /* bytes of a zone's kind label, with the NUL */
 
 /* The keys of a meter, in the order that error messages list them. */
 enum meter_key {
@@ -31,6 +32,7 @@ enum meter_key {
 	METER_KEY_COMMAND,
 	METER_KEY_PATH,
 	METER_KEY_ARGUMENT,
+	METER_KEY_KIND,
 	/* The network and serial meters' keys, parsed by config_net.c. */
 	METER_KEY_URL,
 	METER_KEY_USERNAME,
@@ -112,6 +114,9 @@ struct meter_config {
 	/* plugin: the shared object and the argument handed to its open. */
 	char path[METER_ARG_MAX];
 	char argument[METER_ARG_MAX];
+	/* exec, plugin, redfish, http, powerspy: the kind label of the
+	 * meter's zones ("" unset: METER_KIND_WALL). */
+	char zone_kind[METER_KIND_MAX];
 	/* redfish, http, powerspy. */
 	struct meter_net_config net;
 };

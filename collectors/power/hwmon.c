@@ -5,7 +5,10 @@
  * counter that only resets). A channel's zone is "DEVICE/LABEL", from the
  * device's name file and the channel's powerK_label / energyK_label (else
  * "powerK" / "energyK"); a power and an energy channel with the same label
- * share one zone. Descriptors are opened once and re-read with pread. */
+ * share one zone. Descriptors are opened once and re-read with pread.
+ * A zone's kind comes from its label (socket, core, else sensor); a core
+ * is inside the socket of its device (amd_energy's Ecore012 in Esocket0),
+ * told by the CPU topology in sysfs when the device has several. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,21 +27,39 @@ struct hwmon_chan {
 	int fd;
 };
 
+/* What one zone is: its kind, the number that ends its label, its device
+ * (counted from 0 in the order opened) and the zone that contains it. */
+struct hwmon_desc {
+	const char *kind; /* meter_hwmon_kind of its label */
+	long num;
+	size_t dev;
+	char part_of[VIRTMETER_ZONE_MAX];
+};
+
 struct hwmon {
 	size_t nzones, nchans;
+	size_t dev; /* the device being opened */
 	char zone[METER_MAX_ZONES][VIRTMETER_ZONE_MAX];
+	struct hwmon_desc desc[METER_MAX_ZONES];
 	struct hwmon_chan ch[METER_MAX_ZONES * 2];
 };
 
-/* Index of zone name z, added if new; -1 when full. */
-static int zone_index(struct hwmon *h, const char *z)
+/* Index of zone name z (of a channel labelled label), added if new; -1
+ * when full. */
+static int zone_index(struct hwmon *h, const char *z, const char *label)
 {
+	struct hwmon_desc *d;
+
 	for (size_t i = 0; i < h->nzones; i++)
 		if (strcmp(h->zone[i], z) == 0)
 			return (int)i;
 	if (h->nzones >= METER_MAX_ZONES)
 		return -1;
 	meter_fmt(h->zone[h->nzones], VIRTMETER_ZONE_MAX, "%s", z);
+	d = &h->desc[h->nzones];
+	d->kind = meter_hwmon_kind(label, &d->num);
+	d->dev = h->dev;
+	d->part_of[0] = '\0';
 	return (int)h->nzones++;
 }
 
@@ -73,7 +94,7 @@ static int chan_open(struct hwmon *h, const char *dev, const char *devname,
 		meter_fmt(label, sizeof(label), "%s%u", kind, k);
 	meter_fmt(zone, sizeof(zone), "%s/%s", devname, label);
 	zone[VIRTMETER_ZONE_MAX - 1] = '\0';
-	idx = zone_index(h, zone);
+	idx = zone_index(h, zone, label);
 	if (idx < 0 || h->nchans >= ARRAY_SIZE(h->ch))
 		return 0;
 	meter_fmt(path, sizeof(path), "%s/%s", dev, file);
@@ -162,6 +183,71 @@ static void dev_name(const char *dir, char **devs, size_t ndev, size_t i,
 	}
 }
 
+/* The package of CPU cpu from sysfs topology, or -1. */
+static long cpu_package(const char *sysfs, long cpu)
+{
+	char path[PATH_MAX], buf[32];
+	uint64_t v;
+	int n;
+
+	if (cpu < 0)
+		return -1;
+	meter_fmt(path, sizeof(path),
+		  "%s/devices/system/cpu/cpu%ld/topology/physical_package_id",
+		  sysfs, cpu);
+	n = meter_sysfs_read(path, buf, sizeof(buf));
+	if (n < 0 || meter_parse_u64(buf, (size_t)n, &v) || v > 1000000)
+		return -1;
+	return (long)v;
+}
+
+/* Whether zone j is a socket channel of device dev. */
+static bool socket_of(const struct hwmon *h, size_t j, size_t dev)
+{
+	return h->desc[j].dev == dev && strcmp(h->desc[j].kind, "socket") == 0;
+}
+
+/* Puts core zone i inside a socket of its device: the only one, else the
+ * one numbered as the package of the CPU with the core's number (the
+ * amd_energy driver reads Ecore K on CPU K), else the first. None when
+ * the device has no socket channel. */
+static void nest_core(struct hwmon *h, size_t i, const char *sysfs)
+{
+	struct hwmon_desc *c = &h->desc[i];
+	size_t pick = h->nzones, count = 0;
+	long pkg;
+
+	for (size_t j = 0; j < h->nzones; j++)
+		if (socket_of(h, j, c->dev) && count++ == 0)
+			pick = j;
+	if (count == 0)
+		return;
+	pkg = count > 1 ? cpu_package(sysfs, c->num) : -1;
+	for (size_t j = 0; pkg >= 0 && j < h->nzones; j++) {
+		if (socket_of(h, j, c->dev) && h->desc[j].num == pkg) {
+			pick = j;
+			break;
+		}
+	}
+	meter_fmt(c->part_of, sizeof(c->part_of), "%s", h->zone[pick]);
+}
+
+/* describe of meter_ops: the kind and container of zone. */
+static void hwmon_describe(void *state, const char *zone, char *kind,
+			   char *part_of)
+{
+	const struct hwmon *h = state;
+
+	kind[0] = part_of[0] = '\0';
+	for (size_t i = 0; i < h->nzones; i++) {
+		if (strcmp(h->zone[i], zone) != 0)
+			continue;
+		meter_fmt(kind, METER_KIND_MAX, "%s", h->desc[i].kind);
+		meter_fmt(part_of, VIRTMETER_ZONE_MAX, "%s", h->desc[i].part_of);
+		return;
+	}
+}
+
 static int hwmon_open(const struct meter_args *a, void **state, char *err)
 {
 	char dir[PATH_MAX], dev[PATH_MAX], name[VIRTMETER_ZONE_MAX];
@@ -176,6 +262,7 @@ static int hwmon_open(const struct meter_args *a, void **state, char *err)
 		return -ENOMEM;
 	rc = meter_sysfs_list(dir, "hwmon", &devs, &ndev);
 	for (size_t i = 0; rc == 0 && i < ndev; i++) {
+		h->dev = i;
 		dev_name(dir, devs, ndev, i, name);
 		meter_fmt(dev, sizeof(dev), "%s/%s", dir, devs[i]);
 		before = h->nchans;
@@ -198,6 +285,9 @@ static int hwmon_open(const struct meter_args *a, void **state, char *err)
 		hwmon_close(h);
 		return rc;
 	}
+	for (size_t i = 0; i < h->nzones; i++)
+		if (strcmp(h->desc[i].kind, "core") == 0)
+			nest_core(h, i, a->sysfs);
 	*state = h;
 	return 0;
 }
@@ -249,4 +339,5 @@ const struct meter_ops meter_hwmon_ops = {
 	.open = hwmon_open,
 	.read = hwmon_read,
 	.close = hwmon_close,
+	.describe = hwmon_describe,
 };

@@ -45,14 +45,14 @@ const struct meter_kind meter_kinds[] = {
 	{
 		.name = "exec",
 		.ops = &meter_exec_ops,
-		.keys = K(COMMAND),
+		.keys = K(COMMAND) | K(KIND),
 		.need = METER_KEY_COMMAND,
 		.need_what = "a command",
 	},
 	{
 		.name = "plugin",
 		.ops = &meter_plugin_ops,
-		.keys = K(PATH) | K(ARGUMENT),
+		.keys = K(PATH) | K(ARGUMENT) | K(KIND),
 		.need = METER_KEY_PATH,
 		.need_what = "a path",
 	},
@@ -60,7 +60,7 @@ const struct meter_kind meter_kinds[] = {
 		.name = "redfish",
 		.ops = NET_OPS(&meter_redfish_ops),
 		.built_without = "libcurl or yajl",
-		.keys = K_HTTP_CLIENT | K(AUTH),
+		.keys = K_HTTP_CLIENT | K(AUTH) | K(KIND),
 		.need = METER_KEY_URL,
 		.need_what = "a url",
 		.check = CHECK(meter_check_redfish),
@@ -69,10 +69,10 @@ const struct meter_kind meter_kinds[] = {
 		.name = "http",
 		.ops = NET_OPS(&meter_http_ops),
 		.built_without = "libcurl or yajl",
-		.keys = K_HTTP_CLIENT | K(PRESET) | K(ZONE) | K(WATTS_PATH) |
-			K(ENERGY_PATH) | K(VOLTS_PATH) | K(AMPERES_PATH) |
-			K(WATTS_SCALE) | K(ENERGY_SCALE) | K(VOLTS_SCALE) |
-			K(AMPERES_SCALE) | K(ENERGY_UNIT),
+		.keys = K_HTTP_CLIENT | K(KIND) | K(PRESET) | K(ZONE) |
+			K(WATTS_PATH) | K(ENERGY_PATH) | K(VOLTS_PATH) |
+			K(AMPERES_PATH) | K(WATTS_SCALE) | K(ENERGY_SCALE) |
+			K(VOLTS_SCALE) | K(AMPERES_SCALE) | K(ENERGY_UNIT),
 		.need = METER_KEY_URL,
 		.need_what = "a url",
 		.check = CHECK(meter_check_http),
@@ -80,7 +80,7 @@ const struct meter_kind meter_kinds[] = {
 	{
 		.name = "powerspy",
 		.ops = &meter_powerspy_ops,
-		.keys = K(DEVICE),
+		.keys = K(DEVICE) | K(KIND),
 		.need = METER_KEY_DEVICE,
 		.need_what = "a device (a tty such as /dev/rfcomm0)",
 	},

@@ -10,14 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collectors/power/config.h"
 #include "include/virtmeter/meter.h"
 
 /* Zones one meter may report per read. */
 #define METER_MAX_ZONES 64
 /* Bytes of a meter's one-line error message. */
 #define METER_ERR_MAX 256
-
-struct meter_config;
+/* The kind of the zones of a meter that does not tell them apart (exec,
+ * plugin, redfish, http, powerspy) when its configuration sets none: the
+ * whole machine, measured at its power input. */
+#define METER_KIND_WALL "wall"
 
 /* What a meter is opened with. */
 struct meter_args {
@@ -44,6 +47,15 @@ struct meter_ops {
 	/* Optional (NULL if the meter has none): how many malformed frames
 	 * the meter skipped since it was opened (serial meters). */
 	uint64_t (*skipped)(void *state);
+	/* Optional (NULL: every zone is of the meter's configured kind, else
+	 * METER_KIND_WALL, and inside no other zone): writes the kind label
+	 * of zone into kind (METER_KIND_MAX bytes) and the zone that already
+	 * counts its energy into part_of (VIRTMETER_ZONE_MAX bytes, "" for
+	 * none), as the meter found them at open ("" and "" for a zone it does
+	 * not know). Called from the meter's thread after a read; must not
+	 * block. */
+	void (*describe)(void *state, const char *zone, char *kind,
+			 char *part_of);
 };
 
 extern const struct meter_ops meter_rapl_ops;

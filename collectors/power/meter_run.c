@@ -80,6 +80,25 @@ static struct meter_zone *zone_get(struct meter_run *m, const char *name)
 	return &m->zones[m->nzones++];
 }
 
+/* Fills in what zone z is the first time it is read: the meter's own
+ * description, else the configured kind (or METER_KIND_WALL) inside no
+ * other zone. The caller holds the lock: describe only looks up what the
+ * meter found at open, in the state that this thread owns. */
+static void describe(struct meter_run *m, struct meter_zone *z)
+{
+	bool configured = m->has_cfg && m->cfg.zone_kind[0];
+
+	if (z->kind[0])
+		return;
+	if (m->ops->describe) {
+		m->ops->describe(m->state, z->name, z->kind, z->part_of);
+		return;
+	}
+	snprintf(z->kind, sizeof(z->kind), "%s",
+		 configured ? m->cfg.zone_kind : METER_KIND_WALL);
+	z->part_of[0] = '\0';
+}
+
 /* Accounts n readings taken at t (monotonic) / real (Unix time); the
  * caller holds the lock. */
 static void account(struct meter_run *m, const struct virtmeter_reading *r,
@@ -99,6 +118,7 @@ static void account(struct meter_run *m, const struct virtmeter_reading *r,
 			ts = t - (real - r[i].timestamp);
 		z->fresh = true;
 		z->last = r[i];
+		describe(m, z);
 		if (r[i].have & VIRTMETER_HAVE_JOULES)
 			ev = energy_add_counter(&z->acc, ts, r[i].joules,
 						r[i].joules_range, m->max_gap_s);

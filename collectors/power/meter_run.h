@@ -17,9 +17,12 @@
 #define METER_DEFAULT_INTERVAL_MS 1000
 #define METER_DEFAULT_TIMEOUT_MS 5000
 
-/* One zone of a meter: its energy counter and its last reading. */
+/* One zone of a meter: what it is, its energy counter and its last
+ * reading. */
 struct meter_zone {
 	char name[VIRTMETER_ZONE_MAX];
+	char kind[METER_KIND_MAX];       /* the kind label; "" until read */
+	char part_of[VIRTMETER_ZONE_MAX]; /* the zone that contains it, or "" */
 	struct energy_acc acc;
 	struct virtmeter_reading last;
 	bool fresh; /* present in the last successful read */

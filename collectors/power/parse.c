@@ -2,6 +2,7 @@
 #include "collectors/power/parse.h"
 #include "exporter/api/base.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,55 @@ int meter_parse_name(const char *buf, size_t len, char *out)
 	}
 	out[len] = '\0';
 	return 0;
+}
+
+const char *meter_rapl_kind(const char *name)
+{
+	static const char *const exact[] = {"psys", "core", "uncore", "dram"};
+
+	if (strncmp(name, "package-", 8) == 0)
+		return "package";
+	for (size_t i = 0; i < ARRAY_SIZE(exact); i++)
+		if (strcmp(name, exact[i]) == 0)
+			return exact[i];
+	return "other";
+}
+
+/* Whether word (lower case) occurs in s at i, ignoring case. */
+static bool word_at(const char *s, size_t i, const char *word)
+{
+	for (size_t k = 0; word[k]; k++) {
+		unsigned char c = (unsigned char)s[i + k];
+
+		if (c == '\0' || tolower(c) != word[k])
+			return false;
+	}
+	return true;
+}
+
+/* The first position of word (lower case) in s ignoring case, or -1. */
+static long word_find(const char *s, const char *word)
+{
+	for (size_t i = 0; s[i]; i++)
+		if (word_at(s, i, word))
+			return (long)i;
+	return -1;
+}
+
+const char *meter_hwmon_kind(const char *label, long *num)
+{
+	size_t n = strlen(label), d = n;
+	long core = word_find(label, "core");
+	bool uncore = core >= 2 && word_at(label, (size_t)core - 2, "un");
+
+	while (d > 0 && n - d < 9 && label[d - 1] >= '0' && label[d - 1] <= '9')
+		d--;
+	*num = d < n ? strtol(label + d, NULL, 10) : -1;
+	if (word_find(label, "socket") >= 0 || word_at(label, 0, "package"))
+		return "socket";
+	if (core >= 0 && !uncore)
+		return "core";
+	return "sensor";
 }
 
 static bool zone_char(char c)

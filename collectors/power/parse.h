@@ -22,6 +22,20 @@ int meter_parse_u64(const char *buf, size_t len, uint64_t *out);
  * 0, or -EINVAL when empty or too long. */
 int meter_parse_name(const char *buf, size_t len, char *out);
 
+/* The kind label of a RAPL zone from the name in its own name file
+ * (parsed by meter_parse_name): "package" for package-N (package-N-die-M
+ * too), "psys", "core", "uncore", "dram", else "other". A static string. */
+const char *meter_rapl_kind(const char *name);
+
+/* The kind label of an hwmon power or energy channel from its label
+ * (parsed by meter_parse_name; "powerK" or "energyK" without a label
+ * file), case-insensitively: "socket" when it holds "socket" or starts
+ * with "package" (amd_energy's Esocket0), "core" when it holds "core" not
+ * right after "un" (amd_energy's Ecore012, zenpower's SVI2_P_Core), else
+ * "sensor". A static string. *num is the number that ends the label (12
+ * for Ecore012; at most 9 digits), or -1 without one. */
+const char *meter_hwmon_kind(const char *label, long *num);
+
 /* Whether s (NUL-terminated) is a valid zone name: 1 to 63 bytes of
  * [A-Za-z0-9_.:/-]. */
 bool meter_zone_valid(const char *s);

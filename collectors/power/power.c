@@ -23,6 +23,10 @@
  * stuck ones behind. */
 #define STOP_GRACE_MS 1000
 
+/* Every family names its meter and the meter's type; the zone figures
+ * name their zone too. Power and energy also say what kind of zone it is
+ * and which zone of the meter already counts it ("" for none), so that a
+ * sum over part_of="" counts every joule once (metrics.md). */
 static const struct snap_family fam_up = {
 	.name = "virtmeter_meter_up",
 	.help = "1 if the power meter's last read succeeded and no read is "
@@ -36,7 +40,7 @@ static const struct snap_family fam_last = {
 		"none yet).",
 	.type = SNAP_GAUGE,
 	.unit = "seconds",
-	.labels = {"meter", NULL},
+	.labels = {"meter", "source", NULL},
 };
 static const struct snap_family fam_watts = {
 	.name = "virtmeter_power_watts",
@@ -44,7 +48,7 @@ static const struct snap_family fam_watts = {
 		"meter, or its energy counter's increase over the last interval.",
 	.type = SNAP_GAUGE,
 	.unit = "watts",
-	.labels = {"meter", "source", "zone", NULL},
+	.labels = {"meter", "source", "zone", "kind", "part_of", NULL},
 };
 static const struct snap_family fam_energy = {
 	.name = "virtmeter_energy_joules",
@@ -53,21 +57,23 @@ static const struct snap_family fam_energy = {
 		"time; gaps longer than the meter's max_gap are not bridged.",
 	.type = SNAP_COUNTER,
 	.unit = "joules",
-	.labels = {"meter", "source", "zone", NULL},
+	.labels = {"meter", "source", "zone", "kind", "part_of", NULL},
 };
 static const struct snap_family fam_volts = {
 	.name = "virtmeter_meter_voltage_volts",
-	.help = "Voltage the power meter reports, at its last read.",
+	.help = "Voltage the power meter reports for the zone, at its last "
+		"read.",
 	.type = SNAP_GAUGE,
 	.unit = "volts",
-	.labels = {"meter", NULL},
+	.labels = {"meter", "source", "zone", NULL},
 };
 static const struct snap_family fam_amperes = {
 	.name = "virtmeter_meter_current_amperes",
-	.help = "Current the power meter reports, at its last read.",
+	.help = "Current the power meter reports for the zone, at its last "
+		"read.",
 	.type = SNAP_GAUGE,
 	.unit = "amperes",
-	.labels = {"meter", NULL},
+	.labels = {"meter", "source", "zone", NULL},
 };
 
 static const struct snap_family fam_skipped = {
@@ -75,7 +81,7 @@ static const struct snap_family fam_skipped = {
 	.help = "Malformed or broken frames that a serial power meter "
 		"(powerspy) skipped since virtmeter started.",
 	.type = SNAP_COUNTER,
-	.labels = {"meter", NULL},
+	.labels = {"meter", "source", NULL},
 };
 
 static const struct snap_family *const power_families[] = {
@@ -204,31 +210,31 @@ static int power_init(const struct collector_env *env, void **state)
 static void emit(struct snap_set *out, const struct meter_view *v)
 {
 	const char *src = v->source;
-	bool volts = false, amps = false;
 
 	snap_add(out, &fam_up, v->up ? 1 : 0, v->name, src);
-	snap_add(out, &fam_last, v->last_sample, v->name);
+	snap_add(out, &fam_last, v->last_sample, v->name, src);
 	if (v->has_skipped)
-		snap_add(out, &fam_skipped, (double)v->skipped, v->name);
+		snap_add(out, &fam_skipped, (double)v->skipped, v->name, src);
 	for (size_t i = 0; i < v->nzones; i++) {
 		const struct meter_zone *z = &v->zones[i];
 
 		if (z->acc.have_prev)
-			snap_add(out, &fam_energy, z->acc.total, v->name, src, z->name);
+			snap_add(out, &fam_energy, z->acc.total, v->name, src,
+				 z->name, z->kind, z->part_of);
 		if (!v->up || !z->fresh)
 			continue;
 		if (z->last.have & VIRTMETER_HAVE_WATTS)
-			snap_add(out, &fam_watts, z->last.watts, v->name, src, z->name);
+			snap_add(out, &fam_watts, z->last.watts, v->name,
+				 src, z->name, z->kind, z->part_of);
 		else if (z->acc.have_watts)
-			snap_add(out, &fam_watts, z->acc.last_watts, v->name, src, z->name);
-		if (!volts && (z->last.have & VIRTMETER_HAVE_VOLTS)) {
-			snap_add(out, &fam_volts, z->last.volts, v->name);
-			volts = true;
-		}
-		if (!amps && (z->last.have & VIRTMETER_HAVE_AMPERES)) {
-			snap_add(out, &fam_amperes, z->last.amperes, v->name);
-			amps = true;
-		}
+			snap_add(out, &fam_watts, z->acc.last_watts, v->name,
+				 src, z->name, z->kind, z->part_of);
+		if (z->last.have & VIRTMETER_HAVE_VOLTS)
+			snap_add(out, &fam_volts, z->last.volts, v->name, src,
+				 z->name);
+		if (z->last.have & VIRTMETER_HAVE_AMPERES)
+			snap_add(out, &fam_amperes, z->last.amperes, v->name,
+				 src, z->name);
 	}
 }
 

@@ -5,7 +5,11 @@
  * energy_uj is the zone's energy counter in microjoules, which wraps at
  * max_energy_range_uj. The intel-rapl-mmio zones repeat the package
  * domains through another interface and are left out so nothing counts
- * twice. Descriptors are opened once and re-read with pread. */
+ * twice. Descriptors are opened once and re-read with pread. Each zone
+ * is described by its kind and by the zone that already counts its
+ * energy: core and uncore are inside their package; dram, though sysfs
+ * puts it under the package, is not; psys, where there is one, holds
+ * every other zone. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +24,9 @@
 
 struct rapl_zone {
 	char name[VIRTMETER_ZONE_MAX];
+	const char *kind; /* meter_rapl_kind of its own name */
+	char parent[VIRTMETER_ZONE_MAX]; /* the package of a sub-zone, or "" */
+	char part_of[VIRTMETER_ZONE_MAX];
 	int fd; /* energy_uj */
 	double range_j;
 };
@@ -32,11 +39,13 @@ struct rapl {
 static const char *const prefixes[] = {"intel-rapl:", "amd-rapl:"};
 
 /* The zone name of entry (a directory of the powercap class): its own
- * name file, after its parent's for a sub-zone ("package-0/dram"). */
-static int zone_name(const char *dir, const char *entry, char *out)
+ * name file, after its parent's for a sub-zone ("package-0/dram"); the
+ * parent's name goes to z->parent ("" for a top-level zone) and the kind
+ * of its own to z->kind. */
+static int zone_name(const char *dir, const char *entry, struct rapl_zone *z)
 {
 	char path[PATH_MAX], buf[VIRTMETER_ZONE_MAX], parent[PATH_MAX];
-	char own[VIRTMETER_ZONE_MAX], up[VIRTMETER_ZONE_MAX];
+	char own[VIRTMETER_ZONE_MAX];
 	const char *colon2 = strchr(strchr(entry, ':') + 1, ':');
 	int n;
 
@@ -44,18 +53,20 @@ static int zone_name(const char *dir, const char *entry, char *out)
 	n = meter_sysfs_read(path, buf, sizeof(buf));
 	if (n < 0 || meter_parse_name(buf, (size_t)n, own))
 		return n < 0 ? n : -EINVAL;
+	z->kind = meter_rapl_kind(own);
+	z->parent[0] = '\0';
 	if (!colon2) {
-		memcpy(out, own, sizeof(own));
+		memcpy(z->name, own, sizeof(own));
 		return 0;
 	}
 	meter_fmt(parent, sizeof(parent), "%.*s", (int)(colon2 - entry), entry);
 	meter_fmt(path, sizeof(path), "%s/%s/name", dir, parent);
 	n = meter_sysfs_read(path, buf, sizeof(buf));
-	if (n < 0 || meter_parse_name(buf, (size_t)n, up))
+	if (n < 0 || meter_parse_name(buf, (size_t)n, z->parent))
 		return n < 0 ? n : -EINVAL;
-	if (strlen(up) + 1 + strlen(own) >= VIRTMETER_ZONE_MAX)
+	if (strlen(z->parent) + 1 + strlen(own) >= VIRTMETER_ZONE_MAX)
 		return -ENAMETOOLONG;
-	meter_fmt(out, VIRTMETER_ZONE_MAX, "%s/%s", up, own);
+	meter_fmt(z->name, VIRTMETER_ZONE_MAX, "%s/%s", z->parent, own);
 	return 0;
 }
 
@@ -67,7 +78,7 @@ static int zone_open(const char *dir, const char *entry, struct rapl_zone *z,
 	uint64_t range = 0;
 	int rc, fd;
 
-	rc = zone_name(dir, entry, z->name);
+	rc = zone_name(dir, entry, z);
 	if (rc) {
 		meter_err(err, "cannot read the name of %s/%s: %s", dir,
 			 entry, strerror(-rc));
@@ -125,6 +136,43 @@ static int open_prefix(struct rapl *r, const char *dir, const char *prefix,
 	return rc;
 }
 
+/* Says which zone already counts each zone's energy: a package's core and
+ * uncore are inside it; its dram is beside it (the package domain does
+ * not count memory), so with the packages inside psys when there is one,
+ * else inside none. */
+static void nest(struct rapl *r)
+{
+	size_t psys = r->n; /* none */
+
+	for (size_t i = 0; i < r->n; i++)
+		if (!r->z[i].parent[0] && strcmp(r->z[i].kind, "psys") == 0)
+			psys = i;
+	for (size_t i = 0; i < r->n; i++) {
+		struct rapl_zone *z = &r->z[i];
+		const char *in = psys < r->n && i != psys ? r->z[psys].name : "";
+
+		if (z->parent[0] && strcmp(z->kind, "dram") != 0)
+			in = z->parent;
+		meter_fmt(z->part_of, sizeof(z->part_of), "%s", in);
+	}
+}
+
+/* describe of meter_ops: the kind and container of zone (see nest). */
+static void rapl_describe(void *state, const char *zone, char *kind,
+			  char *part_of)
+{
+	const struct rapl *r = state;
+
+	kind[0] = part_of[0] = '\0';
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(r->z[i].name, zone) != 0)
+			continue;
+		meter_fmt(kind, METER_KIND_MAX, "%s", r->z[i].kind);
+		meter_fmt(part_of, VIRTMETER_ZONE_MAX, "%s", r->z[i].part_of);
+		return;
+	}
+}
+
 static int rapl_open(const struct meter_args *a, void **state, char *err)
 {
 	char dir[PATH_MAX];
@@ -145,6 +193,7 @@ static int rapl_open(const struct meter_args *a, void **state, char *err)
 		rapl_close(r);
 		return rc;
 	}
+	nest(r);
 	*state = r;
 	return 0;
 }
@@ -195,4 +244,5 @@ const struct meter_ops meter_rapl_ops = {
 	.open = rapl_open,
 	.read = rapl_read,
 	.close = rapl_close,
+	.describe = rapl_describe,
 };

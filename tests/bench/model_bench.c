@@ -272,10 +272,10 @@ static struct snap_set *power_set(const struct bench *b, double t)
 	struct snap_set *s = new_set(t);
 	double j = 1e6 + HOST_W * (t - b->t_start);
 
-	snap_add(s, e, j, "rapl", "rapl", "psys");
-	snap_add(s, e, j * 0.7, "rapl", "rapl", "package-0");
+	snap_add(s, e, j, "rapl", "rapl", "psys", "psys", "");
+	snap_add(s, e, j * 0.7, "rapl", "rapl", "package-0", "package", "psys");
 	snap_add(s, fam("virtmeter_meter_last_sample_timestamp_seconds"), t,
-		 "rapl");
+		 "rapl", "rapl");
 	return s;
 }
 

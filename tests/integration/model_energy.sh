@@ -4,18 +4,18 @@
 # written in place, like sysfs, at a power that follows this host's real CPU
 # utilisation exactly (IDLE_W + SLOPE_W * u, u measured as the model does),
 # with two hand-made LXC-like containers, one busy in bursts and one asleep.
-# It proves that: psys is chosen as the host's source; the model's host
-# energy is the fixture's, and no interval shows less than the fixture's
-# idle power; the idle power learned from every interval converges to
-# IDLE_W, is saved on exit and used again at once after a restart; the busy
-# container is charged for each CPU second what that second cost the
-# fixture, and the sleeping one no dynamic energy; idle energy is split by
-# reserved memory; the parts add up to the measured energy on every scrape
-# and over the run; a removed container keeps its final energy while its
-# power goes away; a corrupt state file is ignored with one log line; a
-# configured idle power wins; without any meter the estimate stands in, and
-# can be turned off. Needs root. Everything is bounded in time and undone
-# by the EXIT trap.
+# It proves that: psys, the RAPL zone with part_of="", is chosen as the
+# host's source; the model's host energy is the fixture's, and no interval
+# shows less than the fixture's idle power; the idle power learned from
+# every interval converges to IDLE_W, is saved on exit and used again at
+# once after a restart; the busy container is charged for each CPU second
+# what that second cost the fixture, and the sleeping one no dynamic
+# energy; idle energy is split by reserved memory; the parts add up to the
+# measured energy on every scrape and over the run; a removed container
+# keeps its final energy while its power goes away; a corrupt state file
+# is ignored with one log line; a configured idle power wins; without any
+# meter the estimate stands in, and can be turned off. Needs root.
+# Everything is bounded in time and undone by the EXIT trap.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/power_lib.sh"
 . "$(dirname "$0")/cg_lib.sh"
@@ -324,6 +324,10 @@ verdict_is "$(sv "$B" 'virtmeter_host_power_source_info{meter="rapl",source="rap
 	"with a psys zone the host's source is rapl psys alone" ||
 	tap_diag "$(grep -E '^virtmeter_(host_power_source|energy_joules)' "$B")"
 tap_is "$(samples "$B" virtmeter_host_power_source_info | wc -l)" 1 "one source info series"
+tap_is "$(samples "$B" virtmeter_energy_joules_total 'meter="rapl"' 'part_of=""' | sed 's/.*,zone="\([^"]*\)",kind="\([^"]*\)".*/\1 \2/')" \
+	"psys psys" "the model's zones are the meter's zones inside no other: psys, of kind psys"
+tap_is "$(samples "$B" virtmeter_energy_joules_total 'meter="rapl"' 'part_of="psys"' | wc -l)" 4 \
+	"the packages and DRAM it leaves out are part_of psys"
 tap_check "the choice is logged" log_has 'model: the host.s energy comes from meter rapl \(rapl\), zones psys'
 
 # The schedule (seconds after T0): the busy loop runs 6-16, 26-36 and

@@ -5,7 +5,8 @@
 # a smart plug over HTTP, an emulated PowerSpy on a pseudo-terminal, an exec
 # command and the example plugin. The file passes --check-config, and a
 # run's /metrics shows every meter up with its watts and a joules counter
-# that grows; the scrape lints clean with promtool.
+# that grows, every meter family with the same identifying labels and each
+# zone with its kind; the scrape lints clean with promtool.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/power_lib.sh"
 . "$(dirname "$0")/net_lib.sh"
@@ -104,6 +105,16 @@ for k in $KINDS; do
 		awk -v a="$j0" -v b="$j1" 'BEGIN { exit !(b > a) }'
 done
 lint_scrape "$TEST_TMP/later.b" text "the scrape with every kind of meter is clean"
+tap_check "every meter family names meter and source, zone figures their zone" meter_labels_ok "$TEST_TMP/later.b"
+# The kinds each meter's zones have: RAPL's and hwmon's from sysfs, the
+# wall for every meter outside the machine.
+for k in "rapl core dram package psys uncore" "hwmon core sensor socket" "bmc wall" \
+	"plug wall" "spy wall" "pdu wall" "lab wall"; do
+	m=${k%% *}
+	got=$(samples "$TEST_TMP/later.b" virtmeter_energy_joules_total "meter=\"$m\"" |
+		sed 's/.*kind="\([^"]*\)".*/\1/' | sort -u | tr '\n' ' ')
+	tap_is "${got% }" "${k#* }" "meter $m's zones are of kind ${k#* }"
+done
 tap_is "$(grep -c 'failed' "$VM_LOG")" 0 "no meter logged a failure"
 stop_virtmeter
 tap_is "$VM_STATUS" 0 "virtmeter stops cleanly"

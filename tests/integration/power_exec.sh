@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # The exec meter against real commands: good output (every quantity, two
-# zones), garbage, output cut short, a command that hangs past its timeout
+# zones, volts and amperes in the zone that printed them, kind wall unless
+# the meter's kind: says otherwise), garbage, output cut short, a command that hangs past its timeout
 # (killed, with its process group), one that exits non-zero with a message
 # on stderr, one that does not exist, and a counter that resets. Every bad
 # meter logs one clear line and has virtmeter_meter_up 0, the good one keeps
@@ -31,7 +32,7 @@ meters:
   - {name: fail, type: exec, command: [$M, fail]}
   - {name: missing, type: exec, command: [$TEST_TMP/no-such-program]}
   - {name: flood, type: exec, command: [$M, flood]}
-  - {name: counter, type: exec, interval: 300ms, command: [$M, file, $CNT]}
+  - {name: counter, type: exec, interval: 300ms, kind: psu, command: [$M, file, $CNT]}
   - {name: gap, type: exec, interval: 300ms, max_gap: 1s, command: [$M, file, $WF]}
 EOC
 
@@ -45,8 +46,18 @@ lint_scrape "$B" text "the scrape with exec meters is clean"
 tap_is "$(meter_series "$B" virtmeter_meter_up good)" 1 "a command printing good lines is up"
 tap_is "$(meter_series "$B" virtmeter_power_watts good "")" 123.4 "its watts without a zone"
 tap_is "$(meter_series "$B" virtmeter_power_watts good outlet3)" 20 "its watts of zone outlet3"
-tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts good)" 230.1 "its volts"
-tap_is "$(meter_series "$B" virtmeter_meter_current_amperes good)" 0.54 "its amperes"
+tap_is "$(samples "$B" virtmeter_meter_voltage_volts 'meter="good"')" \
+	'virtmeter_meter_voltage_volts{meter="good",source="exec",zone=""} 230.1' \
+	"its volts, in the zone that printed them, with source and zone labels"
+tap_is "$(samples "$B" virtmeter_meter_current_amperes 'meter="good"')" \
+	'virtmeter_meter_current_amperes{meter="good",source="exec",zone=""} 0.54' \
+	"its amperes, likewise"
+tap_is "$(zone_labels "$B" good outlet3)" "wall -" "an exec meter's zones are kind=\"wall\" inside nothing"
+tap_is "$(zone_labels "$B" good "")" "wall -" "its zone without a name too"
+tap_is "$(zone_labels "$B" counter psu1)" "psu -" "a meter's kind: sets the kind label"
+tap_is "$(samples "$B" virtmeter_meter_last_sample_timestamp_seconds 'meter="good"' 'source="exec"' | wc -l)" 1 \
+	"its last sample time carries source=\"exec\""
+tap_check "every meter family names meter and source, zone figures their zone" meter_labels_ok "$B"
 tap_is "$(meter_series "$B" virtmeter_energy_joules_total good outlet3)" 0 \
 	"a constant energy counter adds nothing"
 e=$(meter_series "$B" virtmeter_energy_joules_total good "")

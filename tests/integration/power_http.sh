@@ -50,6 +50,7 @@ meters:
     volts_path: outlets[1].voltage_dv
     volts_scale: 0.1
     interval: 500ms
+    kind: outlet
   - {name: garbage, type: http, preset: shelly_gen2, url: "http://127.0.0.1:$(port_of plug_garbage)"}
   - {name: truncated, type: http, preset: shelly_gen2, url: "http://127.0.0.1:$(port_of plug_truncated)"}
   - {name: wrongtype, type: http, preset: shelly_gen2, url: "http://127.0.0.1:$(port_of plug_wrongtype)"}
@@ -94,14 +95,19 @@ tap_is "$(samples "$B" virtmeter_meter_up 'source="http"' 'meter="shelly1"' | wc
 	"the source label is http"
 tap_is "$(meter_series "$B" virtmeter_meter_up shelly2)" 1 "Shelly Gen2 over HTTPS with ca_file is up"
 tap_is "$(meter_series "$B" virtmeter_power_watts shelly2 "")" 48.7 "Shelly Gen2 apower"
-tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts shelly2)" 231.4 "Shelly Gen2 voltage"
-tap_is "$(meter_series "$B" virtmeter_meter_current_amperes shelly2)" 0.241 "Shelly Gen2 current"
+tap_is "$(samples "$B" virtmeter_meter_voltage_volts 'meter="shelly2"')" \
+	'virtmeter_meter_voltage_volts{meter="shelly2",source="http",zone=""} 231.4' "Shelly Gen2 voltage, with source and zone"
+tap_is "$(samples "$B" virtmeter_meter_current_amperes 'meter="shelly2"')" \
+	'virtmeter_meter_current_amperes{meter="shelly2",source="http",zone=""} 0.241' "Shelly Gen2 current, with source and zone"
+tap_is "$(zone_labels "$B" shelly2 "")" "wall -" "a plug reads the wall: kind=\"wall\" inside nothing"
 tap_is "$(meter_series "$B" virtmeter_meter_up digest)" 1 "Shelly Gen2 with digest authentication (SHA-256) is up"
 tap_is "$(meter_series "$B" virtmeter_power_watts tasmota "")" 27 "Tasmota StatusSNS.ENERGY.Power"
-tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts tasmota)" 229 "Tasmota Voltage"
+tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts tasmota "")" 229 "Tasmota Voltage"
 tap_is "$(meter_series "$B" virtmeter_meter_up tasauth)" 1 "Tasmota with a web password (user and password in the query) is up"
 tap_is "$(meter_series "$B" virtmeter_power_watts pdu outlet2)" 98 "a PDU's milliwatts scaled to watts, in its zone"
-tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts pdu)" 230.1 "a PDU's decivolts scaled to volts"
+tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts pdu outlet2)" 230.1 "a PDU's decivolts scaled to volts, in its zone"
+tap_is "$(zone_labels "$B" pdu outlet2)" "outlet -" "the PDU's kind: outlet labels its zone"
+tap_check "every meter family names meter and source, zone figures their zone" meter_labels_ok "$B"
 tap_is "$(meter_series "$B" virtmeter_meter_up insecure)" 1 "tls_insecure: true reads a server whose certificate does not verify"
 e1=$(meter_series "$B" virtmeter_energy_joules_total shelly2 "")
 p1=$(meter_series "$B" virtmeter_energy_joules_total pdu outlet2)

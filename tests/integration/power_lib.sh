@@ -3,15 +3,42 @@
 # meter's next read and reading its series from a scrape.
 
 # meter_series FILE FAMILY METER [ZONE]: the value of FAMILY for METER (and
-# ZONE, for the zone families) in the scrape FILE; empty if absent.
+# ZONE, "" when not given, for the zone families: power, energy, voltage,
+# current) in the scrape FILE; empty if absent.
 meter_series() {
 	local file=$1 fam=$2 meter=$3
 	case $fam in
-	virtmeter_power_watts | virtmeter_energy_joules_total)
-		value "$file" "$fam" "meter=\"$meter\"" "zone=\"$4\""
+	virtmeter_power_watts | virtmeter_energy_joules_total | \
+		virtmeter_meter_voltage_volts | virtmeter_meter_current_amperes)
+		value "$file" "$fam" "meter=\"$meter\"" "zone=\"${4-}\""
 		;;
 	*) value "$file" "$fam" "meter=\"$meter\"" ;;
 	esac
+}
+
+# zone_labels FILE METER ZONE: the kind and part_of labels of ZONE of METER
+# in virtmeter_energy_joules_total of the scrape FILE, as "KIND PART_OF"
+# ("-" for an empty part_of); empty if absent.
+zone_labels() {
+	samples "$1" virtmeter_energy_joules_total "meter=\"$2\"" "zone=\"$3\"" | head -n 1 |
+		sed -n 's/.*kind="\([^"]*\)".*part_of="\([^"]*\)".*/\1 \2/p' |
+		awk '{ print $1, ($2 == "" ? "-" : $2) }'
+}
+
+# meter_labels_ok FILE: every sample of the meter families in the scrape
+# FILE names its meter and source; power, energy, voltage and current name
+# their zone; power and energy their kind and part_of. Prints the first
+# sample that does not and returns 1.
+meter_labels_ok() {
+	awk '
+	/^virtmeter_(meter_|power_watts|energy_joules_total)/ {
+		bad = $0 !~ /[{,]meter="/ || $0 !~ /,source="/
+		if ($0 ~ /^virtmeter_(power_watts|energy_joules_total|meter_voltage_volts|meter_current_amperes)\{/)
+			bad = bad || $0 !~ /,zone="/
+		if ($0 ~ /^virtmeter_(power_watts|energy_joules_total)\{/)
+			bad = bad || $0 !~ /,kind="[a-z0-9_]+",part_of="/
+		if (bad) { print; exit 1 }
+	}' "$1"
 }
 
 # wait_read_after METER T: waits (at most about 8 s) until METER's last

@@ -40,16 +40,18 @@ B=$TEST_TMP/m.b
 tap_is "$(meter_series "$B" virtmeter_meter_up example)" 1 "the example plugin is up"
 tap_is "$(samples "$B" virtmeter_meter_up 'meter="example"' 'source="plugin"' | wc -l)" 1 "with source=\"plugin\""
 tap_is "$(meter_series "$B" virtmeter_power_watts example outlet1)" 42.5 "its argument sets its watts"
-tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts example)" 230 "its volts"
-tap_check "its amperes" near "$(meter_series "$B" virtmeter_meter_current_amperes example)" 0.18478 0.0001
+tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts example outlet1)" 230 "its volts, in its zone"
+tap_check "its amperes, in its zone" near "$(meter_series "$B" virtmeter_meter_current_amperes example outlet1)" 0.18478 0.0001
+tap_is "$(zone_labels "$B" example outlet1)" "wall -" "a plugin's zone is kind=\"wall\" inside nothing"
+tap_check "every meter family names meter and source, zone figures their zone" meter_labels_ok "$B"
 e1=$(meter_series "$B" virtmeter_energy_joules_total example outlet1)
-t1=$(meter_series "$B" virtmeter_meter_last_sample_timestamp_seconds example)
+t1=$(value "$B" virtmeter_meter_last_sample_timestamp_seconds 'meter="example"' 'source="plugin"')
 
 sleep 2
 wait_read_after example "$(now_s)"
 lint_scrape "$B" text "the scrape with plugin meters is clean"
 e2=$(meter_series "$B" virtmeter_energy_joules_total example outlet1)
-t2=$(meter_series "$B" virtmeter_meter_last_sample_timestamp_seconds example)
+t2=$(value "$B" virtmeter_meter_last_sample_timestamp_seconds 'meter="example"' 'source="plugin"')
 rate=$(awk -v a="$e1" -v b="$e2" -v s="$t1" -v t="$t2" 'BEGIN { printf "%.2f", (b - a) / (t - s) }')
 tap_check "its energy counter grows at its power ($rate W)" near "$rate" 42.5 3
 

@@ -58,15 +58,17 @@ lint_scrape "$B" text "the scrape with powerspy meters is clean"
 tap_is "$(meter_series "$B" virtmeter_meter_up spy)" 1 "a PowerSpy left in real-time mode, with noise, is up"
 tap_is "$(samples "$B" virtmeter_meter_up 'source="powerspy"' 'meter="spy"' | wc -l)" 1 "the source label is powerspy"
 tap_is "$(meter_series "$B" virtmeter_power_watts spy "")" 100 "watts = raw power x voltage scale x current scale"
-tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts spy)" 230 "volts = sqrt(raw) x the current-calibration voltage scale"
-tap_is "$(meter_series "$B" virtmeter_meter_current_amperes spy)" 0.5 "amperes = sqrt(raw) x the current-calibration current scale"
+tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts spy "")" 230 "volts = sqrt(raw) x the current-calibration voltage scale"
+tap_is "$(meter_series "$B" virtmeter_meter_current_amperes spy "")" 0.5 "amperes = sqrt(raw) x the current-calibration current scale"
+tap_is "$(zone_labels "$B" spy "")" "wall -" "a PowerSpy reads the wall: kind=\"wall\" inside nothing"
 cmds=$(head -n 20 "$TEST_TMP/spy.cmds" | tr '\n' ' ')
 tap_is "$cmds" "Q ? V0E V0F V10 V11 V02 V03 V04 V05 V12 V13 V14 V15 V06 V07 V08 V09 F J0032 " \
 	"the dialogue: stop real-time mode first, identify, EEPROM floats, frequency, <J> with 50 periods at 50 Hz"
-sk1=$(meter_series "$B" virtmeter_meter_skipped_frames_total spy)
+sk1=$(value "$B" virtmeter_meter_skipped_frames_total 'meter="spy"' 'source="powerspy"')
 tap_check "skipped frames are counted in virtmeter_meter_skipped_frames_total ($sk1)" \
 	awk -v n="$sk1" 'BEGIN { exit !(n >= 1) }'
 tap_is "$(meter_series "$B" virtmeter_meter_skipped_frames_total v1)" 0 "a clean link skips no frame"
+tap_check "every meter family names meter and source, zone figures their zone" meter_labels_ok "$B"
 tap_check "skipped frames and noise are counted in the log" \
 	log_has "meter spy: skipped so far [0-9]+ malformed frames, [0-9]+ broken frames and [0-9]+ noise bytes"
 

@@ -2,7 +2,9 @@
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # The rapl and hwmon meters on a sysfs fixture tree (this machine has
 # neither): found without any configuration, every RAPL package and
-# sub-zone read, intel-rapl-mmio left out, energy_uj wrapping at
+# sub-zone read, intel-rapl-mmio left out, each zone with its kind and the
+# zone that contains it (so that part_of="" alone sums to psys), every
+# meter family with meter and source labels, energy_uj wrapping at
 # max_energy_range_uj between two reads counted as the true increase, hwmon
 # power and energy channels with their labels, a garbage value taking the
 # meter down without the counters going backwards, and recovery.
@@ -30,6 +32,24 @@ zones=$(samples "$B" virtmeter_energy_joules_total 'meter="rapl"' |
 	sed 's/.*zone="\([^"]*\)".*/\1/' | sort | tr '\n' ' ')
 tap_is "$zones" "package-0 package-0/core package-0/dram package-0/uncore package-1 package-1/core package-1/dram psys " \
 	"every package and sub-zone is a zone, the mmio copy of package-0 is not"
+for z in "psys psys -" "package-0 package psys" "package-1 package psys" \
+	"package-0/core core package-0" "package-0/uncore uncore package-0" \
+	"package-1/core core package-1" "package-0/dram dram psys" "package-1/dram dram psys" \
+	"hwmon:amd_energy/Esocket0 socket -" "hwmon:amd_energy/Ecore000 core amd_energy/Esocket0" \
+	"hwmon:power_meter/power1 sensor -"; do
+	read -r zone kind in <<<"$z"
+	meter=rapl
+	case $zone in hwmon:*) meter=hwmon zone=${zone#hwmon:} ;; esac
+	tap_is "$(zone_labels "$B" "$meter" "$zone")" "$kind $in" \
+		"$meter zone $zone has kind=\"$kind\" and part_of=\"${in#-}\""
+done
+tap_is "$(samples "$B" virtmeter_power_watts 'meter="rapl"' 'part_of=""' | sed 's/.*zone="\([^"]*\)".*/\1/')" psys \
+	"with psys present, the RAPL power series with part_of=\"\" are psys alone"
+tap_is "$(samples "$B" virtmeter_power_watts 'meter="rapl"' 'part_of="psys"' | wc -l)" 4 \
+	"psys holds both packages and both DRAM zones"
+tap_check "every meter family names meter and source, zone figures their zone" meter_labels_ok "$B"
+tap_is "$(samples "$B" virtmeter_meter_last_sample_timestamp_seconds 'meter="rapl"' 'source="rapl"' | wc -l)" 1 \
+	"virtmeter_meter_last_sample_timestamp_seconds carries source=\"rapl\""
 
 # A wrap between two reads: 5 J before the range, then 15 J after 0.
 printf '%s\n' $((RANGE - 5000000)) >"$P0/energy_uj"

@@ -73,12 +73,14 @@ lint_scrape "$B" text "the scrape with redfish meters is clean"
 tap_is "$(meter_series "$B" virtmeter_meter_up dell)" 1 "the iDRAC-like BMC is up (basic auth, password_file, ca_file)"
 tap_is "$(meter_series "$B" virtmeter_power_watts dell System.Embedded.1/PowerControl)" 238 \
 	"its PowerConsumedWatts, zone chassis/PowerControl member"
-tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts dell)" 230 "its first power supply's LineInputVoltage"
+tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts dell System.Embedded.1/PowerControl)" 230 \
+	"its first power supply's LineInputVoltage, in the PowerControl zone"
+tap_is "$(zone_labels "$B" dell System.Embedded.1/PowerControl)" "wall -" "a BMC's zone is kind=\"wall\" inside nothing"
 tap_is "$(grep -c '^virtmeter_power_watts{meter="dell"' "$B")" 1 "a chassis without a Power resource adds no zone"
 tap_is "$(samples "$B" virtmeter_meter_up 'source="redfish"' 'meter="dell"' | wc -l)" 1 "the source label is redfish"
 tap_is "$(meter_series "$B" virtmeter_meter_up hpe)" 1 "the iLO-like BMC is up (session auth)"
 tap_is "$(meter_series "$B" virtmeter_power_watts hpe 1/0)" 142 "its PowerConsumedWatts in zone 1/0"
-tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts hpe)" 208 "its LineInputVoltage"
+tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts hpe 1/0)" 208 "its LineInputVoltage"
 tap_is "$(meter_series "$B" virtmeter_meter_up env)" 1 "the EnvironmentMetrics BMC is up"
 tap_is "$(meter_series "$B" virtmeter_power_watts env 1U)" 374.12 "its PowerWatts.Reading"
 tap_is "$(meter_series "$B" virtmeter_meter_up insecure)" 1 "tls_insecure: true reads a BMC whose certificate does not verify"
@@ -88,8 +90,13 @@ tap_is "$(grep -c '^virtmeter_power_watts{meter="psu"' "$B")" 2 \
 	"one zone per power supply with Metrics (an empty bay and the deprecated Power resource add none)"
 tap_is "$(meter_series "$B" virtmeter_power_watts psu 1/Bay1)" 181.5 "power supply Bay1's InputPowerWatts.Reading, zone chassis/supply"
 tap_is "$(meter_series "$B" virtmeter_power_watts psu 1/Bay2)" 176.25 "power supply Bay2's InputPowerWatts.Reading"
-tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts psu)" 230.1 "the first power supply's InputVoltage.Reading"
-tap_is "$(meter_series "$B" virtmeter_meter_current_amperes psu)" 0.79 "the first power supply's InputCurrentAmps.Reading"
+tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts psu 1/Bay1)" 230.1 "power supply Bay1's InputVoltage.Reading"
+tap_is "$(meter_series "$B" virtmeter_meter_current_amperes psu 1/Bay1)" 0.79 "power supply Bay1's InputCurrentAmps.Reading"
+tap_is "$(meter_series "$B" virtmeter_meter_voltage_volts psu 1/Bay2)" 229.8 "and Bay2's own voltage, in its zone"
+tap_is "$(meter_series "$B" virtmeter_meter_current_amperes psu 1/Bay2)" 0.77 "and Bay2's own current"
+tap_is "$(samples "$B" virtmeter_power_watts 'meter="psu"' 'kind="wall"' 'part_of=""' | wc -l)" 2 \
+	"both supplies are wall readings inside nothing: their sum is the host's"
+tap_check "every meter family names meter and source, zone figures their zone" meter_labels_ok "$B"
 p1=$(meter_series "$B" virtmeter_energy_joules_total psu 1/Bay2)
 # The fixture's EnergykWh has 6 decimals: the counter moves in steps of
 # 3.6 J, which watts integrated over time would not.

@@ -40,7 +40,8 @@ static void meters_list_sets_every_type(void **st)
 		"  - name: lab\n"
 		"    type: plugin\n"
 		"    path: /usr/lib/virtmeter/example.so\n"
-		"    argument: watts=40\n";
+		"    argument: watts=40\n"
+		"    kind: gpu_1\n";
 	struct config *cfg = NULL;
 	struct config_error err;
 
@@ -61,6 +62,8 @@ static void meters_list_sets_every_type(void **st)
 	assert_ptr_equal(METERS(cfg)->m[2].kind->ops, &meter_plugin_ops);
 	assert_string_equal(METERS(cfg)->m[2].path, "/usr/lib/virtmeter/example.so");
 	assert_string_equal(METERS(cfg)->m[2].argument, "watts=40");
+	assert_string_equal(METERS(cfg)->m[2].zone_kind, "gpu_1");
+	assert_string_equal(METERS(cfg)->m[1].zone_kind, ""); /* wall */
 	config_free(cfg);
 	cfg = NULL;
 }
@@ -164,6 +167,18 @@ static void meter_mistakes_name_line_and_column(void **st)
 		 "expected a duration"},
 		{"meters:\n  - name: x\n    type: rapl\n    colour: red\n", 4, 5,
 		 "unknown key 'colour'"},
+		{"meters:\n  - name: x\n    type: rapl\n    kind: wall\n", 4, 11,
+		 "meters[0].kind: not a setting of a meter of type rapl"},
+		{"meters:\n  - name: x\n    type: hwmon\n    kind: wall\n", 4, 11,
+		 "not a setting of a meter of type hwmon"},
+		{"meters:\n  - name: x\n    type: exec\n    command: [/bin/true]\n"
+		 "    kind: Wall\n", 5, 11,
+		 "meters[0].kind: a kind is a-z 0-9 _ starting with a letter "
+		 "(such as wall, outlet, gpu), got 'Wall'"},
+		{"meters:\n  - name: x\n    type: exec\n    command: [/bin/true]\n"
+		 "    kind: 2nd\n", 5, 11, "a kind is a-z 0-9 _"},
+		{"meters:\n  - name: x\n    type: exec\n    command: [/bin/true]\n"
+		 "    kind: a_kind_of_16_byt\n", 5, 11, "longer than 15 bytes"},
 	};
 
 	(void)st;
@@ -177,7 +192,7 @@ static void unknown_meter_key_lists_every_key(void **st)
 	(void)st;
 	assert_fails("meters:\n  - name: x\n    type: rapl\n    colour: red\n", 4, 5,
 		     "unknown key 'colour' in meters[0] (known: name, type, interval, "
-		     "timeout, max_gap, command, path, argument, url, username, "
+		     "timeout, max_gap, command, path, argument, kind, url, username, "
 		     "password, password_file, ca_file, tls_insecure, auth, preset, "
 		     "zone, watts_path, energy_path, volts_path, amperes_path, "
 		     "watts_scale, energy_scale, volts_scale, amperes_scale, "

@@ -102,17 +102,17 @@ static void host(double t, double busy, double idle)
 	publish("host", s);
 }
 
-/* A RAPL meter's psys counter read at time t. */
+/* A RAPL meter's psys counter read at time t, and package-0 inside it. */
 static void meter(double t, double joules)
 {
 	struct snap_set *s = new_set(t);
 
 	snap_add(s, fam("virtmeter_energy_joules"), joules, "rapl", "rapl",
-		 "psys");
+		 "psys", "psys", "");
 	snap_add(s, fam("virtmeter_energy_joules"), joules / 2, "rapl", "rapl",
-		 "package-0");
+		 "package-0", "package", "psys");
 	snap_add(s, fam("virtmeter_meter_last_sample_timestamp_seconds"), t,
-		 "rapl");
+		 "rapl", "rapl");
 	publish("power", s);
 }
 
@@ -688,6 +688,84 @@ static void dynamic_energy_follows_cycles_where_counted(void **st)
 	base += 100;
 }
 
+/* One zone of a power set: its labels and its counter at the two reads. */
+struct zone_row {
+	const char *meter, *source, *zone, *kind, *part_of;
+	double j0, j1;
+};
+
+/* Two cycles with the power set of rows (read 0 then 1), the host and one
+ * container; returns the second cycle's set. */
+static struct snap_set *two_reads(struct harness *h, const struct zone_row *z,
+				  size_t n)
+{
+	const double c0[] = {10}, c1[] = {12};
+
+	for (int k = 0; k < 2; k++) {
+		struct snap_set *p = new_set(base + k * DT);
+
+		for (size_t i = 0; i < n; i++)
+			snap_add(p, fam("virtmeter_energy_joules"),
+				 k ? z[i].j1 : z[i].j0, z[i].meter, z[i].source,
+				 z[i].zone, z[i].kind, z[i].part_of);
+		for (size_t i = 0; i < n; i++)
+			if (i == 0 || strcmp(z[i].meter, z[i - 1].meter))
+				snap_add(p, fam("virtmeter_meter_last_sample_"
+						"timestamp_seconds"),
+					 base + k * DT, z[i].meter, z[i].source);
+		host(base + k * DT, 100 + 4 * k, 1000 + 6 * k);
+		publish("power", p);
+		cgroups(base + k * DT, 1, k ? c1 : c0, NULL);
+		if (k == 0)
+			harness_release(cycle(h));
+	}
+	return cycle(h);
+}
+
+/* The host's energy is the sum of the chosen meter's zones that no other
+ * contains (part_of ""): RAPL without psys gives packages + DRAM, never
+ * core or uncore; hwmon its socket, not the cores in it; a wall meter
+ * wins over both; a meter named whole gives its outermost zones. */
+static void source_sums_the_zones_no_other_contains(void **st)
+{
+	static const struct zone_row rapl[] = {
+		{"rapl", "rapl", "package-0", "package", "", 1000, 1100},
+		{"rapl", "rapl", "package-0/core", "core", "package-0", 500, 580},
+		{"rapl", "rapl", "package-0/uncore", "uncore", "package-0", 10, 15},
+		{"rapl", "rapl", "package-0/dram", "dram", "", 200, 250},
+		{"hwmon", "hwmon", "amd/Esocket0", "socket", "", 0, 70},
+		{"hwmon", "hwmon", "amd/Ecore000", "core", "amd/Esocket0", 0, 30},
+		{"pdu", "exec", "outlet3", "wall", "", 0, 400},
+	};
+	const struct harness_setting named[] = {{"host-meter", "hwmon"},
+						{NULL, NULL}};
+	const struct {
+		size_t first, n;
+		const struct harness_setting *set;
+		const char *zone;
+		double joules;
+	} cases[] = {
+		{0, 4, NULL, "package-0+package-0/dram", 150},
+		{4, 2, NULL, "amd/Esocket0", 70},
+		{0, 7, NULL, "outlet3", 400},
+		{0, 7, named, "amd/Esocket0", 70},
+	};
+
+	(void)st;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct harness *h = start(cases[c].set);
+		struct snap_set *s = two_reads(h, rapl + cases[c].first, cases[c].n);
+
+		assert_true(harness_one(s, "virtmeter_host_power_source_info",
+					"zone", cases[c].zone, NULL) == 1);
+		HARNESS_NEAR(harness_one(s, "virtmeter_host_energy_joules", NULL),
+			     cases[c].joules);
+		harness_release(s);
+		harness_stop(h);
+		base += 100;
+	}
+}
+
 static void estimate_stands_in_without_a_meter(void **st)
 {
 	const double c0[] = {10}, c1[] = {12};
@@ -887,6 +965,7 @@ int main(void)
 		cmocka_unit_test(cycles_wait_in_order_for_a_slow_meter),
 		cmocka_unit_test(saturated_host_is_learned_at_full_utilisation),
 		cmocka_unit_test(dynamic_energy_follows_cycles_where_counted),
+		cmocka_unit_test(source_sums_the_zones_no_other_contains),
 		cmocka_unit_test(estimate_stands_in_without_a_meter),
 		cmocka_unit_test(estimate_can_be_turned_off),
 		cmocka_unit_test(idle_power_is_learned_and_kept_across_restarts),

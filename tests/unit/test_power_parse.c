@@ -1,6 +1,7 @@
 /* Tests of the meter input parsers (collectors/power/parse.c): sysfs
- * integers and names as RAPL and hwmon print them, and the exec meter's
- * line format with good, garbage and truncated output. */
+ * integers and names as RAPL and hwmon print them, the kinds of RAPL zones
+ * and hwmon channels told from their names, and the exec meter's line
+ * format with good, garbage and truncated output. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -158,6 +159,48 @@ static void zone_names_are_checked(void **st)
 	assert_false(meter_zone_valid("é"));
 }
 
+static void rapl_zone_names_give_their_kind(void **st)
+{
+	(void)st;
+	assert_string_equal(meter_rapl_kind("package-0"), "package");
+	assert_string_equal(meter_rapl_kind("package-1-die-0"), "package");
+	assert_string_equal(meter_rapl_kind("psys"), "psys");
+	assert_string_equal(meter_rapl_kind("core"), "core");
+	assert_string_equal(meter_rapl_kind("uncore"), "uncore");
+	assert_string_equal(meter_rapl_kind("dram"), "dram");
+	assert_string_equal(meter_rapl_kind("package"), "other");
+	assert_string_equal(meter_rapl_kind("psys-1"), "other");
+	assert_string_equal(meter_rapl_kind("Core"), "other");
+}
+
+static void hwmon_labels_give_their_kind_and_number(void **st)
+{
+	static const struct {
+		const char *label, *kind;
+		long num;
+	} cases[] = {
+		{"Esocket0", "socket", 0},
+		{"Esocket12", "socket", 12},
+		{"Package_id_1", "socket", 1},
+		{"Ecore000", "core", 0},
+		{"Ecore127", "core", 127},
+		{"SVI2_P_Core", "core", -1},
+		{"Uncore", "sensor", -1},
+		{"power1", "sensor", 1},
+		{"PPT", "sensor", -1},
+		{"Ecore1234567890123", "core", 567890123}, /* the last 9 digits */
+	};
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long num = -7;
+
+		assert_string_equal(meter_hwmon_kind(cases[i].label, &num),
+				    cases[i].kind);
+		assert_int_equal(num, cases[i].num);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +212,8 @@ int main(void)
 		cmocka_unit_test(exec_refuses_more_zones_than_room),
 		cmocka_unit_test(exec_never_reads_past_the_length),
 		cmocka_unit_test(zone_names_are_checked),
+		cmocka_unit_test(rapl_zone_names_give_their_kind),
+		cmocka_unit_test(hwmon_labels_give_their_kind_and_number),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
