@@ -2,10 +2,10 @@
  * against what was taken before (check_file), then taken (take_file), so
  * that a refused file leaves nothing behind. */
 #include "collectors/textfile/merge.h"
+#include "exporter/api/buf.h"
 #include "exporter/api/base.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,38 +24,7 @@ static const char *const units[] = {"seconds", "bytes",	  "joules",  "watts",
 				    "volts",   "amperes", "celsius", "meters",
 				    "grams",   "ratio"};
 
-/* Records why line line of the file is refused. Returns -EINVAL. */
-static int fail(struct tf_error *err, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static int fail(struct tf_error *err, unsigned line, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->line = line;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-/* Grows *arr (elements of sz bytes) to hold need. Returns 0 or -ENOMEM. */
-static int grow(void **arr, size_t *cap, size_t need, size_t sz)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * sz);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
 
 int tf_merge_reserve(struct tf_merge *m, const struct snap_family *const *fams)
 {
@@ -131,12 +100,12 @@ static int check_family(const struct tf_merge *m, const struct tf_file *f,
 
 		if (tf_set_find(&m->reserved, name, keys[k], &v) == 0 &&
 		    keys[k] == fam->len)
-			return fail(err, fam->line,
+			return tf_fail(err, fam->line,
 				    "%s is a name of "
 				    "virtmeter's own families",
 				    name);
 		if (tf_set_find(&m->reserved, name, keys[k], &v) == 0)
-			return fail(err, fam->line,
+			return tf_fail(err, fam->line,
 				    "%s would be served as "
 				    "%.*s, a family of virtmeter's own",
 				    name, (int)keys[k], name);
@@ -145,13 +114,13 @@ static int check_family(const struct tf_merge *m, const struct tf_file *f,
 		mf = &m->fams[v];
 		other = &m->files[mf->file]->fams[mf->fam];
 		if (strcmp(mfam_name(m, mf), name) != 0)
-			return fail(err, fam->line,
+			return tf_fail(err, fam->line,
 				    "%s would be served under "
 				    "one name, %.*s, with %s of %s:%u",
 				    name, (int)keys[k], name, mfam_name(m, mf),
 				    m->paths[mf->file], (unsigned)other->line);
 		if (other->type != fam->type)
-			return fail(err, fam->line,
+			return tf_fail(err, fam->line,
 				    "%s: TYPE %s here, %s in "
 				    "%s:%u",
 				    name, type_names[fam->type],
@@ -166,12 +135,12 @@ static int check_family(const struct tf_merge *m, const struct tf_file *f,
 
 		if (mf->help && fam->help != TF_NONE &&
 		    strcmp(mf->help, tf_str(f, fam->help)) != 0)
-			return fail(err, fam->line,
+			return tf_fail(err, fam->line,
 				    "%s: another HELP than in "
 				    "%s",
 				    name, m->paths[mf->file]);
 		if (mf->nlnames + new_lnames(mf, f, fam, NULL) > TF_MAX_LABELS)
-			return fail(err, fam->line,
+			return tf_fail(err, fam->line,
 				    "%s: more than %d label "
 				    "names with those of %s",
 				    name, TF_MAX_LABELS, m->paths[mf->file]);
@@ -201,7 +170,7 @@ static int check_file(struct tf_merge *m, const struct tf_file *f,
 		if (len == 0)
 			return -ENOMEM;
 		if (tf_set_find(&m->series, m->key, len, &v) == 0)
-			return fail(err, s->line,
+			return tf_fail(err, s->line,
 				    "%s: the same series as %s:%u",
 				    tf_str(f, f->fams[s->fam].name),
 				    m->paths[m->where[v].file],
@@ -215,7 +184,7 @@ static int link_file(struct tf_merge *m, uint32_t mf, uint32_t fi)
 {
 	struct tf_mfam *fam;
 
-	if (grow((void **)&m->links, &m->caplinks, m->nlinks + 1,
+	if (buf_grow_array((void **)&m->links, &m->caplinks, m->nlinks + 1,
 		 sizeof(*m->links)))
 		return -ENOMEM;
 	m->links[m->nlinks] = (struct tf_link){.file = fi, .next = TF_NONE};
@@ -237,7 +206,7 @@ static int new_family(struct tf_merge *m, uint32_t fi, uint32_t i)
 	size_t keys[2] = {tf_snap_len(fam->len, fam->type), fam->len};
 	uint32_t mi = (uint32_t)m->nfams;
 
-	if (grow((void **)&m->fams, &m->capfams, m->nfams + 1,
+	if (buf_grow_array((void **)&m->fams, &m->capfams, m->nfams + 1,
 		 sizeof(*m->fams)))
 		return -ENOMEM;
 	m->fams[mi] = (struct tf_mfam){
@@ -282,7 +251,7 @@ static int take_file(struct tf_merge *m, uint32_t fi)
 		size_t len =
 		    tf_series_key(f, &f->samples[i], &m->key, &m->capkey);
 
-		if (len == 0 || grow((void **)&m->where, &m->capwhere,
+		if (len == 0 || buf_grow_array((void **)&m->where, &m->capwhere,
 				     m->nwhere + 1, sizeof(*m->where)))
 			return -ENOMEM;
 		m->where[m->nwhere] = (struct tf_where){fi, f->samples[i].line};
@@ -301,9 +270,9 @@ int tf_merge_add(struct tf_merge *m, struct tf_file *f, const char *path,
 
 	if (rc)
 		return rc;
-	if (grow((void **)&m->files, &m->capfiles, m->nfiles + 1,
+	if (buf_grow_array((void **)&m->files, &m->capfiles, m->nfiles + 1,
 		 sizeof(*m->files)) ||
-	    grow((void **)&m->paths, &m->cappaths, m->nfiles + 1,
+	    buf_grow_array((void **)&m->paths, &m->cappaths, m->nfiles + 1,
 		 sizeof(*m->paths)))
 		return -ENOMEM;
 	m->files[m->nfiles] = f;

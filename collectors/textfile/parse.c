@@ -3,6 +3,7 @@
  * served once, no series twice, the newline at the end), on top of
  * parse_line.c. Pure: the text is a buffer and its length. */
 #include "collectors/textfile/parse.h"
+#include "exporter/api/buf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,11 +16,7 @@
 #define TOTAL "_total"
 #define TOTAL_LEN 6
 
-/* Records the reason for refusing line line. Returns -EINVAL. */
-static int fail(struct tf_error *err, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct tf_error *err, unsigned line, const char *fmt, ...)
+int tf_fail(struct tf_error *err, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -30,23 +27,6 @@ static int fail(struct tf_error *err, unsigned line, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* Grows *arr (elements of sz bytes) to hold need. Returns 0 or -ENOMEM. */
-static int grow(void **arr, size_t *cap, size_t need, size_t sz)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * sz);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
 
 /* Appends the text of s (escapes undone when unescape) and a NUL to the
  * arena. Returns its offset, or TF_NONE without memory. */
@@ -54,7 +34,7 @@ static uint32_t arena_add(struct tf_file *f, struct tf_span s, bool unescape)
 {
 	uint32_t off = (uint32_t)f->narena;
 
-	if (grow((void **)&f->arena, &f->caparena, f->narena + s.n + 1, 1))
+	if (buf_grow_array((void **)&f->arena, &f->caparena, f->narena + s.n + 1, 1))
 		return TF_NONE;
 	if (unescape)
 		f->narena += tf_unescape(s, f->arena + f->narena);
@@ -75,7 +55,7 @@ static int family_of(struct tf_file *f, struct tf_span name, unsigned line,
 
 	if (tf_set_find(&f->names, name.p, name.n, idx) == 0)
 		return 0;
-	if (grow((void **)&f->fams, &f->capfams, f->nfams + 1, sizeof(*fam)))
+	if (buf_grow_array((void **)&f->fams, &f->capfams, f->nfams + 1, sizeof(*fam)))
 		return -ENOMEM;
 	off = arena_add(f, name, false);
 	if (off == TF_NONE)
@@ -102,7 +82,7 @@ static int on_help(struct tf_file *f, const struct tf_line *ln, unsigned line,
 	if (family_of(f, ln->name, line, &i))
 		return -ENOMEM;
 	if (f->fams[i].help != TF_NONE)
-		return fail(err, line, "second HELP line for %.*s",
+		return tf_fail(err, line, "second HELP line for %.*s",
 			    (int)ln->name.n, ln->name.p);
 	f->fams[i].help = arena_add(f, ln->help, true);
 	return f->fams[i].help == TF_NONE ? -ENOMEM : 0;
@@ -118,13 +98,13 @@ static int on_type(struct tf_file *f, const struct tf_line *ln, unsigned line,
 		return -ENOMEM;
 	fam = &f->fams[i];
 	if (fam->type_line)
-		return fail(err, line,
+		return tf_fail(err, line,
 			    "second TYPE line for %.*s (the first "
 			    "is line %u)",
 			    (int)ln->name.n, ln->name.p,
 			    (unsigned)fam->type_line);
 	if (fam->nsamples)
-		return fail(err, line,
+		return tf_fail(err, line,
 			    "TYPE of %.*s after its samples (from "
 			    "line %u): it must come first",
 			    (int)ln->name.n, ln->name.p, (unsigned)fam->line);
@@ -146,7 +126,7 @@ static int first_sample(struct tf_file *f, uint32_t i, unsigned line,
 	if (fam->type == TF_COUNTER &&
 	    (fam->len <= TOTAL_LEN ||
 	     memcmp(name + fam->len - TOTAL_LEN, TOTAL, TOTAL_LEN) != 0))
-		return fail(err, line,
+		return tf_fail(err, line,
 			    "counter %s: its samples must be named "
 			    "%s_total (every counter is served with _total); "
 			    "rename it or declare it a gauge",
@@ -156,7 +136,7 @@ static int first_sample(struct tf_file *f, uint32_t i, unsigned line,
 		int rc = tf_set_add(&f->served, name, keys[k], i, &other);
 
 		if (rc == -EEXIST && other != i)
-			return fail(err, line,
+			return tf_fail(err, line,
 				    "%s and %s (line %u) would be "
 				    "served under one name, %.*s",
 				    name, tf_str(f, f->fams[other].name),
@@ -183,7 +163,7 @@ static int add_label_names(struct tf_file *f, struct tf_family *fam,
 		if (k < fam->nlnames)
 			continue;
 		if (fam->nlnames == TF_MAX_LABELS)
-			return fail(err, line,
+			return tf_fail(err, line,
 				    "%s: more than %d label names "
 				    "in one family",
 				    tf_str(f, fam->name), TF_MAX_LABELS);
@@ -198,7 +178,7 @@ static int store_labels(struct tf_file *f, const struct tf_line *ln,
 {
 	struct tf_label *lb;
 
-	if (grow((void **)&f->labels, &f->caplabels, f->nlabels + ln->nlabels,
+	if (buf_grow_array((void **)&f->labels, &f->caplabels, f->nlabels + ln->nlabels,
 		 sizeof(*lb)))
 		return -ENOMEM;
 	s->labels = (uint32_t)f->nlabels;
@@ -231,7 +211,7 @@ static int on_sample(struct tf_file *f, const struct tf_line *ln, unsigned line,
 	int rc;
 
 	if (family_of(f, ln->name, line, &i) ||
-	    grow((void **)&f->samples, &f->capsamples, f->nsamples + 1,
+	    buf_grow_array((void **)&f->samples, &f->capsamples, f->nsamples + 1,
 		 sizeof(*s)))
 		return -ENOMEM;
 	if (f->fams[i].nsamples == 0) {
@@ -252,7 +232,7 @@ static int on_sample(struct tf_file *f, const struct tf_line *ln, unsigned line,
 	rc =
 	    tf_set_add(&f->series, f->key, klen, (uint32_t)f->nsamples, &first);
 	if (rc == -EEXIST)
-		return fail(err, line,
+		return tf_fail(err, line,
 			    "%.*s: the same series as line %u (one "
 			    "name and label set; an empty value is no label)",
 			    (int)ln->name.n, ln->name.p,
@@ -302,7 +282,7 @@ int tf_parse(struct tf_file *f, const char *buf, size_t len,
 			 * line cut short. */
 			scan_skip_blanks(&tail);
 			if (tail.p != tail.end)
-				return fail(err, line,
+				return tf_fail(err, line,
 					    "no newline at the end "
 					    "of the file (still being written? "
 					    "write a temporary file, then "
@@ -362,7 +342,7 @@ size_t tf_series_key(const struct tf_file *f, const struct tf_sample *s,
 		if (*v)
 			len += strlen(tf_str(f, lb->name)) + strlen(v) + 2;
 	}
-	if (grow((void **)key, cap, len, 1))
+	if (buf_grow_array((void **)key, cap, len, 1))
 		return 0;
 	memcpy(*key, tf_str(f, fam->name), fam->len + 1);
 	len = fam->len + 1;

@@ -133,6 +133,11 @@ struct tf_error {
 	char msg[256];
 };
 
+/* Records in err why line line is refused (printf-style). Returns -EINVAL,
+ * for "return tf_fail(...)". */
+int tf_fail(struct tf_error *err, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Parses the text of one file, len bytes at buf, into f (emptied first).
  * Returns 0; -EINVAL with err filled when the text breaks a rule of this
  * header; -E2BIG past TF_PARSE_MAX bytes; -ENOMEM. After a failure f holds

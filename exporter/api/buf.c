@@ -132,3 +132,25 @@ char *buf_steal(struct buf *b, size_t *len)
 	b->len = b->cap = 0;
 	return p;
 }
+
+int buf_grow_array(void **arr, size_t *cap, size_t need, size_t sz)
+{
+	size_t ncap = *cap ? *cap : 16;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2)
+			return -ENOMEM;
+		ncap *= 2;
+	}
+	if (sz && ncap > SIZE_MAX / sz)
+		return -ENOMEM;
+	p = realloc(*arr, ncap * sz);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}

@@ -15,6 +15,11 @@ struct buf {
 	int err;      /* 0, -ENOMEM or -E2BIG */
 };
 
+/* Grows the array *arr of elements of sz bytes, holding *cap of them, to
+ * hold at least need (doubling from 16), updating *arr and *cap. Returns 0,
+ * or -ENOMEM (the array is then unchanged). */
+int buf_grow_array(void **arr, size_t *cap, size_t need, size_t sz);
+
 /* Prepares an empty buffer that will never grow past max bytes. */
 void buf_init(struct buf *b, size_t max);
 

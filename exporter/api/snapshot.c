@@ -3,6 +3,7 @@
  * Publishing builds a new generation under a mutex held only for the
  * pointer swap; references are atomic, so readers never wait on writers. */
 #include "exporter/api/snapshot.h"
+#include "exporter/api/buf.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -65,24 +66,6 @@ int snap_set_attach(struct snap_set *set, void *data, void (*free_fn)(void *))
 	return 0;
 }
 
-/* Grows *arr (of element size sz) to hold at least need elements. */
-static int grow(void **arr, size_t *cap, size_t need, size_t sz)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * sz);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
 
 static size_t count_labels(const struct snap_family *fam)
 {
@@ -116,7 +99,7 @@ static uint32_t fam_index(struct snap_set *set, const struct snap_family *fam)
 			return *slot;
 		}
 	}
-	if (grow((void **)&set->fams, &set->capfams, set->nfams + 1,
+	if (buf_grow_array((void **)&set->fams, &set->capfams, set->nfams + 1,
 		 sizeof(*set->fams)))
 		return NONE;
 	e = &set->fams[set->nfams];
@@ -161,7 +144,7 @@ static uint32_t store_labels(struct snap_set *set, const char *const *values,
 		return (uint32_t)off;
 	if (off + need >= NONE)
 		return NONE;
-	if (grow((void **)&set->strings, &set->capstrings, off + need, 1))
+	if (buf_grow_array((void **)&set->strings, &set->capstrings, off + need, 1))
 		return NONE;
 	for (size_t i = 0; i < n; i++) {
 		const char *v = values[i] ? values[i] : "";
@@ -195,7 +178,7 @@ int snap_add_array(struct snap_set *set, const struct snap_family *fam,
 	}
 	fi = fam_index(set, fam);
 	if (fi == NONE ||
-	    grow((void **)&set->samples, &set->capsamples, set->nsamples + 1,
+	    buf_grow_array((void **)&set->samples, &set->capsamples, set->nsamples + 1,
 		 sizeof(*set->samples))) {
 		rc = -ENOMEM;
 		goto out;

@@ -101,9 +101,33 @@ static void reset_clears_error_and_content(void **state)
 	buf_free(&b);
 }
 
+static void grow_array_doubles_and_refuses_overflow(void **state)
+{
+	int *a = NULL;
+	size_t cap = 0;
+
+	(void)state;
+	assert_int_equal(buf_grow_array((void **)&a, &cap, 1, sizeof(*a)), 0);
+	assert_int_equal(cap, 16);
+	a[15] = 7;
+	assert_int_equal(buf_grow_array((void **)&a, &cap, 16, sizeof(*a)), 0);
+	assert_int_equal(cap, 16);
+	assert_int_equal(buf_grow_array((void **)&a, &cap, 40, sizeof(*a)), 0);
+	assert_int_equal(cap, 64);
+	assert_int_equal(a[15], 7);
+	/* A size that cannot be allocated leaves the array as it was. */
+	assert_int_equal(
+	    buf_grow_array((void **)&a, &cap, SIZE_MAX / 2, sizeof(*a)),
+	    -ENOMEM);
+	assert_int_equal(cap, 64);
+	assert_int_equal(a[15], 7);
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(grow_array_doubles_and_refuses_overflow),
 		cmocka_unit_test(appends_keep_order_and_nul_termination),
 		cmocka_unit_test(growth_past_initial_capacity_keeps_content),
 		cmocka_unit_test(cap_is_enforced_and_error_is_sticky),
