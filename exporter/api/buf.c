@@ -133,13 +133,11 @@ char *buf_steal(struct buf *b, size_t *len)
 	return p;
 }
 
-int buf_grow_array(void **arr, size_t *cap, size_t need, size_t sz)
+int buf_grow_array_to(void **arr, size_t *cap, size_t need, size_t sz)
 {
 	size_t ncap = *cap ? *cap : 16;
 	void *p;
 
-	if (need <= *cap)
-		return 0;
 	while (ncap < need) {
 		if (ncap > SIZE_MAX / 2)
 			return -ENOMEM;

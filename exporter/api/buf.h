@@ -15,10 +15,18 @@ struct buf {
 	int err;      /* 0, -ENOMEM or -E2BIG */
 };
 
+/* The reallocation of buf_grow_array, when need is past *cap. */
+int buf_grow_array_to(void **arr, size_t *cap, size_t need, size_t sz);
+
 /* Grows the array *arr of elements of sz bytes, holding *cap of them, to
  * hold at least need (doubling from 16), updating *arr and *cap. Returns 0,
- * or -ENOMEM (the array is then unchanged). */
-int buf_grow_array(void **arr, size_t *cap, size_t need, size_t sz);
+ * or -ENOMEM (the array is then unchanged). Inline: most calls, on every
+ * sample added, find the room there. */
+static inline int buf_grow_array(void **arr, size_t *cap, size_t need,
+				 size_t sz)
+{
+	return need <= *cap ? 0 : buf_grow_array_to(arr, cap, need, sz);
+}
 
 /* Prepares an empty buffer that will never grow past max bytes. */
 void buf_init(struct buf *b, size_t max);
