@@ -175,20 +175,7 @@ start_virtmeter --path.cgroupfs="$FIX/cgroup/v2-systemd" --path.sysfs="$FIX/powe
 	printf 'scrape_configs:\n  - job_name: virtmeter\n    static_configs:\n'
 	printf "      - targets: ['127.0.0.1:%s']\n" "$VM_PORT"
 } >"$TEST_TMP/prometheus.yml"
-PROM_PID="" PROM_LOG=$TEST_TMP/prometheus.log
-for ((attempt = 0; attempt < 3; attempt++)); do
-	free_port || break
-	PROM_URL=http://127.0.0.1:$FREE_PORT
-	prometheus --config.file="$TEST_TMP/prometheus.yml" --storage.tsdb.path="$TEST_TMP/data" \
-		--web.listen-address="127.0.0.1:$FREE_PORT" >"$PROM_LOG" 2>&1 &
-	PROM_PID=$!
-	lib_track_pid "$PROM_PID"
-	ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$PROM_URL/-/ready")" = 200 ]; }
-	wait_for 15 ready && break
-	kill_pid "$PROM_PID"
-	PROM_PID=""
-	grep -qi 'address already in use' "$PROM_LOG" || break
-done
+start_prometheus "$TEST_TMP/prometheus.yml"
 [ -n "$PROM_PID" ] || { tap_diag_file "$PROM_LOG"; tap_abort "Prometheus starts with the rule files and becomes ready"; }
 tap_ok "Prometheus starts with the compat rule files and becomes ready"
 

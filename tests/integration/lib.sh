@@ -265,6 +265,44 @@ free_port() {
 	return 1
 }
 
+# ---- Prometheus ----------------------------------------------------------------
+
+# shellcheck disable=SC2034 # the PROM_* variables are for the scripts
+PROM_PID=""  # the Prometheus started by start_prometheus
+PROM_URL=""
+PROM_LOG=""
+
+# prom_ready: Prometheus at PROM_URL answers /-/ready.
+prom_ready() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$PROM_URL/-/ready")" = 200 ]
+}
+
+# start_prometheus CONFIG [ARGS...]: starts a Prometheus on a free loopback
+# port with the configuration file CONFIG (its data in $TEST_TMP/data, its
+# output in $TEST_TMP/prometheus.log) and waits up to 15 s for it to be
+# ready, trying another port when the chosen one was taken meanwhile. Sets
+# PROM_PID, PROM_URL and PROM_LOG; returns 1 (PROM_PID empty) if it did
+# not become ready. Stopped with the script's other processes.
+start_prometheus() {
+	local conf=$1 attempt
+	shift
+	PROM_PID=""
+	PROM_LOG=$TEST_TMP/prometheus.log
+	for ((attempt = 0; attempt < 3; attempt++)); do
+		free_port || return 1
+		PROM_URL=http://127.0.0.1:$FREE_PORT
+		prometheus --config.file="$conf" --storage.tsdb.path="$TEST_TMP/data" \
+			--web.listen-address="127.0.0.1:$FREE_PORT" "$@" >"$PROM_LOG" 2>&1 &
+		PROM_PID=$!
+		lib_track_pid "$PROM_PID"
+		wait_for 15 prom_ready && return 0
+		kill_pid "$PROM_PID"
+		PROM_PID=""
+		grep -qi 'address already in use' "$PROM_LOG" || return 1
+	done
+	return 1
+}
+
 # ---- virtmeter ---------------------------------------------------------------
 
 # shellcheck disable=SC2034 # the VM_* variables are for the scripts

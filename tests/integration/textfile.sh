@@ -86,16 +86,10 @@ tap_is "$(grep -E '^# UNIT backup_last' "$TEST_TMP/om.b")" \
 # ---- a real Prometheus scrapes all along ---------------------------------------------
 # It scrapes every second from here to the end of this run (bad files and
 # churn included); its view is checked at the end.
-PROM_PID=""
-if command -v prometheus >/dev/null 2>&1 && free_port; then
-	PROM_URL=http://127.0.0.1:$FREE_PORT
-	PROM_LOG=$TEST_TMP/prometheus.log
+if command -v prometheus >/dev/null 2>&1; then
 	printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: virtmeter\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' \
 		"$VM_PORT" >"$TEST_TMP/prometheus.yml"
-	prometheus --config.file="$TEST_TMP/prometheus.yml" --storage.tsdb.path="$TEST_TMP/data" \
-		--web.listen-address="127.0.0.1:$FREE_PORT" >"$PROM_LOG" 2>&1 &
-	PROM_PID=$!
-	lib_track_pid "$PROM_PID"
+	start_prometheus "$TEST_TMP/prometheus.yml"
 fi
 # prom_query PROMQL: the JSON answer of an instant query.
 # shellcheck disable=SC2317
