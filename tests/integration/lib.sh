@@ -87,7 +87,8 @@ tap_skip() {
 	echo "ok $TAP_N - $1 # SKIP $2"
 }
 
-# tap_check DESCRIPTION COMMAND...: ok if COMMAND exits 0.
+# tap_check DESCRIPTION COMMAND...: ok if COMMAND exits 0; returns 1 after a
+# failure, so that "tap_check ... || tap_diag ..." adds what went wrong.
 tap_check() {
 	local desc=$1
 	shift
@@ -95,6 +96,7 @@ tap_check() {
 		tap_ok "$desc"
 	else
 		tap_fail "$desc" "command failed: $*"
+		return 1
 	fi
 }
 
