@@ -69,13 +69,18 @@ doc_queries() {
 	}'
 }
 
-# doc_query DOC FAMILY N: the N-th query of FAMILY's sum cell in DOC
-# (empty if there is none).
+# names FAMILY: the queries on stdin that name FAMILY (as a whole name).
+names() {
+	grep -E "(^|[^a-zA-Z0-9_:])$1([^a-zA-Z0-9_:]|\$)"
+}
+
+# doc_query DOC FAMILY N: the N-th of the queries of FAMILY's sum cell in
+# DOC that name FAMILY (empty if there is none).
 doc_query() {
 	local cell
-	cell=$(doc_tables "$1" | awk -F'\t' -v f="$2" '$1 == "SUM" && $3 == f { print $5; exit }')
+	cell=$(doc_tables "$1" | awk -F'\t' -v f="$2" '$1 == "SUM" && $3 == f && !n++ { print $5 }')
 	[ -n "$cell" ] || return 0
-	doc_queries "$cell" | sed -n "${3}p"
+	doc_queries "$cell" | names "$2" | sed -n "${3}p"
 }
 
 # sums_cover DOC: prints one line per section whose sum table is not one
@@ -103,19 +108,14 @@ sums_cover() {
 # summed" and a reason of three words or more before any query, nor holds
 # a query that names its family. Returns 1 if it printed any.
 sums_say() {
-	local section fam line cell out="" q ok words
+	local section fam line cell out="" ok words
 	while IFS=$'\t' read -r _ section fam line cell; do
 		ok=""
 		if [[ $cell == "not summed"* ]]; then
 			words=$(printf '%s' "${cell#not summed}" | sed 's/`.*//' | tr -c 'a-zA-Z0-9\n' ' ' | wc -w)
 			[ "$words" -ge 3 ] && ok=1
 		else
-			while IFS= read -r q; do
-				if printf '%s\n' "$q" | grep -Eq "(^|[^a-zA-Z0-9_:])$fam([^a-zA-Z0-9_:]|\$)"; then
-					ok=1
-					break
-				fi
-			done < <(doc_queries "$cell")
+			[ -n "$(doc_queries "$cell" | names "$fam")" ] && ok=1
 		fi
 		[ -n "$ok" ] || out="$out${out:+$'\n'}line $line ($section): $fam: no query names it, and it does not say \"not summed\" and why"
 	done < <(doc_tables "$1" | awk -F'\t' '$1 == "SUM"')
