@@ -25,8 +25,16 @@
 #     in this build) and its rows are checked only for format, and against
 #     the binary only if the binary has a family of that name.
 # Labels are compared as sets (order does not matter).
+# Each section's "| family | sum |" table says how to sum each of its
+# families without counting anything twice (see doc_lib.sh for its
+# format): one row per family, in the metric table's order; each cell
+# says "not summed" and why, or holds a query that names the family; and
+# every query is valid PromQL (promtool). metrics_promql.sh runs the key
+# ones against a real Prometheus.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=doc_lib.sh
+. "$(dirname "$0")/doc_lib.sh"
 
 [ -x "$VIRTMETER" ] || tap_skip_all "virtmeter binary not built ($VIRTMETER)"
 DOC=$top_srcdir/docs/metrics.md
@@ -136,6 +144,59 @@ done)
 [ -n "$others" ] && tap_diag "sections of collectors not in this binary (format only): $others"
 dups=$(cut -f2 "$TEST_TMP/doc" | sort | uniq -d)
 tap_is "$dups" "" "docs/metrics.md documents each family once"
+
+# ---- how each family is summed ------------------------------------------------------------
+# Every section ends with a "| family | sum |" table (doc_lib.sh): one row
+# per family of its metric table, in that table's order; each cell says
+# "not summed" and why, or holds a query that names the family; every
+# query is valid PromQL (promtool). Each checker is first shown to fail
+# on a broken copy of the page.
+# broken NAME SED: a copy of the page edited by SED, as $TEST_TMP/NAME.md.
+broken() {
+	sed "$2" "$DOC" >"$TEST_TMP/$1.md"
+	cmp -s "$DOC" "$TEST_TMP/$1.md" && tap_diag "broken copy $1 is the page itself: $2"
+}
+# shellcheck disable=SC2016 # markdown's backticks, not a command
+host_row='^| `virtmeter_host_cpus` | one series'
+broken drop "/$host_row/d"
+broken twice "/$host_row/p"
+broken unknown "/$host_row/a | \`virtmeter_host_cpus_total\` | \`sum(virtmeter_host_cpus_total)\` |"
+broken swapped "/$host_row/{h;d;}; /^| \`virtmeter_host_boot_time_seconds\` | not summed/G"
+broken split "/$host_row/s/| one series/| one | series/"
+tap_check "the sum tables' check sees a family without a row" fails sums_cover "$TEST_TMP/drop.md"
+tap_check "and one with two rows" fails sums_cover "$TEST_TMP/twice.md"
+tap_check "and a row for a family that the section does not have" fails sums_cover "$TEST_TMP/unknown.md"
+tap_check "and two rows out of the metric table's order" fails sums_cover "$TEST_TMP/swapped.md"
+tap_check "and a row of three cells (an unescaped |)" fails sums_cover "$TEST_TMP/split.md"
+if out=$(sums_cover "$DOC"); then
+	tap_ok "each section's sum table has one row per family of its metric table, in its order"
+else
+	tap_fail "each section's sum table has one row per family of its metric table, in its order" "$out"
+fi
+
+broken other "/$host_row/s/(virtmeter_host_cpus)/(virtmeter_host_cpus_other)/"
+broken noreason "/$host_row/s/| one series per host: .* |\$/| not summed |/"
+tap_check "the sum cells' check sees a cell whose only query names another family" fails sums_say "$TEST_TMP/other.md"
+tap_check "and a \"not summed\" that gives no reason" fails sums_say "$TEST_TMP/noreason.md"
+if out=$(sums_say "$DOC"); then
+	tap_ok "every sum cell says \"not summed\" and why, or has a query that names its family"
+else
+	tap_fail "every sum cell says \"not summed\" and why, or has a query that names its family" "$out"
+fi
+
+if command -v promtool >/dev/null 2>&1; then
+	broken paren "/$host_row/s/(virtmeter_host_cpus)/(virtmeter_host_cpus/"
+	broken notpromql "/$host_row/s/| one series per host:/| one series \`per host\`:/"
+	tap_check "the queries' check sees an unclosed parenthesis" fails sums_parse "$TEST_TMP/paren.md"
+	tap_check "and a backticked span that is no PromQL" fails sums_parse "$TEST_TMP/notpromql.md"
+	if out=$(sums_parse "$DOC"); then
+		tap_ok "every query of the sum tables is valid PromQL (promtool check rules)"
+	else
+		tap_fail "every query of the sum tables is valid PromQL (promtool check rules)" "$out"
+	fi
+else
+	tap_skip "every query of the sum tables is valid PromQL" "promtool not installed (Debian package prometheus)"
+fi
 
 # ---- binary -> document ------------------------------------------------------------------
 while IFS=$'\t' read -r name type labels; do
