@@ -11,6 +11,7 @@
 #include "exporter/api/collector.h"
 #include "exporter/config.h"
 #include "exporter/http.h"
+#include "exporter/http_conns.h"
 #include "exporter/api/log.h"
 #include "exporter/options.h"
 #include "exporter/prerender.h"
@@ -39,6 +40,7 @@ static void dump_metrics(void)
 {
 	dump_families(sched_families);
 	dump_families(prerender_families);
+	dump_families(http_conns_families);
 	for (size_t i = 0; collector_table[i]; i++)
 		dump_families(collector_table[i]->families);
 }
@@ -105,6 +107,8 @@ static int load_config(const struct options *o, const char *path,
 	}
 	if (rc == 0)
 		rc = config_apply_flags(cfg, o->flags, o->nflags, msg, msglen);
+	if (rc == 0)
+		rc = config_check(cfg, msg, msglen);
 	if (rc) {
 		config_free(cfg);
 		return rc;
@@ -264,6 +268,7 @@ static int run(const struct options *o)
 		.nlisten = o->nlisten,
 		.telemetry_path = o->telemetry_path,
 		.max_connections = o->max_connections,
+		.max_requests = o->max_requests,
 		.timeout_s = o->timeout_s,
 	};
 	if (prerender_start()) {
@@ -277,7 +282,7 @@ static int run(const struct options *o)
 	}
 	env = (struct collector_env){
 		.procfs = o->procfs, .sysfs = o->sysfs, .cgroupfs = o->cgroupfs,
-		.storage = o->storage};
+		.storage = o->storage, .fd_reserve = http_fd_reserve()};
 	n = build_entries(o, cfg, entries);
 	sched_note_reload(true); /* the start-up load counts, as in Prometheus */
 	if (sched_start(entries, n, &env)) {

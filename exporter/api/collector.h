@@ -20,6 +20,9 @@ struct collector_env {
 	/* Directory for state that outlives a restart (--storage.path,
 	 * default /var/lib/virtmeter); it may not exist yet. */
 	const char *storage;
+	/* Descriptors that the HTTP server may hold at its connection limits:
+	 * a collector that sizes itself by RLIMIT_NOFILE leaves them free. */
+	size_t fd_reserve;
 	/* This collector's settings: the struct of settings_size bytes that
 	 * its option table describes, filled from the defaults, the
 	 * configuration file and the flags (in rising precedence). NULL for a
@@ -91,6 +94,11 @@ struct collector {
 			     const struct yaml_event_s *value, void *settings);
 	/* Frees what parse_section put into settings; NULL if nothing. */
 	void (*free_section)(void *settings);
+	/* Checks the settings as a whole, once the file and the flags are
+	 * applied: values that are fine alone but not together. Returns 0,
+	 * or -EINVAL with what is wrong in err (the caller names the
+	 * collector). NULL: nothing to check. */
+	int (*check_settings)(const void *settings, char *err, size_t errlen);
 	/* Prepares the collector; *state is handed back to collect and fini.
 	 * Returns 0 or a negative errno (the collector is then reported down
 	 * and init is retried on the next cycle). */
