@@ -157,11 +157,18 @@ static void arm(struct conn_rec *r, enum conn_list_id id)
 }
 
 /* Shuts r's socket down for reason: MHD reads end of file (or fails to
- * send) and closes the connection itself. Call with cn.lock held. */
+ * send) and closes the connection itself. A response that its client
+ * does not take is reset instead: a FIN would wait behind the unsent
+ * bytes, which the kernel would keep for a client that reads nothing.
+ * Call with cn.lock held. */
 static void cut(struct conn_rec *r, enum drop_reason reason)
 {
+	static const struct linger reset = {.l_onoff = 1, .l_linger = 0};
+
 	unlink_rec(r);
 	r->reaped = true;
+	if (reason == DROP_RESPONSE_TIMEOUT)
+		setsockopt(r->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
 	shutdown(r->fd, SHUT_RDWR);
 	atomic_fetch_add(&cn.dropped[reason], 1);
 }
