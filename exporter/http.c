@@ -320,8 +320,8 @@ static enum MHD_Result reply_copy(struct MHD_Connection *conn, unsigned status,
  * --web.max-requests. */
 static enum MHD_Result reply_busy(struct MHD_Connection *conn)
 {
-	static const char body[] =
-	    "503 too many scrapes in flight (--web.max-requests); retry later\n";
+	static const char body[] = "503 too many scrapes in flight "
+				   "(--web.max-requests); retry later\n";
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 	    sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
 
@@ -552,8 +552,8 @@ static bool refuse_malformed(struct MHD_Connection *conn, const char *url,
 			     const char *version, bool nul,
 			     enum MHD_Result *ret)
 {
-	struct http_head h = {.version = version, .path = url,
-			      .escaped_nul = nul};
+	struct http_head h = {
+	    .version = version, .path = url, .escaped_nul = nul};
 	const char *why;
 	char msg[160];
 
@@ -587,8 +587,8 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 	(void)cls;
 	(void)upload_data;
 	(void)upload_data_size;
-	if (!*con_cls &&
-	    refuse_malformed(conn, url, version, http_conns_head_in(conn), &ret))
+	if (!*con_cls && refuse_malformed(conn, url, version,
+					  http_conns_head_in(conn), &ret))
 		return ret;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
@@ -678,10 +678,11 @@ static unsigned fit_connections(unsigned want, size_t nlisten)
 		fit = HTTP_MIN_CONNECTIONS;
 	if (fit >= want)
 		return want;
-	log_warn("http: --web.max-connections=%u lowered to %llu: the limit "
-		 "on open files (RLIMIT_NOFILE, LimitNOFILE= in a systemd unit) "
-		 "is %llu, and %u stay for the collectors",
-		 want, fit, (unsigned long long)rl.rlim_cur, HTTP_FD_RESERVE);
+	log_warn(
+	    "http: --web.max-connections=%u lowered to %llu: the limit "
+	    "on open files (RLIMIT_NOFILE, LimitNOFILE= in a systemd unit) "
+	    "is %llu, and %u stay for the collectors",
+	    want, fit, (unsigned long long)rl.rlim_cur, HTTP_FD_RESERVE);
 	return (unsigned)fit;
 }
 
@@ -805,10 +806,10 @@ int http_start(const struct http_settings *s, char *err, size_t errlen)
 		set_err(err, errlen, "http: out of memory");
 		return -ENOMEM;
 	}
-	srv.max_connections = fit_connections(
-	    s->max_connections ? s->max_connections
-			       : HTTP_DEFAULT_MAX_CONNECTIONS,
-	    s->nlisten);
+	srv.max_connections =
+	    fit_connections(s->max_connections ? s->max_connections
+					       : HTTP_DEFAULT_MAX_CONNECTIONS,
+			    s->nlisten);
 	rc = http_conns_start(timeout_of(s), s->max_requests);
 	if (rc < 0) {
 		set_err(err, errlen,
