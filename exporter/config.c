@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A configuration file is a few kilobytes; anything past this is a mistake
@@ -62,6 +63,24 @@ void config_free(struct config *cfg)
 	free(cfg);
 }
 
+int config_check(const struct config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->n; i++) {
+		const struct collector *col = cfg->table[i];
+		char msg[256];
+		int rc;
+
+		if (!col->check_settings || !cfg->c[i].settings)
+			continue;
+		rc = col->check_settings(cfg->c[i].settings, msg, sizeof(msg));
+		if (rc) {
+			snprintf(err, errlen, "collector %s: %s", col->name, msg);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int config_apply_flags(struct config *cfg, const struct config_flag *flags,
 		       size_t n, char *err, size_t errlen)
 {
@@ -84,17 +103,71 @@ int config_apply_flags(struct config *cfg, const struct config_flag *flags,
 	return 0;
 }
 
-/* Reads at most max bytes of path into a malloc'd buffer that the caller
- * frees (set even when empty). Returns 0 or a negative errno. */
-static int read_bounded(const char *path, size_t max, char **out, size_t *outlen)
+/* What a file of mode m is, for the error of one that is not a regular
+ * file. */
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* Opens path for reading if it is a regular file (or a symlink to one).
+ * Anything else is refused before it is opened, and the open itself is
+ * non-blocking: a FIFO, which would wait for a writer, or a device swapped
+ * in meanwhile never blocks the caller (a reload runs in the thread that
+ * takes SIGTERM). Returns the descriptor, or a negative errno with *kind
+ * set to what path is when it is not a regular file (-EINVAL). */
+static int open_regular(const char *path, const char **kind)
+{
+	struct stat st;
+	int fd;
+
+	*kind = NULL;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode)) {
+		*kind = file_kind(st.st_mode);
+		return -EINVAL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*kind = file_kind(st.st_mode);
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+/* Reads at most max bytes of path, a regular file, into a malloc'd buffer
+ * that the caller frees (set even when empty). Returns 0 or a negative
+ * errno, with *kind set as open_regular sets it. */
+static int read_bounded(const char *path, size_t max, char **out,
+			size_t *outlen, const char **kind)
 {
 	char *data = NULL;
 	size_t len = 0, cap = 0;
 	int fd, rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path, kind);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	while (len < max) {
 		ssize_t n;
 
@@ -138,6 +211,7 @@ int config_load(const char *path, const struct collector *const *table,
 		struct config **out, struct config_error *err)
 {
 	struct config_error dummy;
+	const char *kind = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
@@ -153,7 +227,13 @@ int config_load(const char *path, const struct collector *const *table,
 		config_err_set(err, "", 0, 0, "no configuration file given");
 		return -EINVAL;
 	}
-	rc = read_bounded(path, CONFIG_MAX_BYTES + 1, &text, &len);
+	rc = read_bounded(path, CONFIG_MAX_BYTES + 1, &text, &len, &kind);
+	if (rc < 0 && kind) {
+		config_err_set(err, path, 0, 0,
+			       "cannot read %s: it is %s, not a regular file",
+			       path, kind);
+		goto out;
+	}
 	if (rc < 0) {
 		config_err_set(err, path, 0, 0, "cannot read %s: %s", path, strerror(-rc));
 		goto out;

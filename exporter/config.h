@@ -52,10 +52,18 @@ int config_parse(const char *text, size_t len, const char *filename,
 		 const struct collector *const *table, struct config **out,
 		 struct config_error *err);
 
-/* Reads and parses a file (see config_parse). Returns 0, -EINVAL (bad
- * content) or a negative errno from reading, with err filled in. */
+/* Reads and parses a file (see config_parse). Only a regular file (or a
+ * symlink to one) is read, and never with a blocking open: a FIFO, a
+ * device or a directory is refused at once. Returns 0, -EINVAL (bad
+ * content, or not a regular file) or a negative errno from reading, with
+ * err filled in. */
 int config_load(const char *path, const struct collector *const *table,
 		struct config **out, struct config_error *err);
+
+/* Checks each collector's settings as a whole (its check_settings: values
+ * fine alone but not together). Returns 0, or -EINVAL with the message,
+ * naming the collector, in err. */
+int config_check(const struct config *cfg, char *err, size_t errlen);
 
 /* Applies n command-line settings to cfg, in order. Returns 0, or -EINVAL
  * with the message, naming the flag, in err (cfg then holds the settings

@@ -1,8 +1,10 @@
 /* The HTTP server: one libmicrohttpd daemon per listen address, each on a
  * socket that we bind ourselves so that errors name the address at fault.
  * Serves the telemetry path from the render cache without copying, a
- * landing page and /healthz, with bounded connections, sizes, idle time
- * and time to send a request head (http_deadline.c). */
+ * landing page and /healthz, with bounded sizes, idle time, time to send a
+ * request head or take a response, connections (the oldest idle one makes
+ * room for a new one: http_conns.c) and responses in flight, and strict
+ * request heads (http_strict.c). */
 #include "exporter/http.h"
 
 #include <errno.h>
@@ -14,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,7 +30,8 @@
 #include "exporter/api/collector.h"
 #include "exporter/expo.h"
 #include "exporter/filter.h"
-#include "exporter/http_deadline.h"
+#include "exporter/http_conns.h"
+#include "exporter/http_strict.h"
 #include "exporter/landing.h"
 #include "exporter/api/log.h"
 #include "exporter/prerender.h"
@@ -35,28 +40,42 @@
 #include "exporter/api/snapshot.h"
 
 #define HTTP_MAX_LISTEN 16
-#define HTTP_DEFAULT_MAX_CONNECTIONS 64u
+#define HTTP_DEFAULT_MAX_CONNECTIONS 4096u
 #define HTTP_DEFAULT_TIMEOUT_S 10u
-#define HTTP_MIN_PER_IP 8u
 #define HTTP_THREADS 2u
-#define HTTP_MEMORY_LIMIT ((size_t)32 << 10)
-#define HTTP_BACKLOG 128
+/* Each connection's memory pool (request head, response headers). Above
+ * 32 KiB, libmicrohttpd maps it on its own and unmaps it at close, so
+ * that the memory of thousands of connections (a keep-alive connection
+ * touches all of its pool) goes back to the system when they close,
+ * instead of staying in the heap after a burst. */
+#define HTTP_MEMORY_LIMIT ((size_t)36 << 10)
+/* Connections past a full pool that nothing idle can make room for wait
+ * in the kernel's accept queue (capped by net.core.somaxconn) instead of
+ * having their SYN dropped and retried seconds later. */
+#define HTTP_BACKLOG 4096
+/* Descriptors kept for the collectors (cgroup files, libvirt, meters)
+ * when the connection limits are fitted to RLIMIT_NOFILE, and the fewest
+ * connections per listen address that fitting leaves. */
+#define HTTP_FD_RESERVE 1024u
+#define HTTP_MIN_CONNECTIONS 32u
 #define HTTP_MAX_COLLECTORS 64
 #define HTTP_LANDING_MAX ((size_t)1 << 20)
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 
-/* One listen address: the daemon and our own descriptor of its socket
- * (MHD gets a duplicate, which it closes when it stops). */
+/* One listen address: the daemon, our own descriptor of its socket (MHD
+ * gets a duplicate, which it closes when it stops) and its connections. */
 struct http_listener {
 	struct MHD_Daemon *daemon;
 	int fd;
+	struct http_pool *pool;
 };
 
 static struct {
 	struct http_listener l[HTTP_MAX_LISTEN];
 	size_t n;
 	char *telemetry_path;
+	unsigned max_connections; /* per listen address, once fitted */
 } srv;
 
 /* Formats a one-line error message into err (which may be NULL). */
@@ -111,6 +130,13 @@ static int split_host_port(const char *addr, char *host, size_t hostlen,
 	host[nhost] = '\0';
 	memcpy(port, colon, strlen(colon) + 1);
 	return 0;
+}
+
+int http_listen_check(const char *addr)
+{
+	char host[NI_MAXHOST], port[8];
+
+	return split_host_port(addr, host, sizeof(host), port, sizeof(port));
 }
 
 /* Makes a listening TCP socket bound to sa. IPv6 sockets also take IPv4
@@ -289,6 +315,24 @@ static enum MHD_Result reply_copy(struct MHD_Connection *conn, unsigned status,
 	return queue(conn, status, r, TEXT_PLAIN);
 }
 
+/* Answers 503 when --web.max-requests responses of the metrics are in
+ * flight, with Retry-After, as node_exporter answers past its
+ * --web.max-requests. */
+static enum MHD_Result reply_busy(struct MHD_Connection *conn)
+{
+	static const char body[] = "503 too many scrapes in flight "
+				   "(--web.max-requests); retry later\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+
+	if (r && MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1") !=
+		     MHD_YES) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	return queue(conn, MHD_HTTP_SERVICE_UNAVAILABLE, r, TEXT_PLAIN);
+}
+
 /* Free callback of a metrics response: the body lives in the generation's
  * render cache, so the body is released by dropping the generation. */
 static void release_gen(void *cls)
@@ -429,6 +473,8 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
 	size_t len = 0;
 	int rc;
 
+	if (http_conns_take_slot(conn) < 0)
+		return reply_busy(conn);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg,
 				  &args);
 	if (args.n > 0)
@@ -478,13 +524,57 @@ static bool has_body(struct MHD_Connection *conn)
 	return te || (cl && strspn(cl, "0") != strlen(cl));
 }
 
+/* MHD iterator over the request headers: counts those that framing and
+ * routing depend on (names compared without case, as HTTP does). */
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
+				    const char *key, const char *value)
+{
+	struct http_head *h = cls;
+
+	(void)kind;
+	(void)value;
+	if (!key)
+		return MHD_YES;
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		h->n_host++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		h->n_content_length++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		h->n_transfer_encoding++;
+	return MHD_YES;
+}
+
+/* Checks a request head as it comes in (http_strict.h): answers 400 with
+ * the reason and returns true when it fails, so that the handler stops;
+ * MHD then closes the connection, since the request may have a body that
+ * nobody reads. nul says whether the path or query held an escaped NUL. */
+static bool refuse_malformed(struct MHD_Connection *conn, const char *url,
+			     const char *version, bool nul,
+			     enum MHD_Result *ret)
+{
+	struct http_head h = {
+	    .version = version, .path = url, .escaped_nul = nul};
+	const char *why;
+	char msg[160];
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &h);
+	why = http_strict_check(&h);
+	if (!why)
+		return false;
+	http_conns_count_malformed();
+	snprintf(msg, sizeof(msg), "400 bad request: %s\n", why);
+	*ret = reply_copy(conn, MHD_HTTP_BAD_REQUEST, msg);
+	return true;
+}
+
 /* The access handler. MHD calls it once when the headers are in, then
  * once per piece of body, then once more when the request is complete.
  * A GET or HEAD without a body is answered on that last call, which keeps
  * the connection alive. Anything else is answered on the first call: MHD
  * then discards the body unread and closes the connection after the
  * response, so no body is ever read or buffered. url is the path without
- * the query string. The first call also ends the request-head deadline. */
+ * the query string, decoded. The first call also ends the request-head
+ * deadline and refuses a malformed head. */
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 				      const char *url, const char *method,
 				      const char *version,
@@ -492,13 +582,14 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 				      size_t *upload_data_size, void **con_cls)
 {
 	static int headers_seen;
+	enum MHD_Result ret;
 
 	(void)cls;
-	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
-	if (!*con_cls)
-		http_deadline_head_in(conn);
+	if (!*con_cls && refuse_malformed(conn, url, version,
+					  http_conns_head_in(conn), &ret))
+		return ret;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply_not_allowed(conn);
@@ -538,22 +629,85 @@ static unsigned timeout_of(const struct http_settings *s)
 	return s->timeout_s ? s->timeout_s : HTTP_DEFAULT_TIMEOUT_S;
 }
 
-/* Starts one daemon on the listening socket fd, which MHD closes when the
- * daemon stops. MHD closes a connection idle for the timeout; the deadline
- * callbacks close one that has not sent a request head within it. Returns
- * the daemon or NULL. */
-static struct MHD_Daemon *start_daemon(const struct http_settings *s, int fd)
+/* MHD's own connection limit for a pool of max connections: above it,
+ * so that the pool makes room by closing an idle connection before MHD's
+ * limit (split between its threads, not always evenly) stops accepting;
+ * MHD's is reached only when nothing is idle, and then new connections
+ * wait in the accept queue. */
+static unsigned mhd_limit(unsigned max)
 {
-	unsigned max = s->max_connections ? s->max_connections
-					  : HTTP_DEFAULT_MAX_CONNECTIONS;
+	return max + max / 8 + 2 * HTTP_THREADS;
+}
+
+/* The descriptors one listen address may hold: its connections, its
+ * listening socket and our copy of it, and MHD's epoll and inter-thread
+ * descriptors. */
+static size_t fds_per_listener(unsigned max)
+{
+	return (size_t)mhd_limit(max) + 2 + 3 * (HTTP_THREADS + 1);
+}
+
+/* Raises the soft limit on open descriptors to the hard one, as Go
+ * programs such as node_exporter do at start, and returns how many
+ * connections each of nlisten addresses may hold: want, or fewer (with a
+ * warning) when the limit cannot hold them besides HTTP_FD_RESERVE for
+ * the collectors. */
+static unsigned fit_connections(unsigned want, size_t nlisten)
+{
+	struct rlimit rl;
+	unsigned long long room, fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return want;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = {rl.rlim_max, rl.rlim_max};
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= HTTP_FD_RESERVE + nlisten * fds_per_listener(want))
+		return want;
+	room = rl.rlim_cur > HTTP_FD_RESERVE
+		   ? (rl.rlim_cur - HTTP_FD_RESERVE) / nlisten
+		   : 0;
+	/* Solve fds_per_listener(fit) <= room for fit. */
+	fit = room > fds_per_listener(0) ? (room - fds_per_listener(0)) * 8 / 9
+					 : 0;
+	if (fit < HTTP_MIN_CONNECTIONS)
+		fit = HTTP_MIN_CONNECTIONS;
+	if (fit >= want)
+		return want;
+	log_warn(
+	    "http: --web.max-connections=%u lowered to %llu: the limit "
+	    "on open files (RLIMIT_NOFILE, LimitNOFILE= in a systemd unit) "
+	    "is %llu, and %u stay for the collectors",
+	    want, fit, (unsigned long long)rl.rlim_cur, HTTP_FD_RESERVE);
+	return (unsigned)fit;
+}
+
+size_t http_fd_reserve(void)
+{
+	return srv.n * fds_per_listener(srv.max_connections);
+}
+
+/* Starts one daemon on the listening socket fd, which MHD closes when the
+ * daemon stops, for the connections of pool. MHD closes a connection idle
+ * for the timeout; the pool's callbacks close one that has not sent a
+ * request head, or taken its response, within it, and make room when the
+ * pool is full. No limit per client address: one that MHD enforces resets
+ * the connections past it, which locks out an honest scraper that shares
+ * its address with an attacker (a NAT, a proxy, the same host). Returns
+ * the daemon or NULL. */
+static struct MHD_Daemon *start_daemon(const struct http_settings *s, int fd,
+				       struct http_pool *pool)
+{
+	unsigned limit = mhd_limit(srv.max_connections);
 	unsigned timeout = timeout_of(s);
-	unsigned per_ip = max / 2 > HTTP_MIN_PER_IP ? max / 2 : HTTP_MIN_PER_IP;
 	/* MHD splits the connection limit between its threads. */
-	unsigned threads = max < HTTP_THREADS ? 1 : HTTP_THREADS;
+	unsigned threads = limit < HTTP_THREADS ? 1 : HTTP_THREADS;
 	unsigned flags = MHD_USE_ERROR_LOG | MHD_USE_INTERNAL_POLLING_THREAD;
 
-	if (per_ip > max)
-		per_ip = max;
 	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
 		     ? MHD_USE_EPOLL
 		     : MHD_USE_POLL;
@@ -561,11 +715,11 @@ static struct MHD_Daemon *start_daemon(const struct http_settings *s, int fd)
 	    flags, 0, NULL, NULL, handle_request, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
 	    (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-	    MHD_OPTION_CONNECTION_LIMIT, max,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-	    MHD_OPTION_NOTIFY_CONNECTION, http_deadline_notify, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, http_deadline_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, pool,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_conns_completed, NULL,
+	    MHD_OPTION_UNESCAPE_CALLBACK, http_conns_unescape, NULL,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_MEMORY_LIMIT,
 	    MHD_OPTION_END);
 }
@@ -591,6 +745,12 @@ static int start_listener(const struct http_settings *s, const char *addr,
 	fd = open_listener(addr, err, errlen);
 	if (fd < 0)
 		return fd;
+	l->pool = http_conns_pool_new(srv.max_connections);
+	if (!l->pool) {
+		rc = -ENOMEM;
+		set_err(err, errlen, "listen %s: out of memory", addr);
+		goto out;
+	}
 	mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (mhd_fd < 0) {
 		rc = -errno;
@@ -598,7 +758,7 @@ static int start_listener(const struct http_settings *s, const char *addr,
 		goto out;
 	}
 	errno = 0; /* MHD does not always set errno when it fails */
-	l->daemon = start_daemon(s, mhd_fd);
+	l->daemon = start_daemon(s, mhd_fd, l->pool);
 	if (!l->daemon) {
 		rc = errno > 0 ? -errno : -EIO;
 		set_err(err, errlen,
@@ -614,6 +774,10 @@ static int start_listener(const struct http_settings *s, const char *addr,
 out:
 	if (fd >= 0)
 		close(fd);
+	if (rc < 0) {
+		http_conns_pool_free(l->pool);
+		l->pool = NULL;
+	}
 	return rc;
 }
 
@@ -642,7 +806,11 @@ int http_start(const struct http_settings *s, char *err, size_t errlen)
 		set_err(err, errlen, "http: out of memory");
 		return -ENOMEM;
 	}
-	rc = http_deadline_start(timeout_of(s));
+	srv.max_connections =
+	    fit_connections(s->max_connections ? s->max_connections
+					       : HTTP_DEFAULT_MAX_CONNECTIONS,
+			    s->nlisten);
+	rc = http_conns_start(timeout_of(s), s->max_requests);
 	if (rc < 0) {
 		set_err(err, errlen,
 			"http: cannot start the deadline thread: %s",
@@ -668,13 +836,15 @@ void http_stop(void)
 		 * the socket; ours goes next, which ends the listening. */
 		MHD_stop_daemon(srv.l[i].daemon);
 		close(srv.l[i].fd);
+		http_conns_pool_free(srv.l[i].pool);
 		srv.l[i].daemon = NULL;
 		srv.l[i].fd = -1;
+		srv.l[i].pool = NULL;
 	}
 	srv.n = 0;
 	render_views_clear();
 	/* Last, since the daemons' callbacks use it until they stop. */
-	http_deadline_stop();
+	http_conns_stop();
 	free(srv.telemetry_path);
 	srv.telemetry_path = NULL;
 }

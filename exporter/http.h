@@ -1,6 +1,8 @@
 /* The HTTP server (libmicrohttpd): /metrics from the render cache, a landing
- * page, /healthz; GET and HEAD only; bounded connections, request sizes, idle
- * time and time to send a request head. */
+ * page, /healthz; GET and HEAD only; strict request heads; bounded request
+ * sizes, idle time, time to send a request head or take a response,
+ * connections (the oldest idle one makes room for a new one, none is
+ * refused) and responses of the metrics in flight. */
 #ifndef VIRTMETER_HTTP_H
 #define VIRTMETER_HTTP_H
 
@@ -10,9 +12,20 @@ struct http_settings {
 	const char *const *listen; /* "host:port", "[v6]:port" or ":port" */
 	size_t nlisten;
 	const char *telemetry_path; /* e.g. "/metrics" */
-	unsigned max_connections;   /* whole server, per listen address */
-	unsigned timeout_s; /* idle timeout, and time to send a request head */
+	/* Connections held per listen address while some are idle (0: the
+	 * default); lowered to what RLIMIT_NOFILE holds. */
+	unsigned max_connections;
+	/* Responses of the metrics in flight at once; past it, 503 (0: no
+	 * cap). */
+	unsigned max_requests;
+	/* Idle timeout, time to send a request head and to take a response. */
+	unsigned timeout_s;
 };
+
+/* Checks the form of a listen address ("host:port", "[v6]:port" or
+ * ":port", the port a number up to 65535) without resolving it. Returns 0
+ * or -EINVAL. */
+int http_listen_check(const char *addr);
 
 /* Binds every listen address and starts serving. Returns 0, or a negative
  * errno with a one-line message in err naming the address at fault (for
@@ -22,5 +35,10 @@ int http_start(const struct http_settings *s, char *err, size_t errlen);
 
 /* Stops serving and closes every listening socket. */
 void http_stop(void);
+
+/* The most descriptors that the running server may hold (its connections
+ * at their limits, its sockets): what a collector that sizes itself by
+ * RLIMIT_NOFILE must leave free. 0 when it is not running. */
+size_t http_fd_reserve(void);
 
 #endif

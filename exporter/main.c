@@ -11,6 +11,7 @@
 #include "exporter/api/collector.h"
 #include "exporter/config.h"
 #include "exporter/http.h"
+#include "exporter/http_conns.h"
 #include "exporter/api/log.h"
 #include "exporter/options.h"
 #include "exporter/prerender.h"
@@ -40,6 +41,7 @@ static void dump_families(const struct snap_family *const *fams)
 static const struct snap_family *const *const self_families[] = {
 	sched_families,
 	prerender_families,
+	http_conns_families,
 	NULL,
 };
 
@@ -113,6 +115,8 @@ static int load_config(const struct options *o, const char *path,
 	}
 	if (rc == 0)
 		rc = config_apply_flags(cfg, o->flags, o->nflags, msg, msglen);
+	if (rc == 0)
+		rc = config_check(cfg, msg, msglen);
 	if (rc) {
 		config_free(cfg);
 		return rc;
@@ -272,6 +276,7 @@ static int run(const struct options *o)
 		.nlisten = o->nlisten,
 		.telemetry_path = o->telemetry_path,
 		.max_connections = o->max_connections,
+		.max_requests = o->max_requests,
 		.timeout_s = o->timeout_s,
 	};
 	if (prerender_start()) {
@@ -285,7 +290,8 @@ static int run(const struct options *o)
 	}
 	env = (struct collector_env){
 		.procfs = o->procfs, .sysfs = o->sysfs, .cgroupfs = o->cgroupfs,
-		.storage = o->storage, .self_families = self_families};
+		.storage = o->storage, .self_families = self_families,
+		.fd_reserve = http_fd_reserve()};
 	n = build_entries(o, cfg, entries);
 	sched_note_reload(true); /* the start-up load counts, as in Prometheus */
 	if (sched_start(entries, n, &env)) {

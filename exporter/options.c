@@ -7,12 +7,14 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "exporter/api/base.h"
 #include "exporter/api/collector.h"
+#include "exporter/http.h"
 
-enum opt_kind { OPT_BOOL, OPT_STRING, OPT_LISTEN, OPT_UINT, OPT_DURATION_S,
-		OPT_LEVEL, OPT_FORMAT };
+enum opt_kind { OPT_BOOL, OPT_STRING, OPT_DIR, OPT_LISTEN, OPT_UINT,
+		OPT_UINT0, OPT_DURATION_S, OPT_LEVEL, OPT_FORMAT };
 
 struct opt_def {
 	const char *name;   /* without the leading "--" */
@@ -26,8 +28,10 @@ struct opt_def {
 static const char *const kind_expect[] = {
 	[OPT_BOOL] = "no value",
 	[OPT_STRING] = "a non-empty value",
+	[OPT_DIR] = "an existing directory",
 	[OPT_LISTEN] = "an address like :10171, 127.0.0.1:10171 or [::1]:10171",
 	[OPT_UINT] = "a whole number from 1 to 100000",
+	[OPT_UINT0] = "a whole number from 0 to 100000",
 	[OPT_DURATION_S] = "a duration of at least 1s, like 10s or 1m",
 	[OPT_LEVEL] = "error, warn, info or debug",
 	[OPT_FORMAT] = "logfmt or json",
@@ -42,11 +46,18 @@ static const struct opt_def opt_defs[] = {
 	{"web.telemetry-path", OPT_STRING, OFF(telemetry_path), "PATH",
 	 "Path of the metrics endpoint (default /metrics)"},
 	{"web.max-connections", OPT_UINT, OFF(max_connections), "N",
-	 "Concurrent HTTP connections allowed per listen address (default 64)"},
+	 "HTTP connections held per listen address; a new one past N closes "
+	 "the oldest idle one (a keep-alive connection between requests, "
+	 "else the one waiting longest for its request head), and none is "
+	 "refused (default 4096)"},
+	{"web.max-requests", OPT_UINT0, OFF(max_requests), "N",
+	 "Scrapes of the metrics answered at once; past N, 503 with "
+	 "Retry-After; 0: no cap (default 40)"},
 	{"web.timeout", OPT_DURATION_S, OFF(timeout_s), "DURATION",
 	 "Close a connection idle for this long, or that has not sent a "
 	 "complete request head this long after connecting or after its "
-	 "previous request, e.g. 10s (default 10s)"},
+	 "previous request, or has not taken its response this long after "
+	 "its request, e.g. 10s (default 10s)"},
 	{"config.file", OPT_STRING, OFF(config_file), "FILE",
 	 "YAML configuration file (optional; see virtmeter(8) and "
 	 "config.md in the documentation)"},
@@ -57,11 +68,11 @@ static const struct opt_def opt_defs[] = {
 	 "Least severe level logged: error, warn, info or debug (default info)"},
 	{"log.format", OPT_FORMAT, OFF(log_format), "FORMAT",
 	 "Log line format: logfmt or json (default logfmt)"},
-	{"path.procfs", OPT_STRING, OFF(procfs), "DIR",
+	{"path.procfs", OPT_DIR, OFF(procfs), "DIR",
 	 "Mount point of procfs (default /proc)"},
-	{"path.sysfs", OPT_STRING, OFF(sysfs), "DIR",
+	{"path.sysfs", OPT_DIR, OFF(sysfs), "DIR",
 	 "Mount point of sysfs (default /sys)"},
-	{"path.cgroupfs", OPT_STRING, OFF(cgroupfs), "DIR",
+	{"path.cgroupfs", OPT_DIR, OFF(cgroupfs), "DIR",
 	 "Root of the cgroup hierarchies (default /sys/fs/cgroup)"},
 	{"storage.path", OPT_STRING, OFF(storage), "DIR",
 	 "Directory for state kept across restarts, such as the learned idle "
@@ -94,7 +105,8 @@ static int opts_defaults(struct options *o)
 	o->sysfs = "/sys";
 	o->cgroupfs = "/sys/fs/cgroup";
 	o->storage = "/var/lib/virtmeter";
-	o->max_connections = 64;
+	o->max_connections = 4096;
+	o->max_requests = 40;
 	o->timeout_s = 10;
 	o->collector_flag = calloc(n ? n : 1, sizeof(*o->collector_flag));
 	if (!o->collector_flag)
@@ -113,8 +125,9 @@ void opts_free(struct options *o)
 	o->nflags = 0;
 }
 
-/* Parses an unsigned decimal in 1..max. Returns 0 or -EINVAL. */
-static int parse_uint(const char *s, unsigned max, unsigned *out)
+/* Parses an unsigned decimal in min..max. Returns 0 or -EINVAL. */
+static int parse_uint(const char *s, unsigned min, unsigned max,
+		      unsigned *out)
 {
 	char *end;
 	unsigned long v;
@@ -123,10 +136,22 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > max)
+	if (errno || *end || v < min || v > max)
 		return -EINVAL;
 	*out = (unsigned)v;
 	return 0;
+}
+
+/* Whether path can be requested as it is written: RFC 3986 path
+ * characters but %, since requests are matched once decoded, and no "..",
+ * which every request path is refused for. */
+static bool plain_path(const char *path)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				 "-._~!$&'()*+,;=:@/";
+
+	return strspn(path, ok) == strlen(path) && !strstr(path, "..");
 }
 
 /* Stores value into o for def. Returns 0 or -EINVAL with err filled. */
@@ -134,6 +159,7 @@ static int store(struct options *o, const struct opt_def *def,
 		 const char *value, char *err, size_t errlen)
 {
 	char *field = (char *)o + def->offset;
+	struct stat st;
 	unsigned ms;
 
 	switch (def->kind) {
@@ -145,8 +171,25 @@ static int store(struct options *o, const struct opt_def *def,
 			break;
 		*(const char **)field = value;
 		return 0;
-	case OPT_LISTEN:
+	case OPT_DIR:
+		/* A root given on the command line is looked at once: a typo
+		 * fails here instead of a collector failing forever. */
 		if (!*value)
+			break;
+		if (stat(value, &st) < 0) {
+			snprintf(err, errlen, "--%s: '%s': %s", def->name, value,
+				 strerror(errno));
+			return -EINVAL;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "--%s: '%s' is not a directory",
+				 def->name, value);
+			return -EINVAL;
+		}
+		*(const char **)field = value;
+		return 0;
+	case OPT_LISTEN:
+		if (http_listen_check(value) < 0)
 			break;
 		if (o->nlisten == OPT_MAX_LISTEN) {
 			snprintf(err, errlen, "--%s: at most %d addresses",
@@ -156,7 +199,11 @@ static int store(struct options *o, const struct opt_def *def,
 		o->listen[o->nlisten++] = value;
 		return 0;
 	case OPT_UINT:
-		if (parse_uint(value, 100000, (unsigned *)field))
+		if (parse_uint(value, 1, 100000, (unsigned *)field))
+			break;
+		return 0;
+	case OPT_UINT0:
+		if (parse_uint(value, 0, 100000, (unsigned *)field))
 			break;
 		return 0;
 	case OPT_DURATION_S:
@@ -223,7 +270,9 @@ static int collector_setting_flag(struct options *o, size_t idx,
 
 /* Checks every --collector.NAME.KEY value the way the configuration will
  * take it (type, limit, the option's own check), so that a bad one is a
- * bad command line. Returns 0, -EINVAL with err filled in, or -ENOMEM. */
+ * bad command line; without --config.file, which may set the others
+ * later, also the collectors' settings as a whole (config_check). Returns
+ * 0, -EINVAL with err filled in, or -ENOMEM. */
 static int check_flags(const struct options *o, char *err, size_t errlen)
 {
 	struct config *cfg;
@@ -235,6 +284,8 @@ static int check_flags(const struct options *o, char *err, size_t errlen)
 	if (!cfg)
 		return -ENOMEM;
 	rc = config_apply_flags(cfg, o->flags, o->nflags, err, errlen);
+	if (rc == 0 && !o->config_file)
+		rc = config_check(cfg, err, errlen);
 	config_free(cfg);
 	return rc;
 }
@@ -352,6 +403,12 @@ int opts_parse(int argc, char **argv, struct options *o, char *err,
 	    strcmp(o->telemetry_path, "/healthz") == 0) {
 		snprintf(err, errlen, "--web.telemetry-path: '%s' must start with / "
 			 "and not be / or /healthz", o->telemetry_path);
+		return -EINVAL;
+	}
+	if (!plain_path(o->telemetry_path)) {
+		snprintf(err, errlen, "--web.telemetry-path: '%s' must be a plain "
+			 "path: letters, digits and -._~!$&'()*+,;=:@/ without "
+			 "\"..\" (requests are matched decoded)", o->telemetry_path);
 		return -EINVAL;
 	}
 	if (o->nlisten == 0)

@@ -32,6 +32,7 @@ struct options {
 	const char *procfs, *sysfs, *cgroupfs;
 	const char *storage; /* --storage.path */
 	unsigned max_connections;
+	unsigned max_requests; /* 0: no cap */
 	unsigned timeout_s;
 	/* Per registry collector: -1 not given, 0 --no-collector.X, 1
 	 * --collector.X. */

@@ -15,6 +15,7 @@
 
 #include "exporter/api/base.h"
 #include "exporter/api/log.h"
+#include "exporter/http_conns.h"
 #include "exporter/prerender.h"
 #include "exporter/version.h"
 
@@ -124,6 +125,7 @@ static struct snap_set *status_build(void)
 		return NULL;
 	version_add_build_info(set);
 	prerender_add_metrics(set);
+	http_conns_add_metrics(set);
 	if (reload_state.noted) {
 		snap_add0(set, &fam_reload_ok, reload_state.ok ? 1 : 0);
 		snap_add0(set, &fam_reload_time, reload_state.success_at);

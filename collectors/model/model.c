@@ -475,6 +475,7 @@ const struct collector model_collector = {
     .families = model_families,
     .options = model_options,
     .settings_size = sizeof(struct model_settings),
+    .check_settings = model_check_settings,
     .init = model_init,
     .collect = model_collect,
     .fini = model_fini,

@@ -166,6 +166,9 @@ struct model_inputs {
 
 /* settings.c */
 extern const struct collector_option model_options[];
+/* The collector's check_settings: the estimate's maximum is not below its
+ * minimum. Returns 0 or -EINVAL with why in err. */
+int model_check_settings(const void *settings, char *err, size_t errlen);
 /* Turns the checked settings into numbers. Returns 0 or -EINVAL with the
  * message recorded for the scheduler. */
 int model_conf_from(const struct model_settings *s, struct model_conf *c);

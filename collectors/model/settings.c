@@ -113,6 +113,22 @@ static int check_window(const char *value, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+/* A host-meter item: METER (a meter's name, as the meters section allows
+ * them) or METER/ZONE. */
+static int check_meter_item(const char *value, char *err, size_t errlen)
+{
+	size_t n = strspn(value, "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.");
+	const char *zone = value + n;
+
+	if (n > 0 && (*zone == '\0' ||
+		      (*zone == '/' && zone[1] != '\0' && !strchr(zone + 1, '/'))))
+		return 0;
+	snprintf(err, errlen, "expected METER or METER/ZONE (a meter's name of "
+		 "letters, digits, _, - and .), got '%s'", value);
+	return -EINVAL;
+}
+
 const struct collector_option model_options[] = {
     {.key = "host-meter",
      .type = SETTING_LIST,
@@ -120,6 +136,7 @@ const struct collector_option model_options[] = {
      .max = MODEL_MAX_ZONES,
      .item_max = 95,
      .arg = "LIST",
+     .check = check_meter_item,
      .help = "the meter that measures the whole host: METER (its zones "
 	     "that no other contains, part_of=\"\") or METER/ZONE items, "
 	     "summed; empty: the best one found (a wall meter, PDU or BMC, "
@@ -212,6 +229,20 @@ const struct collector_option model_options[] = {
      .check = check_window},
     {.key = NULL},
 };
+
+int model_check_settings(const void *settings, char *err, size_t errlen)
+{
+	const struct model_settings *s = settings;
+	double lo, hi;
+
+	/* Each value passed its own check; only the pair is looked at. */
+	if (parse_watts(s->estimate_min_watts, &lo) ||
+	    parse_watts(s->estimate_max_watts, &hi) || hi >= lo)
+		return 0;
+	snprintf(err, errlen, "estimate-max-watts (%g) is below "
+		 "estimate-min-watts (%g)", hi, lo);
+	return -EINVAL;
+}
 
 int model_conf_from(const struct model_settings *s, struct model_conf *c)
 {

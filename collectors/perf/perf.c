@@ -23,8 +23,9 @@
 #include "exporter/api/log.h"
 #include "exporter/api/workload.h"
 
-/* Descriptors left to the rest of the daemon (HTTP connections, cgroup
- * files, libvirt) when the perf collector sizes its budget. */
+/* Descriptors left to the rest of the daemon (cgroup files, libvirt)
+ * when the perf collector sizes its budget, besides those of the HTTP
+ * server (env->fd_reserve). */
 #define PERF_FD_RESERVE 1024
 
 static const struct snap_family fam_supported = {
@@ -212,8 +213,9 @@ static void choose_events(struct perf_state *st,
 }
 
 /* Raises the soft descriptor limit to the hard one and sizes the budget of
- * the per-cgroup groups from it. */
-static void size_fd_budget(struct perf_state *st)
+ * the per-cgroup groups from it, leaving reserve descriptors to the HTTP
+ * server. */
+static void size_fd_budget(struct perf_state *st, size_t reserve)
 {
 	struct rlimit rl;
 
@@ -229,8 +231,8 @@ static void size_fd_budget(struct perf_state *st)
 	}
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 24)
 		rl.rlim_cur = 1u << 24;
-	st->fd_budget = rl.rlim_cur > PERF_FD_RESERVE
-			    ? (size_t)(rl.rlim_cur - PERF_FD_RESERVE)
+	st->fd_budget = rl.rlim_cur > PERF_FD_RESERVE + reserve
+			    ? (size_t)(rl.rlim_cur - PERF_FD_RESERVE - reserve)
 			    : 0;
 }
 
@@ -455,7 +457,7 @@ static int perf_init(const struct collector_env *env, void **state)
 	probe_events(st);
 	log_unsupported(st);
 	perf_layouts_build(st->ev, st->nev, &st->plain, &st->vm);
-	size_fd_budget(st);
+	size_fd_budget(st, env->fd_reserve);
 	find_cgroot(st, env->cgroupfs);
 	err = perf_target_init(&st->host, &st->plain);
 	if (err < 0)

@@ -26,6 +26,9 @@ struct collector_env {
 	 * names a collector that serves names read from outside must not
 	 * take (the textfile collector). */
 	const struct snap_family *const *const *self_families;
+	/* Descriptors that the HTTP server may hold at its connection limits:
+	 * a collector that sizes itself by RLIMIT_NOFILE leaves them free. */
+	size_t fd_reserve;
 	/* This collector's settings: the struct of settings_size bytes that
 	 * its option table describes, filled from the defaults, the
 	 * configuration file and the flags (in rising precedence). NULL for a
@@ -97,6 +100,11 @@ struct collector {
 			     const struct yaml_event_s *value, void *settings);
 	/* Frees what parse_section put into settings; NULL if nothing. */
 	void (*free_section)(void *settings);
+	/* Checks the settings as a whole, once the file and the flags are
+	 * applied: values that are fine alone but not together. Returns 0,
+	 * or -EINVAL with what is wrong in err (the caller names the
+	 * collector). NULL: nothing to check. */
+	int (*check_settings)(const void *settings, char *err, size_t errlen);
 	/* Prepares the collector; *state is handed back to collect and fini.
 	 * Returns 0 or a negative errno (the collector is then reported down
 	 * and init is retried on the next cycle). */

@@ -26,7 +26,7 @@ run --help
 tap_is "$RC" 0 "--help exits with 0"
 help=$(cat "$OUT")
 for flag in --web.listen-address --web.telemetry-path --web.max-connections \
-	--web.timeout --config.file --check-config --log.level --log.format \
+	--web.max-requests --web.timeout --config.file --check-config --log.level --log.format \
 	--path.procfs --path.sysfs --path.cgroupfs --collector. --no-collector. \
 	--collector.disable-defaults --dump-metrics --version --help; do
 	if grep -qF -- "$flag" <<<"$help"; then
@@ -117,6 +117,52 @@ for flag in --no-such-flag --web.listen-adress=127.0.0.1:1 --collector.gpu --no-
 		"unknown flag $name: the error starts with 'virtmeter: error:' and names the flag"
 done
 
+# Bad values: every one fails the command line at once, with 2 and the flag
+# named, instead of starting and failing later (a collector's init, the
+# listener, a scrape that can never match).
+while IFS='|' read -r args name; do
+	read -ra argv <<<"$args"
+	run "${argv[@]}" --web.listen-address=127.0.0.1:0
+	tap_is "$RC" 2 "$args exits with 2"
+	tap_like "$(head -n1 "$ERR")" "^virtmeter: error: .*${name//./\\.}" "$args: the error names $name"
+	tap_is "$(wc -l <"$ERR" | tr -d ' ')" 1 "$args: a one-line error"
+done <<'EOF_BAD'
+--web.listen-address=foo|--web.listen-address
+--web.listen-address=127.0.0.1:65536|--web.listen-address
+--web.max-connections=0|--web.max-connections
+--web.max-requests=-1|--web.max-requests
+--web.max-requests=lots|--web.max-requests
+--web.timeout=0s|--web.timeout
+--web.telemetry-path=/a/../metrics|--web.telemetry-path
+--web.telemetry-path=/m%65trics|--web.telemetry-path
+--path.procfs=/nonexistent-procfs|--path.procfs
+--path.sysfs=/dev/null|--path.sysfs
+--path.cgroupfs=/nonexistent-cgroupfs|--path.cgroupfs
+--collector.cgroup.idle-cycles=0|--collector.cgroup.idle-cycles
+--collector.cgroup.io-uring=maybe|--collector.cgroup.io-uring
+--collector.perf.max-cgroups=100001|--collector.perf.max-cgroups
+--collector.libvirt.uri=|--collector.libvirt.uri
+--collector.model.estimate-min-watts=-1|--collector.model.estimate-min-watts
+--collector.model.idle-watts=nan|--collector.model.idle-watts
+--collector.model.idle-policy=fair|--collector.model.idle-policy
+--collector.model.dynamic-by=ram|--collector.model.dynamic-by
+--collector.model.idle-threshold=101|--collector.model.idle-threshold
+--collector.model.max-gap=2d|--collector.model.max-gap
+--collector.model.retire-after=0s|--collector.model.retire-after
+--collector.model.learn-window=30s|--collector.model.learn-window
+--collector.model.host-meter=rapl/|--collector.model.host-meter
+--collector.model.estimate-min-watts=5 --collector.model.estimate-max-watts=1|estimate-max-watts
+EOF_BAD
+# Only the file can say whether a pair set partly in it is bad: with
+# --config.file the pair is checked once the file is read (exit 1).
+printf 'collectors:\n  model:\n    estimate_max_watts: "2"\n' >"$TEST_TMP/max2.yml"
+run --check-config --config.file="$TEST_TMP/max2.yml" --collector.model.estimate-min-watts=3
+tap_is "$RC" 1 "a file and a flag that make a bad pair: --check-config exits with 1"
+tap_like "$(cat "$ERR")" "collector model: estimate-max-watts \(2\) is below estimate-min-watts \(3\)" \
+	"the error names the collector and both settings"
+run --check-config --config.file="$TEST_TMP/max2.yml" --collector.model.estimate-min-watts=1
+tap_is "$RC" 0 "a file and a flag that make a good pair: --check-config exits with 0"
+
 # ---- configuration files -----------------------------------------------------------
 good=$TEST_TMP/good.yml
 printf 'collectors:\n  host:\n    enabled: true\n    interval: 1s\n  process:\n    enabled: false\n' >"$good"
@@ -133,6 +179,27 @@ tap_like "$(cat "$ERR")" "^virtmeter: error: .*$missing_file" "a missing --confi
 run --config.file="$TEST_TMP"
 tap_is "$RC" 1 "an unreadable --config.file (a directory) exits with 1"
 tap_like "$(cat "$ERR")" "^virtmeter: error: .*$TEST_TMP" "an unreadable --config.file is named in the error"
+
+# What is not a regular file is refused at once, naming the file and what
+# it is: a FIFO (which a blocking open would wait on forever), a device, a
+# directory, a symlink to a device; a symlink to a regular file is read.
+mkfifo "$TEST_TMP/fifo.yml"
+ln -s /dev/zero "$TEST_TMP/zero.yml"
+ln -s "$good" "$TEST_TMP/link.yml"
+for c in "$TEST_TMP/fifo.yml|a FIFO" "/dev/null|a character device" \
+	"$TEST_TMP|a directory" "$TEST_TMP/zero.yml|a character device"; do
+	f=${c%%|*} kind=${c#*|}
+	t0=$EPOCHREALTIME
+	run --check-config --config.file="$f"
+	took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+	tap_is "$RC" 1 "--check-config --config.file=$f ($kind) exits with 1"
+	tap_is "$(cat "$ERR")" "virtmeter: error: $f: cannot read $f: it is $kind, not a regular file" \
+		"--check-config on $kind: the error names the file and what it is"
+	tap_check "--check-config on $kind answers at once (${took} s)" \
+		awk -v t="$took" 'BEGIN { exit !(t < 2) }'
+done
+run --check-config --config.file="$TEST_TMP/link.yml"
+tap_is "$RC" 0 "--check-config on a symlink to a regular file exits with 0"
 
 run --config.file="$unknown_key"
 tap_is "$RC" 1 "a config file with an unknown key exits with 1"

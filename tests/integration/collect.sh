@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 # GET /metrics?collect[]=NAME, as node_exporter: only the named collectors'
-# families plus virtmeter's own (their collector status, build, scrape and
+# families plus virtmeter's own (their collector status, build, HTTP and
 # reload metrics); one, two, repeated and reordered names; brackets sent
 # URL-encoded as Prometheus' params: does; an unknown or disabled name is a
 # 400 in plain text that lists the names a client may use; gzip, OpenMetrics
@@ -16,7 +16,7 @@ command -v curl >/dev/null 2>&1 || tap_skip_all "curl not installed"
 command -v gzip >/dev/null 2>&1 || tap_skip_all "gzip not installed"
 
 # The families of virtmeter itself, served with any selection.
-SELF='virtmeter_build_info|virtmeter_collector_[a-z_]+|virtmeter_http_scrapes_total|virtmeter_config_last_reload_[a-z_]+'
+SELF='virtmeter_build_info|virtmeter_collector_[a-z_]+|virtmeter_http_[a-z_]+|virtmeter_config_last_reload_[a-z_]+'
 
 # sel NAME QUERY [CURL_ARGS...]: fetches /metrics?QUERY (brackets as
 # given, curl -g) as text into $TEST_TMP/NAME.b; prints the status.

@@ -95,7 +95,7 @@ tap_check "the collect[] job has virtmeter_host_cpu_seconds_total" \
 	has_result sel 'virtmeter_host_cpu_seconds_total{job="virtmeter-selected",mode="idle"}'
 query sel 'count(virtmeter_collector_up{job="virtmeter-selected"})'
 tap_is "$(value_of sel)" 2 "the collect[] job has virtmeter_collector_up for its two collectors only"
-query sel 'count({job="virtmeter-selected",__name__!~"virtmeter_host_.*|process_.*|virtmeter_build_info|virtmeter_collector_.*|virtmeter_http_scrapes_total|virtmeter_config_.*|up|scrape_.*"})'
+query sel 'count({job="virtmeter-selected",__name__!~"virtmeter_host_.*|process_.*|virtmeter_build_info|virtmeter_collector_.*|virtmeter_http_.*|virtmeter_config_.*|up|scrape_.*"})'
 tap_like "$(cat "$TEST_TMP/sel.json")" '"result":\[\]' "the collect[] job has no other collector's series"
 query sel 'count({job="virtmeter",__name__=~"virtmeter_cgroup_.*"})'
 tap_like "$(cat "$TEST_TMP/sel.json")" '"result":\[\{' "while the job without collect[] has the cgroup collector's"

@@ -2,8 +2,10 @@
 # shellcheck source-path=SCRIPTDIR disable=SC2119
 # A running virtmeter changes its mind only when it should. SIGHUP with a
 # bad --config.file is rejected with one error log line naming the file and
-# line, and the running configuration goes on; with a good file the new
-# configuration is applied (collectors vanish and come back).
+# line, and the running configuration goes on; a FIFO, a directory or a
+# device in the file's place is rejected at once, and SIGTERM still ends
+# the daemon; with a good file the new configuration is applied
+# (collectors vanish and come back).
 # virtmeter_config_last_reload_successful and its success timestamp say
 # so, as Prometheus's own do (the start-up load counts). A collector
 # whose source breaks keeps its last good samples, reports
@@ -93,6 +95,31 @@ tap_like "$(grep 'reload rejected' "$VM_LOG" | sed -n 3p)" "level=error msg=\"re
 	"SIGHUP with the config file gone is rejected, naming the file"
 tap_is "$(fetch hz "$VM_URL/healthz")" 200 "after the file vanished, /healthz answers 200"
 
+# What is not a regular file in its place is rejected at once, naming the
+# file and what it is: a FIFO (a blocking open would wait for a writer
+# and keep the daemon from answering SIGTERM), a directory, a symlink to a
+# device.
+n=3
+for kind in FIFO directory device; do
+	case $kind in
+	FIFO) mkfifo "$CONF" && want="a FIFO" ;;
+	directory) mkdir "$CONF" && want="a directory" ;;
+	device) ln -s /dev/zero "$CONF" && want="a character device" ;;
+	esac
+	n=$((n + 1))
+	t0=$EPOCHREALTIME
+	kill -HUP "$VM_PID"
+	wait_for 5 rejected_at_least "$n"
+	took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+	tap_like "$(grep 'reload rejected' "$VM_LOG" | sed -n "${n}p")" \
+		"level=error msg=\"reload rejected: $CONF: cannot read $CONF: it is $want, not a regular file; keeping the running configuration\"" \
+		"SIGHUP with $want as the config file is rejected, naming the file and what it is"
+	tap_check "the reload with $want is rejected at once (${took} s)" \
+		awk -v t="$took" 'BEGIN { exit !(t < 2) }'
+	tap_is "$(fetch hz "$VM_URL/healthz")" 200 "after SIGHUP with $want, /healthz answers 200"
+	rm -rf "$CONF"
+done
+
 # ---- a good file is applied -------------------------------------------------------------
 write_conf "$NO_PROCESS"
 kill -HUP "$VM_PID"
@@ -106,7 +133,7 @@ now s3
 tap_unlike "$(cat "$TEST_TMP/s3.b")" 'virtmeter_collector_up\{collector="process"\}' \
 	"after disabling process, virtmeter_collector_up{collector=\"process\"} is gone"
 tap_check "after disabling process, the host series are still served" has_sample "$TEST_TMP/s3.b" virtmeter_host_cpu_seconds_total
-tap_is "$(rejections)" 3 "a good file is not logged as rejected"
+tap_is "$(rejections)" 6 "a good file is not logged as rejected"
 tap_is "$(reload_ok s3)" 1 "after a good reload, virtmeter_config_last_reload_successful is 1 again"
 ts3=$(reload_at s3)
 tap_check "after a good reload, the success timestamp is newer ($ts0 -> $ts3)" \
@@ -123,8 +150,14 @@ fi
 tap_like "$(cat "$TEST_TMP/p.b")" 'virtmeter_collector_up\{collector="process"\} 1' \
 	"process enabled again: virtmeter_collector_up{collector=\"process\"} is 1"
 
+# A FIFO as the file once more, then SIGTERM: the reload did not block,
+# so the daemon stops as asked.
+rm -f "$CONF"
+mkfifo "$CONF"
+kill -HUP "$VM_PID"
+wait_for 5 rejected_at_least 7
 stop_virtmeter
-tap_is "$VM_STATUS" 0 "SIGTERM after reloads ends virtmeter with status 0"
+tap_is "$VM_STATUS" 0 "SIGTERM after reloads (the last with a FIFO as the file) ends virtmeter with status 0"
 
 # ---- a failing collector ------------------------------------------------------------------
 # A procfs of copies that the test can break: the host collector keeps its

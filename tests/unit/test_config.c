@@ -2,6 +2,7 @@
  * that every kind of bad input is refused with the right line, column and
  * message. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -405,6 +407,79 @@ static void load_of_missing_file_names_the_path(void **state)
 				     "No such file or directory");
 }
 
+/* Whatever is not a regular file is refused at once with what it is, and
+ * a FIFO without a writer, which a blocking open would wait on, does not
+ * block; a symlink to a regular file is read. */
+static void load_refuses_what_is_not_a_regular_file(void **state)
+{
+	char dir[] = "/tmp/virtmeter-test-config-XXXXXX";
+	char fifo[64], link_ok[64], file[64], link_dev[64];
+	const char *text = "collectors:\n  process:\n    enabled: no\n";
+	struct config *cfg = NULL;
+	struct config_error err;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(file, sizeof(file), "%s/file.yml", dir);
+	snprintf(link_ok, sizeof(link_ok), "%s/link.yml", dir);
+	snprintf(link_dev, sizeof(link_dev), "%s/dev.yml", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	fd = open(file, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	assert_int_equal(symlink(file, link_ok), 0);
+	assert_int_equal(symlink("/dev/zero", link_dev), 0);
+
+	assert_int_equal(config_load(fifo, collector_table, &cfg, &err), -EINVAL);
+	assert_null(cfg);
+	assert_string_equal(err.file, fifo);
+	assert_non_null(strstr(err.msg, "it is a FIFO, not a regular file"));
+	assert_int_equal(config_load(dir, collector_table, &cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "it is a directory, not a regular file"));
+	assert_int_equal(config_load("/dev/null", collector_table, &cfg, &err), -EINVAL);
+	assert_string_equal(err.msg, "cannot read /dev/null: it is a character "
+				     "device, not a regular file");
+	assert_int_equal(config_load(link_dev, collector_table, &cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "it is a character device"));
+	assert_int_equal(config_load(link_ok, collector_table, &cfg, &err), 0);
+	assert_int_equal(collector_of(cfg, "process")->enabled, 0);
+	config_free(cfg);
+	unlink(fifo);
+	unlink(link_ok);
+	unlink(link_dev);
+	unlink(file);
+	rmdir(dir);
+}
+
+/* config_check runs each collector's check of its settings as a whole
+ * and names the collector. */
+static void settings_fine_alone_but_not_together_are_refused(void **state)
+{
+	const char *ok = "collectors:\n  model:\n    estimate_min_watts: '1'\n"
+			 "    estimate_max_watts: '1'\n";
+	const char *bad = "collectors:\n  model:\n    estimate_min_watts: '4'\n"
+			  "    estimate_max_watts: '2.5'\n";
+	struct config *cfg = NULL;
+	struct config_error err;
+	char msg[256];
+
+	(void)state;
+	assert_int_equal(config_parse(ok, strlen(ok), "ok.yml", collector_table,
+				      &cfg, &err), 0);
+	assert_int_equal(config_check(cfg, msg, sizeof(msg)), 0);
+	config_free(cfg);
+	cfg = NULL;
+	assert_int_equal(config_parse(bad, strlen(bad), "bad.yml", collector_table,
+				      &cfg, &err), 0);
+	assert_int_equal(config_check(cfg, msg, sizeof(msg)), -EINVAL);
+	assert_string_equal(msg, "collector model: estimate-max-watts (2.5) is "
+				 "below estimate-min-watts (4)");
+	config_free(cfg);
+}
+
 static void load_reads_and_parses_a_file(void **state)
 {
 	char path[] = "/tmp/virtmeter-test-config-XXXXXX";
@@ -486,6 +561,8 @@ int main(void)
 		cmocka_unit_test(failed_parse_hands_nothing_back),
 		cmocka_unit_test(load_of_missing_file_names_the_path),
 		cmocka_unit_test(load_reads_and_parses_a_file),
+		cmocka_unit_test(load_refuses_what_is_not_a_regular_file),
+		cmocka_unit_test(settings_fine_alone_but_not_together_are_refused),
 		cmocka_unit_test(shipped_example_config_parses),
 #else
 		cmocka_unit_test(parse_without_libyaml_says_how_to_get_it),

@@ -90,6 +90,60 @@ static void bad_values_are_rejected_with_the_flag_named(void **state)
 	assert_int_equal(parse((const char *[]){"--check-config=yes", NULL}), -EINVAL);
 }
 
+/* A value that would only fail once the daemon runs (a listen address
+ * it cannot parse, a root that is not there, a path that no decoded
+ * request can match) fails the command line instead. */
+static void values_that_would_fail_later_fail_the_command_line(void **state)
+{
+	(void)state;
+	assert_int_equal(parse((const char *[]){"--web.listen-address=foo", NULL}), -EINVAL);
+	assert_non_null(strstr(err, "--web.listen-address: invalid value 'foo'"));
+	assert_int_equal(parse((const char *[]){"--web.listen-address=:65536", NULL}), -EINVAL);
+	assert_int_equal(parse((const char *[]){"--web.listen-address=::1:80", NULL}), -EINVAL);
+	assert_int_equal(parse((const char *[]){"--web.listen-address=[::1]:80",
+		"--web.listen-address=localhost:0", NULL}), 0);
+	assert_int_equal(parse((const char *[]){"--path.procfs=/nonexistent-root", NULL}), -EINVAL);
+	assert_string_equal(err, "--path.procfs: '/nonexistent-root': No such file or directory");
+	assert_int_equal(parse((const char *[]){"--path.sysfs=/dev/null", NULL}), -EINVAL);
+	assert_string_equal(err, "--path.sysfs: '/dev/null' is not a directory");
+	assert_int_equal(parse((const char *[]){"--path.cgroupfs=", NULL}), -EINVAL);
+	assert_int_equal(parse((const char *[]){"--web.telemetry-path=/a/../metrics", NULL}), -EINVAL);
+	assert_non_null(strstr(err, "must be a plain path"));
+	assert_int_equal(parse((const char *[]){"--web.telemetry-path=/m%65trics", NULL}), -EINVAL);
+	assert_int_equal(parse((const char *[]){"--web.telemetry-path=/m etrics", NULL}), -EINVAL);
+	assert_int_equal(parse((const char *[]){"--web.telemetry-path=/prom/metrics-1.0", NULL}), 0);
+	/* Settings fine alone but not together: without a file, which could
+	 * set the other one, the pair is checked on the command line. */
+	assert_int_equal(parse((const char *[]){"--collector.model.estimate-min-watts=5",
+		"--collector.model.estimate-max-watts=1", NULL}), -EINVAL);
+	assert_string_equal(err, "collector model: estimate-max-watts (1) is below "
+				 "estimate-min-watts (5)");
+	assert_int_equal(parse((const char *[]){"--collector.model.estimate-min-watts=5",
+		"--config.file=/x.yml", NULL}), 0);
+	assert_int_equal(parse((const char *[]){"--collector.model.host-meter=wall,rapl/package-0",
+		NULL}), 0);
+	assert_int_equal(parse((const char *[]){"--collector.model.host-meter=rapl/", NULL}), -EINVAL);
+	assert_non_null(strstr(err, "expected METER or METER/ZONE"));
+	assert_int_equal(parse((const char *[]){"--collector.model.host-meter=a/b/c", NULL}), -EINVAL);
+	assert_int_equal(parse((const char *[]){"--collector.model.host-meter=my meter", NULL}), -EINVAL);
+}
+
+static void web_limits_default_and_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(parse((const char *[]){NULL}), 0);
+	assert_int_equal(o.max_connections, 4096);
+	assert_int_equal(o.max_requests, 40);
+	assert_int_equal(parse((const char *[]){"--web.max-requests=0", NULL}), 0);
+	assert_int_equal(o.max_requests, 0);
+	assert_int_equal(parse((const char *[]){"--web.max-requests", "7", NULL}), 0);
+	assert_int_equal(o.max_requests, 7);
+	assert_int_equal(parse((const char *[]){"--web.max-requests=-1", NULL}), -EINVAL);
+	assert_string_equal(err, "--web.max-requests: invalid value '-1' (expected a "
+				 "whole number from 0 to 100000)");
+	assert_int_equal(parse((const char *[]){"--web.max-requests=100001", NULL}), -EINVAL);
+}
+
 static void missing_value_is_reported(void **state)
 {
 	(void)state;
@@ -102,13 +156,13 @@ static void values_are_stored(void **state)
 	(void)state;
 	assert_int_equal(parse((const char *[]){"--log.level=debug", "--log.format",
 		"json", "--web.max-connections=7", "--web.timeout=3s",
-		"--path.procfs=/tmp/p", "--config.file=/x.yml", "--check-config",
+		"--path.procfs=/tmp", "--config.file=/x.yml", "--check-config",
 		"--web.telemetry-path=/m", NULL}), 0);
 	assert_int_equal(o.log_level, LOG_LVL_DEBUG);
 	assert_int_equal(o.log_format, LOG_FMT_JSON);
 	assert_int_equal(o.max_connections, 7);
 	assert_int_equal(o.timeout_s, 3);
-	assert_string_equal(o.procfs, "/tmp/p");
+	assert_string_equal(o.procfs, "/tmp");
 	assert_string_equal(o.config_file, "/x.yml");
 	assert_true(o.check_config);
 	assert_string_equal(o.telemetry_path, "/m");
@@ -187,6 +241,8 @@ int main(void)
 		cmocka_unit_test(unknown_flag_is_named_in_the_error),
 		cmocka_unit_test(bad_values_are_rejected_with_the_flag_named),
 		cmocka_unit_test(missing_value_is_reported),
+		cmocka_unit_test(values_that_would_fail_later_fail_the_command_line),
+		cmocka_unit_test(web_limits_default_and_parse),
 		cmocka_unit_test(values_are_stored),
 		cmocka_unit_test(disable_defaults_leaves_only_what_is_turned_on),
 	};
