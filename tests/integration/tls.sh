@@ -185,6 +185,8 @@ tap_is "$(get cert /metrics --cacert "$D/ca.crt" --cert "$D/client.crt" --key "$
 	"RequireAndVerifyClientCert: a client certificate of the client CA gets 200"
 tap_is "$(get rogue /metrics --cacert "$D/ca.crt" --cert "$D/rogue.crt" --key "$D/rogue.key")" 000 \
 	"RequireAndVerifyClientCert: a client certificate of another CA gets no response"
+tap_is "$(get srv /metrics --cacert "$D/ca.crt" --cert "$D/server.crt" --key "$D/server.key")" 000 \
+	"RequireAndVerifyClientCert: a certificate of the CA for servers only (extended key usage serverAuth) gets no response"
 stop_virtmeter
 
 write_web ifgiven "tls_server_config:
@@ -348,6 +350,15 @@ tap_check "after the Prometheus scrapes, the password is still nowhere in the lo
 stop_virtmeter
 tap_is "$VM_STATUS" 0 "SIGTERM ends virtmeter with status 0"
 
+# The shipped example, next to a certificate and key of the names it gives.
+mkdir -p "$TEST_TMP/example"
+cp "$top_srcdir/deploy/web-config.yml" "$TEST_TMP/example/web-config.yml"
+cp "$D/server.crt" "$TEST_TMP/example/virtmeter.crt"
+cp "$D/server.key" "$TEST_TMP/example/virtmeter.key"
+out=$("$VIRTMETER" --web.config.file="$TEST_TMP/example/web-config.yml" --check-config 2>&1)
+tap_is "$?:$out" "0:$TEST_TMP/example/web-config.yml: configuration OK" \
+	"deploy/web-config.yml passes --check-config as shipped (beside its certificate and key)"
+
 # ---- bad files stop the start, with FILE:LINE:COL --------------------------------------
 HASH13=$(make_hash 13)
 printf 'basic_auth_users:\n  prometheus: %s\n' "$HASH13" >"$TEST_TMP/cost.yml"
@@ -394,6 +405,14 @@ tap_check "by the same process" kill -0 "$VM_PID"
 tap_is "$(get r1 /metrics "${CA[@]}")" 200 "scrapes go on after the reload"
 tap_is "$(series_value "$TEST_TMP/r1.b" virtmeter_config_last_reload_successful)" 1 \
 	"virtmeter_config_last_reload_successful is 1 after the good reload"
+tap_is "$(get tls12 /metrics "${CA[@]}" --tls-max 1.2)" 200 "TLS 1.2 is served under min_version TLS12"
+write_web live "$LIVE
+  min_version: TLS13"
+kill -HUP "$VM_PID"
+wait_for 5 test "$(grep -c 'web configuration reloaded from' "$VM_LOG")" -ge 2
+tap_is "$(get tls12 /metrics "${CA[@]}" --tls-max 1.2)" 000 \
+	"after SIGHUP with min_version TLS13, a TLS 1.2 client is refused: new connections take the new settings"
+tap_is "$(get tls13 /metrics "${CA[@]}")" 200 "and TLS 1.3 is served"
 
 write_web live "tls_server_config:
   cert_file: pki/live.crt
