@@ -13,16 +13,21 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build="$here/build"
 
+# libgnutls28-dev and libcrypt-dev: TLS and basic authentication
+# (--web.config.file).
 run_pkgs=(build-essential autoconf automake libtool pkg-config
 	libmicrohttpd-dev libvirt-dev libxml2-dev libpfm4-dev
-	libcurl4-openssl-dev libyajl-dev zlib1g-dev libyaml-dev)
+	libcurl4-openssl-dev libyajl-dev zlib1g-dev libyaml-dev
+	libgnutls28-dev libcrypt-dev)
 # The libvirt tests run a real libvirtd with a TCG qemu guest built from
 # Debian's kernel package and busybox (tests/libvirt/).
 # python3 and openssl: the fixture BMCs and plugs, and their test CA.
 # man-db and groff-base: the manual page is rendered and checked for
-# warnings (tests/integration/docs.sh).
+# warnings (tests/integration/docs.sh). apache2-utils: htpasswd makes the
+# bcrypt hash of tests/integration/tls.sh, as the exporter-toolkit's
+# documentation does.
 test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps python3 openssl
-	clang libclang-rt-14-dev man-db groff-base
+	clang libclang-rt-14-dev man-db groff-base apache2-utils
 	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils lxc)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }

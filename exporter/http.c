@@ -38,6 +38,8 @@
 #include "exporter/render.h"
 #include "exporter/scheduler.h"
 #include "exporter/api/snapshot.h"
+#include "exporter/auth.h"
+#include "exporter/web.h"
 
 #define HTTP_MAX_LISTEN 16
 #define HTTP_DEFAULT_MAX_CONNECTIONS 4096u
@@ -264,8 +266,9 @@ static void log_bound(const char *addr, int fd)
 
 /* ---- responses ---------------------------------------------------------- */
 
-/* Sets Content-Type, queues r with status and drops our reference to r.
- * A NULL r (out of memory) closes the connection. */
+/* Sets Content-Type and the web configuration's headers, queues r with
+ * status and drops our reference to r. A NULL r (out of memory) closes
+ * the connection. */
 static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status,
 			     struct MHD_Response *r, const char *content_type)
 {
@@ -274,7 +277,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status,
 	if (!r)
 		return MHD_NO;
 	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				    content_type) == MHD_YES)
+				    content_type) == MHD_YES &&
+	    web_add_headers(r) == 0)
 		ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -303,6 +307,28 @@ static enum MHD_Result reply_not_allowed(struct MHD_Connection *conn)
 		return MHD_NO;
 	}
 	return queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r, TEXT_PLAIN);
+}
+
+/* Answers a request that the web configuration refuses: 401 with the
+ * challenge (no or wrong credentials) or 429 (over its rate limit). */
+static enum MHD_Result reply_refused(struct MHD_Connection *conn,
+				     enum web_verdict v)
+{
+	static const char unauthorized[] = "401 unauthorized\n";
+	struct MHD_Response *r;
+
+	if (v == WEB_RATE_LIMITED)
+		return reply_text(conn, MHD_HTTP_TOO_MANY_REQUESTS,
+				  "429 too many requests\n");
+	r = MHD_create_response_from_buffer(sizeof(unauthorized) - 1,
+					    (void *)unauthorized,
+					    MHD_RESPMEM_PERSISTENT);
+	if (r && MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					 AUTH_CHALLENGE) != MHD_YES) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	return queue(conn, MHD_HTTP_UNAUTHORIZED, r, TEXT_PLAIN);
 }
 
 /* Answers with a plain-text body copied from msg. */
@@ -574,7 +600,9 @@ static bool refuse_malformed(struct MHD_Connection *conn, const char *url,
  * then discards the body unread and closes the connection after the
  * response, so no body is ever read or buffered. url is the path without
  * the query string, decoded. The first call also ends the request-head
- * deadline and refuses a malformed head. */
+ * deadline and refuses a malformed head. The web configuration
+ * (authentication, rate limit) judges each request once, on the call that
+ * answers it, before anything else. */
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 				      const char *url, const char *method,
 				      const char *version,
@@ -583,6 +611,7 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 {
 	static int headers_seen;
 	enum MHD_Result ret;
+	enum web_verdict v;
 
 	(void)cls;
 	(void)upload_data;
@@ -591,12 +620,18 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 					  http_conns_head_in(conn), &ret))
 		return ret;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return reply_not_allowed(conn);
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+		v = web_check_request(conn);
+		return v == WEB_ALLOW ? reply_not_allowed(conn)
+				      : reply_refused(conn, v);
+	}
 	if (!*con_cls && !has_body(conn)) {
 		*con_cls = &headers_seen;
 		return MHD_YES;
 	}
+	v = web_check_request(conn);
+	if (v != WEB_ALLOW)
+		return reply_refused(conn, v);
 	if (strcmp(url, srv.telemetry_path) == 0)
 		return serve_metrics(conn);
 	if (strcmp(url, "/") == 0)
@@ -621,6 +656,18 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
 	log_debug("http: %s", msg);
+}
+
+/* MHD's connection notifications: the connection pool's (deadlines,
+ * eviction), and a new connection's TLS session set up by the web
+ * configuration. */
+static void notify_connection(void *cls, struct MHD_Connection *conn,
+			      void **socket_context,
+			      enum MHD_ConnectionNotificationCode toe)
+{
+	http_conns_notify(cls, conn, socket_context, toe);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		web_connection_started(conn);
 }
 
 /* The --web.timeout in effect, in seconds. */
@@ -711,17 +758,19 @@ static struct MHD_Daemon *start_daemon(const struct http_settings *s, int fd,
 	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
 		     ? MHD_USE_EPOLL
 		     : MHD_USE_POLL;
+	if (web_tls())
+		flags |= MHD_USE_TLS;
 	return MHD_start_daemon(
 	    flags, 0, NULL, NULL, handle_request, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
 	    (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
 	    MHD_OPTION_CONNECTION_LIMIT, limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-	    MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, pool,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, pool,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_conns_completed, NULL,
 	    MHD_OPTION_UNESCAPE_CALLBACK, http_conns_unescape, NULL,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_MEMORY_LIMIT,
-	    MHD_OPTION_END);
+	    MHD_OPTION_ARRAY, web_mhd_options(), MHD_OPTION_END);
 }
 
 /* Whether fd is still open on the same socket as ref. After a failed

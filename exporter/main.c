@@ -18,6 +18,7 @@
 #include "exporter/scheduler.h"
 #include "exporter/api/snapshot.h"
 #include "exporter/version.h"
+#include "exporter/web.h"
 
 #define STOP_GRACE_MS 3000
 
@@ -164,19 +165,18 @@ static void log_enabled(const struct sched_entry *e, size_t n)
 /* Re-reads the config file; a bad file is rejected and the running
  * configuration kept. *live is the configuration the collectors run
  * with: it is replaced while they are stopped, and freed unless a
- * collector stuck in its source was left behind with it. */
-static void reload(const struct options *o, const struct collector_env *env,
-		   struct config **live)
+ * collector stuck in its source was left behind with it. web_ok says
+ * whether the web configuration's reload went well, for the reload
+ * metrics. */
+static void reload_collectors(const struct options *o,
+			      const struct collector_env *env,
+			      struct config **live, bool web_ok)
 {
 	struct sched_entry *e;
 	struct config *cfg;
 	char msg[1024];
 	size_t n;
 
-	if (!o->config_file) {
-		log_info("SIGHUP: no --config.file to reload");
-		return;
-	}
 	if (load_config(o, o->config_file, &cfg, msg, sizeof(msg))) {
 		log_error("reload rejected: %s; keeping the running configuration",
 			  msg);
@@ -197,7 +197,7 @@ static void reload(const struct options *o, const struct collector_env *env,
 		log_warn("reload: the old configuration is kept in memory for "
 			 "the collector left behind");
 	*live = cfg;
-	sched_note_reload(true);
+	sched_note_reload(web_ok);
 	if (sched_start(e, n, env)) {
 		log_error("reload: could not restart the collectors");
 	} else {
@@ -205,6 +205,26 @@ static void reload(const struct options *o, const struct collector_env *env,
 		log_enabled(e, n);
 	}
 	free(e);
+}
+
+/* SIGHUP: re-reads the web configuration file (certificates and keys
+ * included), then the config file. Each bad file is rejected on its own
+ * and its running configuration kept. */
+static void reload(const struct options *o, const struct collector_env *env,
+		   struct config **live)
+{
+	bool web_ok = true;
+
+	if (!o->config_file && !o->web_config_file) {
+		log_info("SIGHUP: no --config.file or --web.config.file to reload");
+		return;
+	}
+	if (o->web_config_file)
+		web_ok = web_reload(o->web_config_file) == 0;
+	if (o->config_file)
+		reload_collectors(o, env, live, web_ok);
+	else
+		sched_note_reload(web_ok);
 }
 
 /* Waits for signals until SIGTERM or SIGINT. */
@@ -230,6 +250,7 @@ static void serve(const struct options *o, const struct collector_env *env,
 static int run(const struct options *o)
 {
 	struct sched_entry *entries = NULL;
+	struct web_state *web = NULL;
 	struct http_settings hs;
 	struct collector_env env;
 	struct config *cfg = NULL;
@@ -239,16 +260,23 @@ static int run(const struct options *o)
 	int status = 1;
 
 	log_setup(o->log_level, o->log_format);
-	if (o->check_config && !o->config_file) {
-		fprintf(stderr, "virtmeter: error: --check-config needs --config.file\n");
+	if (o->check_config && !o->config_file && !o->web_config_file) {
+		fprintf(stderr, "virtmeter: error: --check-config needs "
+			"--config.file or --web.config.file\n");
 		return 2;
 	}
-	if (load_config(o, o->config_file, &cfg, err, sizeof(err))) {
+	if (load_config(o, o->config_file, &cfg, err, sizeof(err)) ||
+	    web_load(o->web_config_file, &web, err, sizeof(err))) {
 		fprintf(stderr, "virtmeter: error: %s\n", err);
+		config_free(cfg);
 		return 1;
 	}
 	if (o->check_config) {
-		printf("%s: configuration OK\n", o->config_file);
+		if (o->config_file)
+			printf("%s: configuration OK\n", o->config_file);
+		if (o->web_config_file)
+			printf("%s: configuration OK\n", o->web_config_file);
+		web_state_free(web);
 		config_free(cfg);
 		return 0;
 	}
@@ -283,6 +311,8 @@ static int run(const struct options *o)
 		fprintf(stderr, "virtmeter: error: cannot start a thread\n");
 		goto out;
 	}
+	web_start(web, o->web_config_file);
+	web = NULL;
 	if (http_start(&hs, err, sizeof(err))) {
 		fprintf(stderr, "virtmeter: error: %s\n", err);
 		prerender_stop();
@@ -305,6 +335,7 @@ static int run(const struct options *o)
 	log_enabled(entries, n);
 	serve(o, &env, &cfg, &sigs);
 	http_stop();
+	web_stop();
 	prerender_stop();
 	if (!sched_stop(STOP_GRACE_MS))
 		cfg = NULL; /* a collector left behind may still read it */
@@ -312,6 +343,8 @@ static int run(const struct options *o)
 	log_info("stopped");
 	status = 0;
 out:
+	web_stop();
+	web_state_free(web);
 	free(entries);
 	config_free(cfg);
 	return status;

@@ -61,9 +61,15 @@ static const struct opt_def opt_defs[] = {
 	{"config.file", OPT_STRING, OFF(config_file), "FILE",
 	 "YAML configuration file (optional; see virtmeter(8) and "
 	 "config.md in the documentation)"},
+	{"web.config.file", OPT_STRING, OFF(web_config_file), "FILE",
+	 "Web configuration file in the Prometheus exporter-toolkit format "
+	 "(node_exporter's): TLS, client certificates, basic authentication "
+	 "with bcrypt hashes, response headers (see web-config.md in the "
+	 "documentation)"},
 	{"check-config", OPT_BOOL, OFF(check_config), NULL,
-	 "Validate the configuration file, print \"FILE: configuration OK\" "
-	 "and exit (1 with the error otherwise)"},
+	 "Validate the configuration file and the web configuration file, "
+	 "print \"FILE: configuration OK\" for each and exit (1 with the "
+	 "error otherwise)"},
 	{"log.level", OPT_LEVEL, OFF(log_level), "LEVEL",
 	 "Least severe level logged: error, warn, info or debug (default info)"},
 	{"log.format", OPT_FORMAT, OFF(log_format), "FORMAT",
@@ -505,7 +511,7 @@ void opts_usage(FILE *f)
 		"flags override the file.\nWith --collector.disable-defaults, "
 		"every collector is off unless turned on\nby its flag or by "
 		"\"enabled: true\" in the file.\n"
-		"\nSignals: SIGHUP reloads --config.file (a bad file is "
-		"rejected and the running\nconfiguration kept); SIGTERM and "
-		"SIGINT stop cleanly.\n");
+		"\nSignals: SIGHUP reloads --config.file and --web.config.file "
+		"(a bad file is\nrejected and the running configuration kept); "
+		"SIGTERM and SIGINT stop cleanly.\n");
 }

@@ -18,6 +18,7 @@ struct options {
 	size_t nlisten;
 	const char *telemetry_path;
 	const char *config_file;
+	const char *web_config_file; /* exporter-toolkit web configuration */
 	bool check_config;
 	bool help;
 	bool version;

@@ -41,6 +41,12 @@ static const char features_list[] = ""
 #ifdef HAVE_LIBYAML
 	       "yaml,"
 #endif
+#ifdef HAVE_GNUTLS
+	       "tls,"
+#endif
+#ifdef HAVE_LIBCRYPT
+	       "basic-auth,"
+#endif
 	       "";
 
 static char features[sizeof(features_list)];
