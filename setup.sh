@@ -20,9 +20,11 @@ run_pkgs=(build-essential autoconf automake libtool pkg-config
 # Debian's kernel package and busybox (tests/libvirt/).
 # python3 and openssl: the fixture BMCs and plugs, and their test CA.
 # man-db and groff-base: the manual page is rendered and checked for
-# warnings (tests/integration/docs.sh).
+# warnings (tests/integration/docs.sh). systemd and strace: the unit is
+# verified, and the system calls virtmeter makes are checked against its
+# filter (tests/integration/systemd.sh, install.sh).
 test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps python3 openssl
-	clang libclang-rt-14-dev man-db groff-base
+	clang libclang-rt-14-dev man-db groff-base systemd strace
 	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils lxc)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
