@@ -400,6 +400,12 @@ while read -r f; do
 	fi
 done <"$TEST_TMP/flags"
 
+# ---- every setting of --dump-settings heads an entry --------------------------------
+out=$("$VIRTMETER" --dump-settings | cut -f1 | while read -r f; do
+	grep -qxF -- "$f" "$TEST_TMP/doc.man-heads" || echo "$f"
+done)
+tap_is "$out" "" "every flag of --dump-settings ($("$VIRTMETER" --dump-settings | wc -l)) heads an entry of docs/virtmeter.8"
+
 # ---- no documented flag is stale ---------------------------------------------------------
 out=$(stale "$TEST_TMP/doc.man-heads")
 tap_is "$out" "" "every flag that heads an entry of docs/virtmeter.8 is one --help lists"
