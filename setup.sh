@@ -25,9 +25,11 @@ run_pkgs=(build-essential autoconf automake libtool pkg-config
 # man-db and groff-base: the manual page is rendered and checked for
 # warnings (tests/integration/docs.sh). apache2-utils: htpasswd makes the
 # bcrypt hash of tests/integration/tls.sh, as the exporter-toolkit's
-# documentation does.
+# documentation does. systemd and strace: the unit is verified, and the
+# system calls virtmeter makes are checked against its filter
+# (tests/integration/systemd.sh, install.sh).
 test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps python3 openssl
-	clang libclang-rt-14-dev man-db groff-base apache2-utils
+	clang libclang-rt-14-dev man-db groff-base apache2-utils systemd strace
 	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils lxc)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }

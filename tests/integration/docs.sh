@@ -7,8 +7,13 @@
 # included) heads an entry of the manual page, shows in its rendered text
 # and is named in README.md; every flag that heads a manual page entry or a
 # row of README.md's flag table is one the binary has; the shipped example
-# configuration passes --check-config. Each checker is first shown to fail
-# on a broken copy.
+# configuration passes --check-config. The manual page also names every
+# key of the configuration file (those of docs/config.md's tables and of
+# --dump-settings, each under its collector), heads an entry of SIGNALS
+# with every signal the daemon waits for, has an entry of PRIVILEGES per
+# collector naming each capability the systemd unit grants, and its
+# EXAMPLES are command lines this binary accepts. Each checker is first
+# shown to fail on a broken copy.
 #
 # Flags are read from --help as follows: a line that starts with blanks
 # and "--" gives the flag up to its "=" or blank ("--[no-]X" gives --X
@@ -161,6 +166,136 @@ config_ok() {
 	[ $rc -eq 0 ] && [ "$out" = "$1: configuration OK" ]
 }
 
+# man_section FILE NAME: the source lines of section NAME of the manual
+# page FILE (after its .SH line, up to the next .SH).
+man_section() {
+	awk -v name="$2" '
+		/^\.SH / { s = $0; sub(/^\.SH +/, "", s); gsub(/"/, "", s); on = (s == name); next }
+		on' "$1"
+}
+
+# man_section_words FILE NAME: the words of section NAME as man renders
+# it, one a line (letters, digits and _, as configuration keys are).
+man_section_words() {
+	MANWIDTH=80 MANPAGER=cat man -l "$1" 2>/dev/null |
+		awk -v name="$2" '/^[A-Z]/ { on = ($0 == name); next } on' |
+		grep -oE '[A-Za-z0-9_]+' | LC_ALL=C sort -u
+}
+
+# config_doc_keys FILE: the keys named in the first cell of the tables of
+# docs/config.md FILE (backticked words; flags are not keys).
+# shellcheck disable=SC2016 # markdown backticks, not a command
+config_doc_keys() {
+	grep -E '^\| *`' "$1" | awk -F'|' '{ print $2 }' |
+		grep -oE '`[a-z][a-z0-9_]*`' | tr -d '`' | LC_ALL=C sort -u
+}
+
+# man_collector_keys FILE: "COLLECTOR KEY" for each key in bold in the
+# entry of each collector under "collectors" in CONFIGURATION FILE.
+man_collector_keys() {
+	man_section "$1" "CONFIGURATION FILE" | awk '
+		/^\.TP/ { tp = 1; next }
+		tp { tp = 0; if ($1 == ".B") { entry = $2; next } }
+		/^\.RS/ { depth++ }
+		/^\.RE/ { depth--; entry = "" }
+		depth == 1 && entry != "" {
+			s = $0
+			while (match(s, /\\fB[a-z_]+\\fR/)) {
+				print entry, substr(s, RSTART + 3, RLENGTH - 6)
+				s = substr(s, RSTART + RLENGTH)
+			}
+		}' | LC_ALL=C sort -u
+}
+
+# dump_collector_keys: "COLLECTOR KEY" for each setting of --dump-settings.
+dump_collector_keys() {
+	"$VIRTMETER" --dump-settings | cut -f2 |
+		awk -F. '$1 == "collectors" { print $2, $3 }' | LC_ALL=C sort -u
+}
+
+# man_tags FILE SECTION: the words of the tags of the .TP entries of
+# SECTION (macros, quotes and font escapes dropped), one a line.
+man_tags() {
+	man_section "$1" "$2" | awk '
+		tp { s = $0; sub(/^\.[A-Z]+ +/, "", s); gsub(/\\f[BIRP]|"|,/, " ", s); print s; tp = 0 }
+		/^\.TP/ { tp = 1 }' | tr ' ' '\n' | grep . | LC_ALL=C sort -u
+}
+
+# man_examples FILE: the command lines of EXAMPLES that run virtmeter, one
+# a line (roff escapes read, continuation lines joined).
+man_examples() {
+	man_section "$1" EXAMPLES | awk '
+		/^\.nf/ { nf = 1; next }
+		/^\.fi/ { nf = 0; next }
+		nf {
+			s = $0
+			gsub(/\\-/, "-", s); gsub(/\\&/, "", s); gsub(/\\e/, "\\", s)
+			line = line s
+			if (sub(/ *\\$/, " ", line)) next
+			gsub(/  +/, " ", line)
+			if (line ~ /^virtmeter( |$)/) print line
+			line = ""
+		}'
+}
+
+# examples_parse FILE: every virtmeter command line of FILE's EXAMPLES is
+# one this binary accepts (--version added, so that it exits after
+# reading its flags); prints those it refuses.
+examples_parse() {
+	local line args bad=0 n=0
+	while read -r line; do
+		n=$((n + 1))
+		read -ra args <<<"${line#virtmeter}"
+		if ! timeout 5 "$VIRTMETER" "${args[@]}" --version >/dev/null 2>"$TEST_TMP/example.err"; then
+			echo "$line: $(cat "$TEST_TMP/example.err")"
+			bad=1
+		fi
+	done < <(man_examples "$1")
+	[ $n -gt 0 ] || { echo "no virtmeter command line in EXAMPLES"; return 1; }
+	return $bad
+}
+
+# daemon_signals: the signals exporter/main.c waits for (sigaddset).
+daemon_signals() {
+	grep -oE 'sigaddset\(&sigs, *SIG[A-Z0-9]+' "$top_srcdir/exporter/main.c" |
+		grep -oE 'SIG[A-Z0-9]+$' | LC_ALL=C sort -u
+}
+
+# unit_caps: the capabilities that the systemd unit grants.
+unit_caps() {
+	sed -n 's/^AmbientCapabilities=//p' "$top_srcdir/deploy/systemd/virtmeter.service.in" |
+		tr ' ' '\n' | grep . | LC_ALL=C sort -u
+}
+
+# help_collectors: the collectors of this binary, from --help's switches.
+help_collectors() {
+	sed -n 's/^--no-collector\.\([a-z0-9_-]*\)$/\1/p' "$TEST_TMP/flags" | LC_ALL=C sort -u
+}
+
+# keys_missing FILE: the keys of docs/config.md that the CONFIGURATION FILE
+# section of the manual page FILE lacks, and the settings of
+# --dump-settings not in the entry of their collector there; fails if any.
+keys_missing() {
+	local out
+	out=$(LC_ALL=C comm -23 <(config_doc_keys "$top_srcdir/docs/config.md") \
+		<(man_section_words "$1" "CONFIGURATION FILE"))
+	out=$(printf '%s\n%s' "$out" "$(LC_ALL=C comm -23 <(dump_collector_keys) <(man_collector_keys "$1") |
+		sed 's/^/collectors./; s/ /./')" | grep .)
+	[ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
+}
+
+# manual_misses FILE: prints what the manual page FILE lacks of the
+# daemon's signals (as tags of SIGNALS), its collectors (as tags of
+# PRIVILEGES) and the unit's capabilities (in PRIVILEGES); fails if any.
+manual_misses() {
+	local out
+	out=$(LC_ALL=C comm -23 <(daemon_signals) <(man_tags "$1" SIGNALS) | sed 's/^/SIGNALS: /')
+	out=$(printf '%s\n' "$out" "$(LC_ALL=C comm -23 <(help_collectors) <(man_tags "$1" PRIVILEGES) |
+		sed 's/^/PRIVILEGES: /')" "$(LC_ALL=C comm -23 <(unit_caps) <(man_section "$1" PRIVILEGES |
+		grep -oE 'CAP_[A-Z_]+' | LC_ALL=C sort -u) | sed 's/^/PRIVILEGES: /')" | grep .)
+	[ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
+}
+
 # Sorted flag sets of each document, in $TEST_TMP/NAME.
 sets_of() { # PREFIX MANFILE READMEFILE
 	man_heading_flags "$2" >"$TEST_TMP/$1.man-heads"
@@ -265,11 +400,42 @@ while read -r f; do
 	fi
 done <"$TEST_TMP/flags"
 
+# ---- every setting of --dump-settings heads an entry --------------------------------
+out=$("$VIRTMETER" --dump-settings | cut -f1 | while read -r f; do
+	grep -qxF -- "$f" "$TEST_TMP/doc.man-heads" || echo "$f"
+done)
+tap_is "$out" "" "every flag of --dump-settings ($("$VIRTMETER" --dump-settings | wc -l)) heads an entry of docs/virtmeter.8"
+
 # ---- no documented flag is stale ---------------------------------------------------------
 out=$(stale "$TEST_TMP/doc.man-heads")
 tap_is "$out" "" "every flag that heads an entry of docs/virtmeter.8 is one --help lists"
 out=$(stale "$TEST_TMP/doc.readme-table")
 tap_is "$out" "" "every flag in README.md's flag table is one --help lists"
+
+# ---- keys, signals, privileges and examples of the manual page -------------------------
+if [ $HAVE_MAN = 1 ]; then
+	sed 's/\\fBtls_insecure\\fR//; s/\\fBlearn_window\\fR//' "$MAN" >"$TEST_TMP/nokeys.8"
+	out=$(keys_missing "$TEST_TMP/nokeys.8")
+	tap_is "$out" "$(printf 'tls_insecure\ncollectors.model.learn_window')" \
+		"keys_missing catches a meter key and a collector setting left out"
+	out=$(keys_missing "$MAN")
+	tap_is "$out" "" "the manual page names every key of docs/config.md and --dump-settings"
+else
+	tap_skip "the manual page names every key of docs/config.md and --dump-settings" "$NO_MAN"
+fi
+tap_is "$(daemon_signals | paste -sd ' ')" "SIGHUP SIGINT SIGTERM" "the daemon waits for SIGHUP, SIGINT and SIGTERM"
+tap_is "$(unit_caps | paste -sd ' ')" "CAP_DAC_READ_SEARCH CAP_PERFMON" "the unit's capabilities are read"
+sed -e 's/^\.BR SIGTERM ", " SIGINT$/.B SIGTERM/' -e '/^\.B textfile$/,/^\.SH/{/^\.B textfile$/d}' \
+	-e 's/CAP_PERFMON/CAP_X/g' "$MAN" >"$TEST_TMP/nosig.8"
+out=$(manual_misses "$TEST_TMP/nosig.8")
+tap_is "$out" "$(printf 'SIGNALS: SIGINT\nPRIVILEGES: textfile\nPRIVILEGES: CAP_PERFMON')" \
+	"manual_misses catches a signal, a collector and a capability left out"
+out=$(manual_misses "$MAN")
+tap_is "$out" "" "SIGNALS has every signal, PRIVILEGES every collector and the unit's capabilities"
+sed 's/^virtmeter \\-\\-collector.disable\\-defaults/virtmeter \\-\\-collector.disable\\-default/' "$MAN" >"$TEST_TMP/badex.8"
+tap_check "examples_parse catches an example with a misspelt flag" fails examples_parse "$TEST_TMP/badex.8"
+out=$(examples_parse "$MAN")
+tap_is "$out" "" "every virtmeter command line of EXAMPLES ($(man_examples "$MAN" | wc -l)) is one the binary accepts"
 
 # ---- the example configuration -----------------------------------------------------------
 out=$(config_ok "$EXAMPLE")
