@@ -21,7 +21,9 @@ run_pkgs=(build-essential autoconf automake libtool pkg-config
 # python3 and openssl: the fixture BMCs and plugs, and their test CA.
 # man-db and groff-base: the manual page is rendered and checked for
 # warnings (tests/integration/docs.sh).
-test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps python3 openssl
+# python3-yaml and jsonnet: the dashboards' generator and the mixin, and
+# their checks (tests/integration/dashboards.sh, rules.sh).
+test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps python3 python3-yaml jsonnet openssl
 	clang libclang-rt-14-dev man-db groff-base
 	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils lxc)
 
