@@ -6,9 +6,9 @@
 #
 # * a healthy virtmeter: the RAPL fixture (its psys counter written in
 #   place at 30 W), two hand-made LXC-like containers on this machine's
-#   cgroups (vmt-dash-busy, a bounded busy loop under a 0.2-CPU quota that
-#   also writes a few MiB with O_DIRECT; vmt-dash-idle, asleep under a
-#   1-CPU quota), the libvirt test driver's VM, the energy model on;
+#   cgroups (vmt-SCRIPT-busy, a bounded busy loop under a 0.2-CPU quota
+#   that also writes a few MiB with O_DIRECT; vmt-SCRIPT-idle, asleep
+#   under a 1-CPU quota), the libvirt test driver's VM, the energy model on;
 # * a broken virtmeter, to fire the health alerts on real series: no
 #   meter that answers (an exec meter that fails; the energy model falls
 #   back to its estimate), libvirt unreachable, perf asked for a hardware
@@ -20,8 +20,11 @@
 # Everything is stopped and removed by the EXIT trap (cg_remove_all, then
 # lib_cleanup).
 
-LIVE_BUSY=vmt-dash-busy
-LIVE_IDLE=vmt-dash-idle
+# The containers are named after the script, so that two scripts that use
+# this file can run at once (make -j check).
+LIVE_NAME=vmt-$(basename "$0" .sh)
+LIVE_BUSY=$LIVE_NAME-busy
+LIVE_IDLE=$LIVE_NAME-idle
 LIVE_OK=""     # host:port of the healthy virtmeter
 LIVE_BROKEN="" # of the broken one
 LIVE_DEAD=""   # where nothing listens
@@ -85,7 +88,7 @@ live_virtmeters() {
 		  perf: {interval: 1s}
 	YML
 	start_virtmeter --config.file="$TEST_TMP/ok.yml" --path.sysfs="$sys" \
-		--collector.cgroup.include="vmt-dash-*" --collector.libvirt.uri=test:///default \
+		--collector.cgroup.include="$LIVE_NAME-*" --collector.libvirt.uri=test:///default \
 		--storage.path="$TEST_TMP/state-ok" || return 1
 	LIVE_OK=127.0.0.1:$VM_PORT
 
@@ -144,8 +147,8 @@ for s in json.load(sys.stdin)["data"]["result"]:
 live_ready() {
 	local q
 	for q in \
-		'rate(virtmeter_container_energy_joules_total{component="dynamic",container="vmt-dash-busy"}[1m]) > 0' \
-		'rate(virtmeter_container_idle_energy_joules_total{container="vmt-dash-idle"}[1m]) > 0' \
+		"rate(virtmeter_container_energy_joules_total{component=\"dynamic\",container=\"$LIVE_BUSY\"}[1m]) > 0" \
+		"rate(virtmeter_container_idle_energy_joules_total{container=\"$LIVE_IDLE\"}[1m]) > 0" \
 		'rate(virtmeter_vm_energy_joules_total{component="dynamic"}[1m]) > 0' \
 		'rate(virtmeter_container_cpu_throttled_periods_total[1m]) > 0' \
 		'virtmeter_host_power_watts{source="estimate"}' \
