@@ -27,8 +27,10 @@ run_pkgs=(build-essential autoconf automake libtool pkg-config
 # bcrypt hash of tests/integration/tls.sh, as the exporter-toolkit's
 # documentation does. systemd and strace: the unit is verified, and the
 # system calls virtmeter makes are checked against its filter
-# (tests/integration/systemd.sh, install.sh).
-test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps python3 openssl
+# (tests/integration/systemd.sh, install.sh). python3-yaml and jsonnet: the
+# dashboards' generator and the mixin, and their checks
+# (tests/integration/dashboards.sh, rules.sh).
+test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps python3 python3-yaml jsonnet openssl
 	clang libclang-rt-14-dev man-db groff-base apache2-utils systemd strace
 	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils lxc)
 
