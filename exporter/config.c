@@ -155,54 +155,46 @@ static int open_regular(const char *path, const char **kind)
 	return fd;
 }
 
-/* Reads at most max bytes of path, a regular file, into a malloc'd buffer
- * that the caller frees (set even when empty). Returns 0 or a negative
- * errno, with *kind set as open_regular sets it. */
-static int read_bounded(const char *path, size_t max, char **out,
-			size_t *outlen, const char **kind)
+int config_read_file(const char *path, size_t max, char **out,
+		     size_t *outlen, const char **kind)
 {
-	char *data = NULL;
-	size_t len = 0, cap = 0;
+	char *data;
+	size_t len = 0;
 	int fd, rc = 0;
 
 	fd = open_regular(path, kind);
 	if (fd < 0)
 		return fd;
+	/* One buffer of the largest size: no copy left behind by a realloc,
+	 * since the file may hold a key. */
+	data = malloc(max + 1);
+	if (!data) {
+		close(fd);
+		return -ENOMEM;
+	}
 	while (len < max) {
-		ssize_t n;
+		ssize_t n = read(fd, data + len, max - len);
 
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			char *p;
-
-			if (ncap > max)
-				ncap = max;
-			p = realloc(data, ncap);
-			if (!p) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			data = p;
-			cap = ncap;
-		}
-		n = read(fd, data + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			rc = -errno;
-			goto out;
+			break;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
+	close(fd);
+	if (rc < 0) {
+		explicit_bzero(data, max + 1);
+		free(data);
+		return rc;
+	}
+	data[len] = '\0';
 	*out = data;
 	*outlen = len;
-	data = NULL;
-out:
-	free(data);
-	close(fd);
-	return rc;
+	return 0;
 }
 
 /* Reads at most one byte more than config_parse accepts, so that a file
@@ -227,7 +219,7 @@ int config_load(const char *path, const struct collector *const *table,
 		config_err_set(err, "", 0, 0, "no configuration file given");
 		return -EINVAL;
 	}
-	rc = read_bounded(path, CONFIG_MAX_BYTES + 1, &text, &len, &kind);
+	rc = config_read_file(path, CONFIG_MAX_BYTES + 1, &text, &len, &kind);
 	if (rc < 0 && kind) {
 		config_err_set(err, path, 0, 0,
 			       "cannot read %s: it is %s, not a regular file",

@@ -52,6 +52,17 @@ int config_parse(const char *text, size_t len, const char *filename,
 		 const struct collector *const *table, struct config **out,
 		 struct config_error *err);
 
+/* Reads at most max bytes of path into a NUL-terminated malloc'd buffer
+ * that the caller frees (*outlen bytes before the NUL). Only a regular
+ * file (or a symlink to one) is read, and never with a blocking open (a
+ * FIFO would wait for a writer; a reload runs in the thread that takes
+ * SIGTERM). Returns 0, or a negative errno: -EINVAL with *kind set to what
+ * path is ("a FIFO", "a directory", ...) when it is not a regular file,
+ * else with *kind NULL. A larger file is cut at max: pass one byte more
+ * than you accept to see it. */
+int config_read_file(const char *path, size_t max, char **out,
+		     size_t *outlen, const char **kind);
+
 /* Reads and parses a file (see config_parse). Only a regular file (or a
  * symlink to one) is read, and never with a blocking open: a FIFO, a
  * device or a directory is refused at once. Returns 0, -EINVAL (bad

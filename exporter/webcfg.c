@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "exporter/api/base.h"
+#include "exporter/config.h"
 
 const char *const webcfg_header_names[WEBCFG_NHEADERS] = {
     [WEBCFG_HDR_CSP] = "Content-Security-Policy",
@@ -122,59 +123,21 @@ void webcfg_free(struct webcfg *c)
 
 int webcfg_read_file(const char *path, size_t max, char **data, size_t *len)
 {
-	struct stat st;
+	const char *kind;
 	char *buf = NULL;
 	size_t n = 0;
-	int fd, rc = 0;
+	int rc = config_read_file(path, max + 1, &buf, &n, &kind);
 
-	/* O_NONBLOCK: a FIFO or a device must not hang the daemon. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		goto out;
-	}
-	if ((uintmax_t)st.st_size > max) {
-		rc = -EFBIG;
-		goto out;
-	}
-	buf = malloc(max + 1);
-	if (!buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	while (n <= max) {
-		ssize_t r = read(fd, buf + n, max + 1 - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
+	if (rc < 0)
+		return rc;
 	if (n > max) {
-		rc = -EFBIG;
-		goto out;
+		explicit_bzero(buf, n);
+		free(buf);
+		return -EFBIG;
 	}
-	buf[n] = '\0';
 	*data = buf;
 	*len = n;
-	buf = NULL;
-out:
-	if (buf)
-		explicit_bzero(buf, max + 1);
-	free(buf);
-	close(fd);
-	return rc;
+	return 0;
 }
 
 int webcfg_load(const char *path, struct webcfg **out, struct config_error *err)

@@ -298,29 +298,7 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$VM_PORT']
 EOT
-	PROM_PID=""
-	PROM_LOG=$TEST_TMP/prometheus.log
-	for ((attempt = 0; attempt < 3; attempt++)); do
-		free_port || break
-		PROM_URL=http://127.0.0.1:$FREE_PORT
-		prometheus --config.file="$TEST_TMP/prometheus.yml" --storage.tsdb.path="$TEST_TMP/data" \
-			--web.listen-address="127.0.0.1:$FREE_PORT" >"$PROM_LOG" 2>&1 &
-		PROM_PID=$!
-		lib_track_pid "$PROM_PID"
-		ready=""
-		for ((i = 0; i < 150; i++)); do
-			kill -0 "$PROM_PID" 2>/dev/null || break
-			if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$PROM_URL/-/ready")" = 200 ]; then
-				ready=1
-				break
-			fi
-			sleep 0.1
-		done
-		[ -n "$ready" ] && break
-		kill_pid "$PROM_PID"
-		PROM_PID=""
-		grep -qi 'address already in use' "$PROM_LOG" || break
-	done
+	start_prometheus "$TEST_TMP/prometheus.yml"
 	if [ -z "$PROM_PID" ]; then
 		tap_diag_file "$PROM_LOG"
 		tap_fail "Prometheus starts"
