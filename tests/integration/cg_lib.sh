@@ -6,6 +6,13 @@
 # everything made is removed by cg_remove_all (call it from the EXIT trap).
 # Sourced after lib.sh.
 
+# The tests that make cgroups share the machine's cgroup tree, and each
+# one's daemon sees the others' cgroups come and go (its descriptor and
+# series checks would count them): under make -j, they run one at a time,
+# each holding this lock until it exits.
+exec {CG_LOCK_FD}>"${TMPDIR:-/tmp}/virtmeter-tests-cgroups.lock"
+flock "$CG_LOCK_FD"
+
 CGROOT=${CGROUPFS:-/sys/fs/cgroup}
 CG_HIERS=()  # the hierarchies' roots
 CG_UNIFIED=  # the cgroup2 tree, empty without one
