@@ -108,9 +108,9 @@ chmod 644 "$TEST_TMP/textfile/t.prom"
 {
 	echo "collectors:"
 	echo "  cgroup: {interval: 1s}"
-	[ $HAS_PERF = 1 ] && echo "  perf: {interval: 1s}"
+	[ "$HAS_PERF" = 1 ] && echo "  perf: {interval: 1s}"
 	echo "  textfile: {directory: $TEST_TMP/textfile}"
-	[ $HAS_LIBVIRT = 1 ] && echo "  libvirt: {uri: \"test:///default\"}"
+	[ "$HAS_LIBVIRT" = 1 ] && echo "  libvirt: {uri: \"test:///default\"}"
 	echo "meters:"
 	echo "  - {name: rapl, type: rapl}"
 } >"$TEST_TMP/config.yml"
@@ -118,12 +118,12 @@ chmod 644 "$TEST_TMP/config.yml"
 ARGS=(--config.file="$TEST_TMP/config.yml" --path.sysfs="$SYS" --storage.path="$STATE")
 
 ALL_UP="host=1 process=1 cgroup=1 power=1"
-[ $HAS_LIBVIRT = 1 ] && ALL_UP="$ALL_UP libvirt=1"
-[ $HAS_PERF = 1 ] && ALL_UP="$ALL_UP perf=1"
+[ "$HAS_LIBVIRT" = 1 ] && ALL_UP="$ALL_UP libvirt=1"
+[ "$HAS_PERF" = 1 ] && ALL_UP="$ALL_UP perf=1"
 ALL_UP="$ALL_UP model=1 textfile=1"
 # In the numbers' order, as cap_names lists them.
 WANT=dac_read_search
-[ $HAS_PERF = 1 ] && WANT="dac_read_search $PERF_CAP"
+[ "$HAS_PERF" = 1 ] && WANT="dac_read_search $PERF_CAP"
 
 M=$TEST_TMP/m.b
 # ups: "NAME=UP" for each collector of the last scrape, in its order.
@@ -143,7 +143,7 @@ counted() {
 	scrape m text >/dev/null
 	cpu=$(samples "$M" virtmeter_container_cpu_seconds_total "container=\"$CGNAME\"" |
 		awk '{ s += $NF } END { print s + 0 }')
-	[ $HAS_PERF = 1 ] &&
+	[ "$HAS_PERF" = 1 ] &&
 		clock=$(value "$M" virtmeter_container_perf_event_seconds_total "container=\"$CGNAME\"" 'event="task-clock"')
 	awk -v c="$cpu" -v t="${clock:-0}" 'BEGIN { exit !(c > 0.5 && t > 0.5) }'
 }
@@ -187,8 +187,8 @@ tap_is "$(field "$VM_PID" NoNewPrivs)" 1 "with no new privileges"
 tap_is "$(caps_of "$VM_PID")" "$(caps_are "$WANT")" \
 	"permitted, effective and bounding capabilities: $WANT; none inheritable or ambient"
 tap_check "every thread has the same user, groups and capabilities" threads_agree "$VM_PID"
-kept="CAP_DAC_READ_SEARCH \\(cgroup, power$([ $HAS_LIBVIRT = 1 ] && echo ', libvirt')\\)"
-[ $HAS_PERF = 1 ] && kept="$kept, CAP_${PERF_CAP^^} \\(perf\\)"
+kept="CAP_DAC_READ_SEARCH \\(cgroup, power$([ "$HAS_LIBVIRT" = 1 ] && echo ', libvirt')\\)"
+[ "$HAS_PERF" = 1 ] && kept="$kept, CAP_${PERF_CAP^^} \\(perf\\)"
 tap_like "$(grep 'running as user' "$VM_LOG")" \
 	"running as user $RUSER \\(uid $RUID, gid $RGID\\), capabilities kept: $kept\"\$" \
 	"one log line names the user and each capability kept with its collectors"
@@ -198,10 +198,10 @@ tap_is "$(ups)" "$ALL_UP" "every collector is up"
 tap_is "$(series_value "$M" 'virtmeter_meter_up{meter="rapl",source="rapl"}')" 1 \
 	"the rapl meter reads energy_uj of mode 0400 owned by root (CAP_DAC_READ_SEARCH)"
 wait_for 15 counted
-tap_check "the hand-made container's CPU time is served$([ $HAS_PERF = 1 ] && echo ', and counted by perf on its cgroup')" counted
+tap_check "the hand-made container's CPU time is served$([ "$HAS_PERF" = 1 ] && echo ', and counted by perf on its cgroup')" counted
 tap_like "$(series_value "$M" process_open_fds)" '^[1-9][0-9]*$' "the process collector reads its own /proc/self"
 tap_is "$(series_value "$M" runas_test_value)" 7 "the text file is served"
-if [ $HAS_LIBVIRT = 1 ]; then
+if [ "$HAS_LIBVIRT" = 1 ]; then
 	tap_is "$(series_value "$M" virtmeter_libvirt_up)" 1 "libvirt's test driver answers"
 fi
 kill -HUP "$VM_PID"
@@ -212,7 +212,7 @@ stop_virtmeter
 tap_is "$VM_STATUS" 0 "SIGTERM ends it with 0"
 
 # ---- fewer collectors, fewer capabilities ------------------------------------------
-if [ $HAS_PERF = 1 ]; then
+if [ "$HAS_PERF" = 1 ]; then
 	sed 's/^  perf: {interval: 1s}$/  perf: {interval: 1s, enabled: false}/' "$TEST_TMP/config.yml" >"$TEST_TMP/noperf.yml"
 	chmod 644 "$TEST_TMP/noperf.yml"
 	start_virtmeter --runas="$RUSER" --config.file="$TEST_TMP/noperf.yml" --path.sysfs="$SYS" \
