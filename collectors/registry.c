@@ -6,7 +6,12 @@
 #include "build-config.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <string.h>
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38 /* Linux 5.8 */
+#endif
 
 extern const struct collector host_collector;
 extern const struct collector process_collector;
@@ -35,6 +40,22 @@ const struct collector *const collector_table[] = {
 	&model_collector,
 	&textfile_collector,
 	NULL,
+};
+
+const struct collector_cap collector_caps[] = {
+	{.collector = "cgroup", .cap = CAP_DAC_READ_SEARCH, .fallback = -1,
+	 .why = "the container runtimes' state files, root's only"},
+	{.collector = "power", .cap = CAP_DAC_READ_SEARCH, .fallback = -1,
+	 .why = "RAPL energy_uj, root's only since CVE-2020-8694"},
+#ifdef HAVE_LIBVIRT
+	{.collector = "libvirt", .cap = CAP_DAC_READ_SEARCH, .fallback = -1,
+	 .why = "libvirt's /run/libvirt/qemu/NAME.pid, root's only"},
+#endif
+#ifdef HAVE_LIBPFM4
+	{.collector = "perf", .cap = CAP_PERFMON, .fallback = CAP_SYS_ADMIN,
+	 .why = "system-wide and per-cgroup counters"},
+#endif
+	{.collector = NULL},
 };
 
 size_t collector_count(void)

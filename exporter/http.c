@@ -1,5 +1,6 @@
 /* The HTTP server: one libmicrohttpd daemon per listen address, each on a
- * socket that we bind ourselves so that errors name the address at fault.
+ * socket that we bind ourselves (listen.c) so that errors name the address
+ * at fault, possibly before giving up root (http_bind).
  * Serves the telemetry path from the render cache without copying, a
  * landing page and /healthz, with bounded sizes, idle time, time to send a
  * request head or take a response, connections (the oldest idle one makes
@@ -33,6 +34,7 @@
 #include "exporter/http_conns.h"
 #include "exporter/http_strict.h"
 #include "exporter/landing.h"
+#include "exporter/listen.h"
 #include "exporter/api/log.h"
 #include "exporter/prerender.h"
 #include "exporter/render.h"
@@ -51,10 +53,6 @@
  * touches all of its pool) goes back to the system when they close,
  * instead of staying in the heap after a burst. */
 #define HTTP_MEMORY_LIMIT ((size_t)36 << 10)
-/* Connections past a full pool that nothing idle can make room for wait
- * in the kernel's accept queue (capped by net.core.somaxconn) instead of
- * having their SYN dropped and retried seconds later. */
-#define HTTP_BACKLOG 4096
 /* Descriptors kept for the collectors (cgroup files, libvirt, meters)
  * when the connection limits are fitted to RLIMIT_NOFILE, and the fewest
  * connections per listen address that fitting leaves. */
@@ -75,7 +73,8 @@ struct http_listener {
 
 static struct {
 	struct http_listener l[HTTP_MAX_LISTEN];
-	size_t n;
+	size_t n;      /* listeners whose daemon runs */
+	size_t nbound; /* listeners whose socket is bound (http_bind) */
 	char *telemetry_path;
 	unsigned max_connections; /* per listen address, once fitted */
 } srv;
@@ -91,177 +90,6 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-/* ---- listen addresses ---------------------------------------------------- */
-
-/* Splits "host:port", "[v6addr]:port" or ":port" into host (empty for all
- * interfaces) and a numeric port, each copied NUL-terminated. Returns 0 or
- * -EINVAL. */
-static int split_host_port(const char *addr, char *host, size_t hostlen,
-			   char *port, size_t portlen)
-{
-	const char *colon, *h = addr;
-	size_t nhost;
-
-	if (addr[0] == '[') {
-		const char *end = strchr(addr, ']');
-
-		if (!end || end[1] != ':' || end == addr + 1)
-			return -EINVAL;
-		h = addr + 1;
-		nhost = (size_t)(end - h);
-		colon = end + 1;
-	} else {
-		colon = strrchr(addr, ':');
-		if (!colon)
-			return -EINVAL;
-		nhost = (size_t)(colon - addr);
-		/* A bare IPv6 address is ambiguous: "::1:80" needs brackets. */
-		if (memchr(addr, ':', nhost))
-			return -EINVAL;
-	}
-	if (nhost >= hostlen)
-		return -EINVAL;
-	colon++;
-	if (colon[0] == '\0' || strlen(colon) >= portlen ||
-	    strspn(colon, "0123456789") != strlen(colon) ||
-	    strtoul(colon, NULL, 10) > 65535)
-		return -EINVAL;
-	memcpy(host, h, nhost);
-	host[nhost] = '\0';
-	memcpy(port, colon, strlen(colon) + 1);
-	return 0;
-}
-
-int http_listen_check(const char *addr)
-{
-	char host[NI_MAXHOST], port[8];
-
-	return split_host_port(addr, host, sizeof(host), port, sizeof(port));
-}
-
-/* Makes a listening TCP socket bound to sa. IPv6 sockets also take IPv4
- * clients (IPV6_V6ONLY off), which makes "[::]" and ":port" dual-stack.
- * Returns the descriptor or a negative errno. */
-static int bind_socket(const struct sockaddr *sa, socklen_t salen)
-{
-	int fd, one = 1, zero = 0, rc = 0;
-
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-		rc = -errno;
-	else if (sa->sa_family == AF_INET6 &&
-		 setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
-			    sizeof(zero)) < 0)
-		rc = -errno;
-	else if (bind(fd, sa, salen) < 0 || listen(fd, HTTP_BACKLOG) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
-/* Binds every interface: [::] dual-stack, or 0.0.0.0 where the host has no
- * IPv6. Returns the descriptor or a negative errno. */
-static int bind_any(unsigned short port)
-{
-	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
-				  .sin6_port = htons(port),
-				  .sin6_addr = IN6ADDR_ANY_INIT};
-	struct sockaddr_in a4 = {.sin_family = AF_INET,
-				 .sin_port = htons(port),
-				 .sin_addr.s_addr = htonl(INADDR_ANY)};
-	int fd = bind_socket((const struct sockaddr *)&a6, sizeof(a6));
-
-	if (fd == -EAFNOSUPPORT || fd == -EPROTONOSUPPORT ||
-	    fd == -EADDRNOTAVAIL)
-		fd = bind_socket((const struct sockaddr *)&a4, sizeof(a4));
-	return fd;
-}
-
-/* Resolves host and binds the first address that works, IPv4 ones first
- * (as Go programs do for "localhost"). Returns the descriptor or a negative
- * errno, with err filled in. */
-static int bind_host(const char *addr, const char *host, bool numeric,
-		     const char *port, char *err, size_t errlen)
-{
-	static const int families[] = {AF_INET, AF_INET6};
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-	struct addrinfo *res = NULL;
-	int fd = -1, first_err = 0, grc;
-
-	if (numeric)
-		hints.ai_flags |= AI_NUMERICHOST;
-	grc = getaddrinfo(host, port, &hints, &res);
-	if (grc != 0) {
-		int e = grc == EAI_SYSTEM && errno ? errno : EADDRNOTAVAIL;
-
-		set_err(err, errlen, "listen %s: %s", addr,
-			grc == EAI_SYSTEM ? strerror(e) : gai_strerror(grc));
-		return -e;
-	}
-	for (size_t i = 0; i < 2 && fd < 0; i++) {
-		for (struct addrinfo *ai = res; ai && fd < 0;
-		     ai = ai->ai_next) {
-			if (ai->ai_family != families[i])
-				continue;
-			fd = bind_socket(ai->ai_addr, ai->ai_addrlen);
-			/* The first error is about the best address. */
-			if (fd < 0 && first_err == 0)
-				first_err = fd;
-		}
-	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		fd = first_err ? first_err : -EADDRNOTAVAIL;
-		set_err(err, errlen, "listen %s: %s", addr, strerror(-fd));
-	}
-	return fd;
-}
-
-/* Parses addr and returns a listening socket for it, or a negative errno
- * with err filled in. */
-static int open_listener(const char *addr, char *err, size_t errlen)
-{
-	char host[NI_MAXHOST], port[8];
-	int fd;
-
-	if (split_host_port(addr, host, sizeof(host), port, sizeof(port)) < 0) {
-		set_err(
-		    err, errlen,
-		    "listen \"%s\": expected host:port, [ipv6]:port or :port",
-		    addr);
-		return -EINVAL;
-	}
-	if (host[0] != '\0')
-		return bind_host(addr, host, addr[0] == '[', port, err, errlen);
-	fd = bind_any((unsigned short)strtoul(port, NULL, 10));
-	if (fd < 0)
-		set_err(err, errlen, "listen %s: %s", addr, strerror(-fd));
-	return fd;
-}
-
-/* Logs where fd listens: the port the kernel chose for ":0" shows here. */
-static void log_bound(const char *addr, int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char host[NI_MAXHOST], port[NI_MAXSERV];
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
-	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
-			sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		return;
-	log_info("listening on %s%s%s:%s (--web.listen-address=%s)",
-		  ss.ss_family == AF_INET6 ? "[" : "", host,
-		  ss.ss_family == AF_INET6 ? "]" : "", port, addr);
 }
 
 /* ---- responses ---------------------------------------------------------- */
@@ -784,27 +612,24 @@ static bool same_socket(int fd, int ref)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-/* Binds addr and starts its daemon into l. Returns 0 or a negative errno
- * with err filled in; nothing is left open on failure. */
+/* Starts the daemon of l, whose socket http_bind made, under the name
+ * addr. Returns 0 or a negative errno with err filled in; the socket
+ * stays with l for http_stop to close. */
 static int start_listener(const struct http_settings *s, const char *addr,
 			  struct http_listener *l, char *err, size_t errlen)
 {
-	int fd, mhd_fd = -1, rc = 0;
+	int mhd_fd, rc = 0;
 
-	fd = open_listener(addr, err, errlen);
-	if (fd < 0)
-		return fd;
 	l->pool = http_conns_pool_new(srv.max_connections);
 	if (!l->pool) {
-		rc = -ENOMEM;
 		set_err(err, errlen, "listen %s: out of memory", addr);
-		goto out;
+		return -ENOMEM;
 	}
-	mhd_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	mhd_fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 0);
 	if (mhd_fd < 0) {
 		rc = -errno;
 		set_err(err, errlen, "listen %s: %s", addr, strerror(-rc));
-		goto out;
+		return rc;
 	}
 	errno = 0; /* MHD does not always set errno when it fails */
 	l->daemon = start_daemon(s, mhd_fd, l->pool);
@@ -813,21 +638,35 @@ static int start_listener(const struct http_settings *s, const char *addr,
 		set_err(err, errlen,
 			"listen %s: cannot start the HTTP server: %s", addr,
 			strerror(-rc));
-		if (same_socket(mhd_fd, fd))
+		if (same_socket(mhd_fd, l->fd))
 			close(mhd_fd);
-		goto out;
+		return rc;
 	}
-	log_bound(addr, fd);
-	l->fd = fd;
-	fd = -1;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0) {
-		http_conns_pool_free(l->pool);
-		l->pool = NULL;
+	listen_log_bound(addr, l->fd);
+	return 0;
+}
+
+int http_bind(const struct http_settings *s, char *err, size_t errlen)
+{
+	if (srv.nbound > 0)
+		return 0;
+	if (s->nlisten == 0 || s->nlisten > HTTP_MAX_LISTEN) {
+		set_err(err, errlen,
+			"listen: between 1 and %d addresses expected",
+			HTTP_MAX_LISTEN);
+		return -EINVAL;
 	}
-	return rc;
+	for (size_t i = 0; i < s->nlisten; i++) {
+		int fd = listen_open(s->listen[i], err, errlen);
+
+		if (fd < 0) {
+			http_stop();
+			return fd;
+		}
+		srv.l[i] = (struct http_listener){.fd = fd};
+		srv.nbound++;
+	}
+	return 0;
 }
 
 int http_start(const struct http_settings *s, char *err, size_t errlen)
@@ -839,21 +678,19 @@ int http_start(const struct http_settings *s, char *err, size_t errlen)
 		set_err(err, errlen, "the HTTP server is already running");
 		return -EALREADY;
 	}
-	if (s->nlisten == 0 || s->nlisten > HTTP_MAX_LISTEN) {
-		set_err(err, errlen,
-			"listen: between 1 and %d addresses expected",
-			HTTP_MAX_LISTEN);
-		return -EINVAL;
-	}
 	if (path[0] != '/') {
 		set_err(err, errlen, "telemetry path \"%s\": must start with /",
 			path);
 		return -EINVAL;
 	}
+	rc = http_bind(s, err, errlen);
+	if (rc < 0)
+		return rc;
 	srv.telemetry_path = strdup(path);
 	if (!srv.telemetry_path) {
 		set_err(err, errlen, "http: out of memory");
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto out;
 	}
 	srv.max_connections =
 	    fit_connections(s->max_connections ? s->max_connections
@@ -880,17 +717,17 @@ out:
 
 void http_stop(void)
 {
-	for (size_t i = 0; i < srv.n; i++) {
+	for (size_t i = 0; i < srv.nbound; i++) {
 		/* Stops the threads, closes every connection and MHD's copy of
 		 * the socket; ours goes next, which ends the listening. */
-		MHD_stop_daemon(srv.l[i].daemon);
+		if (srv.l[i].daemon)
+			MHD_stop_daemon(srv.l[i].daemon);
 		close(srv.l[i].fd);
 		http_conns_pool_free(srv.l[i].pool);
-		srv.l[i].daemon = NULL;
-		srv.l[i].fd = -1;
-		srv.l[i].pool = NULL;
+		srv.l[i] = (struct http_listener){.fd = -1};
 	}
 	srv.n = 0;
+	srv.nbound = 0;
 	render_views_clear();
 	/* Last, since the daemons' callbacks use it until they stop. */
 	http_conns_stop();

@@ -22,18 +22,20 @@ struct http_settings {
 	unsigned timeout_s;
 };
 
-/* Checks the form of a listen address ("host:port", "[v6]:port" or
- * ":port", the port a number up to 65535) without resolving it. Returns 0
- * or -EINVAL. */
-int http_listen_check(const char *addr);
+/* Binds every listen address of s without serving yet, so that a process
+ * that gives up root afterwards (--runas) may bind a port below 1024;
+ * starts no thread. Does nothing when they are bound already. Returns 0,
+ * or a negative errno with err filled in as http_start's; nothing is left
+ * open on failure. http_stop closes the sockets. */
+int http_bind(const struct http_settings *s, char *err, size_t errlen);
 
-/* Binds every listen address and starts serving. Returns 0, or a negative
+/* Binds every listen address (unless http_bind did) and starts serving. Returns 0, or a negative
  * errno with a one-line message in err naming the address at fault (for
  * example "listen 127.0.0.1:10171: Address already in use"); nothing is
  * left running on failure. */
 int http_start(const struct http_settings *s, char *err, size_t errlen);
 
-/* Stops serving and closes every listening socket. */
+/* Stops serving and closes every listening socket, bound or serving. */
 void http_stop(void);
 
 /* The most descriptors that the running server may hold (its connections

@@ -15,6 +15,7 @@
 #include "exporter/api/log.h"
 #include "exporter/options.h"
 #include "exporter/prerender.h"
+#include "exporter/runas.h"
 #include "exporter/scheduler.h"
 #include "exporter/api/snapshot.h"
 #include "exporter/version.h"
@@ -203,6 +204,7 @@ static void reload_collectors(const struct options *o,
 	} else {
 		log_info("configuration reloaded from %s", o->config_file);
 		log_enabled(e, n);
+		runas_check(e, n);
 	}
 	free(e);
 }
@@ -253,6 +255,7 @@ static int run(const struct options *o)
 	struct web_state *web = NULL;
 	struct http_settings hs;
 	struct collector_env env;
+	struct runas_user user;
 	struct config *cfg = NULL;
 	char err[1024];
 	sigset_t sigs;
@@ -263,6 +266,10 @@ static int run(const struct options *o)
 	if (o->check_config && !o->config_file && !o->web_config_file) {
 		fprintf(stderr, "virtmeter: error: --check-config needs "
 			"--config.file or --web.config.file\n");
+		return 2;
+	}
+	if (o->runas && runas_lookup(o->runas, &user, err, sizeof(err))) {
+		fprintf(stderr, "virtmeter: error: %s\n", err);
 		return 2;
 	}
 	if (load_config(o, o->config_file, &cfg, err, sizeof(err)) ||
@@ -295,10 +302,6 @@ static int run(const struct options *o)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (snap_init()) {
-		fprintf(stderr, "virtmeter: error: out of memory\n");
-		goto out;
-	}
 	hs = (struct http_settings){
 		.listen = o->listen,
 		.nlisten = o->nlisten,
@@ -307,6 +310,21 @@ static int run(const struct options *o)
 		.max_requests = o->max_requests,
 		.timeout_s = o->timeout_s,
 	};
+	n = build_entries(o, cfg, entries);
+	/* What needs root is opened first (the listening sockets, the web
+	 * configuration's keys, read above), then root is given up, before
+	 * any thread starts: capabilities belong to each thread. */
+	if (o->runas && (http_bind(&hs, err, sizeof(err)) ||
+			 runas_drop(&user, entries, n, o->storage, err,
+				    sizeof(err)))) {
+		fprintf(stderr, "virtmeter: error: %s\n", err);
+		http_stop();
+		goto out;
+	}
+	if (snap_init()) {
+		fprintf(stderr, "virtmeter: error: out of memory\n");
+		goto out;
+	}
 	if (prerender_start()) {
 		fprintf(stderr, "virtmeter: error: cannot start a thread\n");
 		goto out;
@@ -322,7 +340,6 @@ static int run(const struct options *o)
 		.procfs = o->procfs, .sysfs = o->sysfs, .cgroupfs = o->cgroupfs,
 		.storage = o->storage, .self_families = self_families,
 		.fd_reserve = http_fd_reserve()};
-	n = build_entries(o, cfg, entries);
 	sched_note_reload(true); /* the start-up load counts, as in Prometheus */
 	if (sched_start(entries, n, &env)) {
 		fprintf(stderr, "virtmeter: error: cannot start the collectors\n");

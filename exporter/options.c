@@ -11,7 +11,7 @@
 
 #include "exporter/api/base.h"
 #include "exporter/api/collector.h"
-#include "exporter/http.h"
+#include "exporter/listen.h"
 
 enum opt_kind { OPT_BOOL, OPT_STRING, OPT_DIR, OPT_LISTEN, OPT_UINT,
 		OPT_UINT0, OPT_DURATION_S, OPT_LEVEL, OPT_FORMAT };
@@ -83,6 +83,11 @@ static const struct opt_def opt_defs[] = {
 	{"storage.path", OPT_STRING, OFF(storage), "DIR",
 	 "Directory for state kept across restarts, such as the learned idle "
 	 "power (default /var/lib/virtmeter; created if missing)"},
+	{"runas", OPT_STRING, OFF(runas), "USER",
+	 "Started as root, become USER (its uid, group and supplementary "
+	 "groups) once the listen addresses are bound, keeping only the "
+	 "capabilities that the enabled collectors use, with no new "
+	 "privileges (see PRIVILEGES in virtmeter(8))"},
 	{"collector.disable-defaults", OPT_BOOL, OFF(disable_defaults), NULL,
 	 "Start with every collector off: only those that a "
 	 "--collector.NAME flag or \"enabled: true\" in the configuration "
@@ -195,7 +200,7 @@ static int store(struct options *o, const struct opt_def *def,
 		*(const char **)field = value;
 		return 0;
 	case OPT_LISTEN:
-		if (http_listen_check(value) < 0)
+		if (listen_check(value) < 0)
 			break;
 		if (o->nlisten == OPT_MAX_LISTEN) {
 			snprintf(err, errlen, "--%s: at most %d addresses",

@@ -32,6 +32,7 @@ struct options {
 	enum log_format log_format;
 	const char *procfs, *sysfs, *cgroupfs;
 	const char *storage; /* --storage.path */
+	const char *runas;   /* --runas: the user to become, or NULL */
 	unsigned max_connections;
 	unsigned max_requests; /* 0: no cap */
 	unsigned timeout_s;

@@ -127,6 +127,24 @@ struct collector {
 /* The table of collectors compiled into this binary, NULL-terminated. */
 extern const struct collector *const collector_table[];
 
+/* A capability that a collector uses when it holds it, beyond what any
+ * user may do: one row of collector_caps. Without it the collector, or
+ * the part of it that needs it, is down and says so in one log line. */
+struct collector_cap {
+	const char *collector; /* a collector's name; NULL ends the table */
+	int cap;               /* CAP_* of <linux/capability.h> */
+	/* The capability kept instead where the kernel does not know cap
+	 * (CAP_SYS_ADMIN for CAP_PERFMON before Linux 5.8), or -1. */
+	int fallback;
+	const char *why; /* what it is for, in a few words, for the log */
+};
+
+/* The capabilities of the collectors compiled in, in one table (several
+ * rows for a collector that uses several): what --runas keeps for the
+ * enabled collectors. The PRIVILEGES section of virtmeter(8) and the
+ * systemd unit grant the same. */
+extern const struct collector_cap collector_caps[];
+
 /* Number of entries in collector_table. */
 size_t collector_count(void);
 
