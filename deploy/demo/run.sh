@@ -189,7 +189,9 @@ SLEEP_PID="" # the interactive mode's pause between two looks
 CG_MADE=() # cgroups made, removed on exit
 cleanup() {
 	local p n h i left
-	trap - EXIT INT TERM
+	# A second Ctrl-C must not cut the clean-up short.
+	trap '' INT TERM
+	trap - EXIT
 	[ -n "$SLEEP_PID" ] && kill "$SLEEP_PID" 2>/dev/null
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for n in "${CG_MADE[@]}"; do
@@ -415,7 +417,7 @@ show() {
 	printf '\n==== after %d s ====\n' $((SECONDS - START))
 	for q in "${QUERIES[@]}"; do
 		printf '\n# %s\n%s\n' "${q%%$'\t'*}" "${q#*$'\t'}"
-		query "${q#*$'\t'}" | sed 's/^/  => /'
+		query "${q#*$'\t'}" | awk 'NF { print "  => " $0; n++ } END { if (!n) print "  (no series yet)" }'
 	done
 }
 
