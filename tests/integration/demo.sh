@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR disable=SC2317 # cleanup runs from the trap
 # The demo for newcomers, deploy/demo/run.sh. Its idle-waste alert is the
 # shipped one with short windows: generated from alerts.yml (the same
-# expression and threshold, 1-minute windows, 30 s of `for:`, labelled as
+# expression and threshold, 30-second windows, 30 s of `for:`, labelled as
 # the demo's), accepted by promtool, and refused, naming the file, when the
 # shipped rule no longer has the shape it shortens. `run.sh --check`, with
 # real cgroups, virtmeter and Prometheus, sees within two minutes the
@@ -50,9 +50,9 @@ R=$TEST_TMP/demo-rules.yml
 tap_is "$(sed -n 's/^ *- alert: //p' "$R")" DemoContainerIdlePowerWaste "it is named as the demo's"
 tap_is "$(grep -c '^ *demo: short-windows$' "$R")" 1 "and labelled demo=\"short-windows\""
 tap_is "$(grep -c '^ *for: 30s$' "$R")" 1 "it waits 30 s (for: 30s)"
-tap_is "$(expr_of "$R" DemoContainerIdlePowerWaste | grep -o '\[[0-9a-z]*\]' | sort -u)" '[1m]' \
-	"its windows are all 1 minute"
-got=$(expr_of "$R" DemoContainerIdlePowerWaste | sed 's/\[1m\]/[4h]/g')
+tap_is "$(expr_of "$R" DemoContainerIdlePowerWaste | grep -o '\[[0-9a-z]*\]' | sort -u)" '[30s]' \
+	"its windows are all 30 seconds"
+got=$(expr_of "$R" DemoContainerIdlePowerWaste | sed 's/\[30s\]/[4h]/g')
 want=$(expr_of "$SHIPPED" "$RULE")
 tap_check "with 4-hour windows back it is the shipped expression, thresholds included" \
 	test -n "$want" -a "$got" = "$want" || tap_diag "demo:" "$got" "shipped:" "$want"
