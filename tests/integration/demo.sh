@@ -13,6 +13,8 @@
 # everything. Needs root, cgroups with the cpu and memory controllers,
 # prometheus and promtool.
 . "$(dirname "$0")/lib.sh"
+# The demo makes cgroups: it takes the live tests' cgroup lock (cg_lib.sh).
+. "$(dirname "$0")/cg_lib.sh"
 
 command -v promtool >/dev/null 2>&1 || tap_skip_all "promtool not installed (Debian package prometheus)"
 
