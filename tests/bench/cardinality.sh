@@ -80,8 +80,9 @@ one() {
 	[ $# -eq 0 ] && cp "$TEST_TMP/s.b" "$TEST_TMP/all.b"
 }
 one
-for c in host process cgroup libvirt perf power model textfile; do
-	"$VIRTMETER" --help 2>&1 | grep -qw "collector.$c" && one "$c"
+# The collectors of this build, as --help lists them.
+for c in $("$VIRTMETER" --help 2>&1 | awk '/^Collectors/ { f = 1; next } f && /^  [a-z]+ / { print $1 }'); do
+	one "$c"
 done
 one power model
 one host power model
