@@ -130,3 +130,17 @@ gen_tree() {
 			}
 		}' ./*) || die "generating the tree failed"
 }
+
+# psys_meter FILE WATTS: adds WATTS joules to the microjoule counter FILE
+# every second, in place as sysfs does, so that the model has a measured
+# source whose energy grows. Sleeps on a FIFO: the loop forks nothing.
+psys_meter() {
+	local f=$1 w=$2 fd e
+	mkfifo "$TEST_TMP/tick" && exec {fd}<>"$TEST_TMP/tick" || return 1
+	read -r e <"$f"
+	for ((;;)); do
+		read -r -t 1 -u "$fd" _
+		e=$((e + w * 1000000))
+		printf '%d\n' "$e" 1<>"$f"
+	done
+}

@@ -53,21 +53,8 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # ---- the inputs --------------------------------------------------------------
 
-# gen_tree (lib.sh) makes the tree, as for the cgroup benchmark.
-
-# psys_meter FILE WATTS: adds WATTS joules to the microjoule counter FILE
-# every second, in place as sysfs does, so that the model has a measured
-# source whose energy grows. Sleeps on a FIFO: the loop forks nothing.
-psys_meter() {
-	local f=$1 w=$2 fd e
-	mkfifo "$TEST_TMP/tick" && exec {fd}<>"$TEST_TMP/tick" || return 1
-	read -r e <"$f"
-	for ((;;)); do
-		read -r -t 1 -u "$fd" _
-		e=$((e + w * 1000000))
-		printf '%d\n' "$e" 1<>"$f"
-	done
-}
+# gen_tree (lib.sh) makes the tree, as for the cgroup benchmark; psys_meter
+# (lib.sh) makes the RAPL fixture's psys counter grow.
 
 echo "== energy model benchmark: $N VMs (libvirt test driver) + $N containers (generated cgroup v2 tree)"
 echo "host: $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); $("$VIRTMETER" --version 2>&1 | head -n 1)"
