@@ -8,10 +8,25 @@
 
 # The tests that make cgroups share the machine's cgroup tree, and each
 # one's daemon sees the others' cgroups come and go (its descriptor and
-# series checks would count them): under make -j, they run one at a time,
-# each holding this lock until it exits.
-exec {CG_LOCK_FD}>"${TMPDIR:-/tmp}/virtmeter-tests-cgroups.lock"
-flock "$CG_LOCK_FD"
+# series checks would count them): under make -j, they run one at a time.
+# The lock is held by a small process of its own that lets go when this
+# script ends: the script keeps no descriptor of it, so a process that it
+# starts, and that outlives it, cannot hold the lock.
+cg_lock() {
+	local ready
+	ready=$(mktemp -u "${TMPDIR:-/tmp}/virtmeter-cglock.XXXXXX") && mkfifo "$ready" || return 1
+	(
+		exec 9>"${TMPDIR:-/tmp}/virtmeter-tests-cgroups.lock" || exit 1
+		flock 9 || exit 1
+		echo >"$ready"
+		exec 0</dev/null
+		while kill -0 "$CG_LOCK_OWNER" 2>/dev/null; do sleep 0.5; done
+	) 9>/dev/null >/dev/null 2>&1 &
+	read -r _ <"$ready"
+	rm -f "$ready"
+}
+CG_LOCK_OWNER=$$
+cg_lock
 
 CGROOT=${CGROUPFS:-/sys/fs/cgroup}
 CG_HIERS=()  # the hierarchies' roots

@@ -298,7 +298,13 @@ else
 	kill -HUP "$VM_PID"
 	sleep 1.5
 	scrape m openmetrics >/dev/null
+	# VM_PID is strace's: a signal to it detaches strace and leaves the
+	# traced virtmeter running, so the daemon itself is stopped first.
+	traced=$(pgrep -P "$VM_PID" | head -n 1)
+	[ -n "$traced" ] && kill "$traced"
 	stop_virtmeter
+	tap_check "the traced virtmeter is gone with strace" \
+		eval '[ -z "$traced" ] || ! kill -0 "$traced" 2>/dev/null'
 	tap_is "$(ups)" "$ALL_UP" "under strace every collector is up"
 	tap_is "$(meter_of plug http)" 1 "and the http meter reads the fixture plug"
 	sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' "$TEST_TMP/trace" | LC_ALL=C sort -u >"$TEST_TMP/used"
