@@ -182,14 +182,6 @@ static struct {
 	uint64_t tick;
 } views = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* Takes a reference to set (may be NULL) and returns it. */
-static struct snap_set *set_ref(struct snap_set *set)
-{
-	if (set)
-		atomic_fetch_add(&set->refs, 1);
-	return set;
-}
-
 void render_view_unref(struct render_view *v)
 {
 	if (!v || atomic_fetch_sub(&v->refs, 1) != 1)
@@ -215,12 +207,12 @@ static struct render_view *view_new(const struct snap_gen *gen, uint32_t mask)
 	pthread_mutex_init(&v->lock, NULL);
 	v->gen_id = gen->id;
 	v->mask = mask;
-	v->sets[SCHED_STATUS_SLOT] = set_ref(gen->sets[SCHED_STATUS_SLOT]);
+	v->sets[SCHED_STATUS_SLOT] = snap_set_ref(gen->sets[SCHED_STATUS_SLOT]);
 	for (size_t i = 0; i < FILTER_MAX_COLLECTORS; i++) {
 		size_t slot = sched_slot(i);
 
 		if ((mask & (UINT32_C(1) << i)) && slot < SNAP_MAX_SLOTS)
-			v->sets[slot] = set_ref(gen->sets[slot]);
+			v->sets[slot] = snap_set_ref(gen->sets[slot]);
 	}
 	return v;
 }

@@ -45,6 +45,13 @@ struct snap_set *snap_set_new_sized(size_t nsamples, size_t nstrings)
 	return set;
 }
 
+struct snap_set *snap_set_ref(struct snap_set *set)
+{
+	if (set)
+		atomic_fetch_add(&set->refs, 1);
+	return set;
+}
+
 void snap_set_unref(struct snap_set *set)
 {
 	if (!set || atomic_fetch_sub(&set->refs, 1) != 1)
@@ -236,9 +243,7 @@ static struct snap_gen *gen_copy(const struct snap_gen *prev)
 	atomic_init(&gen->refs, 1);
 	pthread_mutex_init(&gen->lock, NULL);
 	for (size_t i = 0; prev && i < SNAP_MAX_SLOTS; i++) {
-		gen->sets[i] = prev->sets[i];
-		if (gen->sets[i])
-			atomic_fetch_add(&gen->sets[i]->refs, 1);
+		gen->sets[i] = snap_set_ref(prev->sets[i]);
 	}
 	return gen;
 }
@@ -257,12 +262,8 @@ int snap_publish(const struct snap_update *updates, size_t n)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct snap_set *set = updates[i].set;
-
-		if (set)
-			atomic_fetch_add(&set->refs, 1);
 		snap_set_unref(gen->sets[updates[i].slot]);
-		gen->sets[updates[i].slot] = set;
+		gen->sets[updates[i].slot] = snap_set_ref(updates[i].set);
 	}
 	gen->id = snap_next_id++;
 	old = snap_cur;

@@ -105,6 +105,9 @@ struct snap_set *snap_set_new(void);
  * workloads then fills its set without regrowing it. */
 struct snap_set *snap_set_new_sized(size_t nsamples, size_t nstrings);
 
+/* Takes a reference to set (NULL is ignored) and returns it. */
+struct snap_set *snap_set_ref(struct snap_set *set);
+
 /* Drops a reference; the last one frees the set. NULL is ignored. */
 void snap_set_unref(struct snap_set *set);
 
