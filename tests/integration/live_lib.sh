@@ -20,6 +20,15 @@
 # Everything is stopped and removed by the EXIT trap (cg_remove_all, then
 # lib_cleanup).
 
+live_cleanup() {
+	cg_remove_all
+	lib_cleanup
+}
+trap live_cleanup EXIT
+
+# The checker of the shipped PromQL (its expressions, names and labels).
+CHECK=(python3 -B "$LIB_DIR/promql_check.py")
+
 # The containers are named after the script, so that two scripts that use
 # this file can run at once (make -j check).
 LIVE_NAME=vmt-$(basename "$0" .sh)

@@ -22,13 +22,6 @@
 command -v promtool >/dev/null 2>&1 || tap_skip_all "promtool not installed (Debian package prometheus)"
 python3 -c 'import yaml' 2>/dev/null || tap_skip_all "PyYAML not installed (Debian package python3-yaml)"
 
-cleanup() {
-	cg_remove_all
-	lib_cleanup
-}
-trap cleanup EXIT
-
-CHECK=(python3 -B "$LIB_DIR/promql_check.py")
 RULES=${top_srcdir:?}/deploy/prometheus/rules
 ALERTS=$RULES/alerts.yml
 RECORDING=$RULES/recording.yml
