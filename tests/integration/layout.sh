@@ -69,8 +69,10 @@ names_something() { exporter_names "$@" >/dev/null; }
 tap_check "a meter named in the exporter is caught" names_something "$TEST_TMP/named.c"
 
 # ---- the tree -------------------------------------------------------------------------------
-mapfile -t sources < <(git ls-files 'exporter/*.[ch]' 'collectors/*.[ch]' 2>/dev/null ||
-	find exporter collectors -name '*.[ch]')
+# git's list where this is a checkout; else (a dist tarball, also one
+# unpacked inside another checkout, where git lists nothing) the files.
+mapfile -t sources < <(git ls-files 'exporter/*.[ch]' 'collectors/*.[ch]' 2>/dev/null)
+[ ${#sources[@]} -gt 0 ] || mapfile -t sources < <(find exporter collectors -name '*.[ch]' | LC_ALL=C sort)
 tap_check "the tree has sources" test "${#sources[@]}" -gt 20
 out=$(includes "${sources[@]}" | breaches)
 tap_is "$out" "" "every include follows the folder rules"
