@@ -245,12 +245,30 @@ static void watch_unref(void *opaque)
 	free(w);
 }
 
+int lv_uuid_string(virDomainPtr dom, char out[VIR_UUID_STRING_BUFLEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[VIR_UUID_BUFLEN];
+	char *o = out;
+
+	if (virDomainGetUUID(dom, raw) < 0)
+		return -1;
+	for (int i = 0; i < VIR_UUID_BUFLEN; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = hex[raw[i] >> 4];
+		*o++ = hex[raw[i] & 15];
+	}
+	*o = '\0';
+	return 0;
+}
+
 /* Records that dom's definition changed. Runs in the event loop thread. */
 static void watch_mark(struct lv_watch *w, virDomainPtr dom)
 {
 	char uuid[VIR_UUID_STRING_BUFLEN];
 
-	if (virDomainGetUUIDString(dom, uuid) < 0)
+	if (lv_uuid_string(dom, uuid) < 0)
 		return;
 	pthread_mutex_lock(&w->lock);
 	if (w->ndirty == w->capdirty && !w->all_dirty) {

@@ -76,4 +76,10 @@ void lv_conn_take_dirty(struct lv_conn *c,
 			char (**uuids)[VIR_UUID_STRING_BUFLEN], size_t *n,
 			bool *all);
 
+/* Writes dom's UUID as libvirt prints it (36 lowercase hex digits and
+ * dashes) into out; returns 0, or -1 as virDomainGetUUID does. The same
+ * string as virDomainGetUUIDString's, for one format of the UUID in
+ * libvirt instead of two (its debug line formats it on every call). */
+int lv_uuid_string(virDomainPtr dom, char out[VIR_UUID_STRING_BUFLEN]);
+
 #endif

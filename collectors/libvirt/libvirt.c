@@ -275,7 +275,7 @@ static int lv_domain(struct lv_state *st, virDomainStatsRecordPtr rec,
 	struct lv_vm *vm;
 	struct workload w;
 
-	if (!name || virDomainGetUUIDString(rec->dom, uuid) < 0)
+	if (!name || lv_uuid_string(rec->dom, uuid) < 0)
 		return 0;
 	vm = lv_vmtab_get(&st->vms, uuid);
 	if (!vm)

@@ -118,51 +118,83 @@ static uint32_t fam_index(struct snap_set *set, const struct snap_family *fam)
 	return *slot;
 }
 
-/* Whether values[0..n) equal the last run of label values stored. */
-static bool same_as_last(const struct snap_set *set, const char *const *values,
-			 size_t n)
+/* How many of values[0..n) equal, in order, the first values of the last
+ * run of label values stored; *end receives the offset just past the
+ * last of those in the arena. One pass over both strings, no strlen. */
+static size_t same_as_last(const struct snap_set *set,
+			   const char *const *values, size_t n, size_t *end)
 {
+	size_t i, lim = n < set->last_nlabels ? n : set->last_nlabels;
 	const char *p;
 
-	if (set->last_labels == NONE || set->last_nlabels != n)
-		return false;
+	*end = set->last_labels;
+	if (set->last_labels == NONE)
+		return 0;
 	p = set->strings + set->last_labels;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(p, values[i] ? values[i] : "") != 0)
-			return false;
-		p += strlen(p) + 1;
+	for (i = 0; i < lim; i++) {
+		const char *v = values[i] ? values[i] : "";
+
+		while (*p && *p == *v) {
+			p++;
+			v++;
+		}
+		if (*p != *v)
+			break;
+		p++;
+		*end = (size_t)(p - set->strings);
 	}
-	return true;
+	return i;
 }
 
-/* Copies n label values (NULL as "") into the string arena, or reuses the
- * last run when it holds the same values; returns the offset of the first
- * or NONE without memory. */
-static uint32_t store_labels(struct snap_set *set, const char *const *values,
-			     size_t n)
+/* Appends values[from..n) (NULL as "") to the string arena; returns 0 or
+ * -1 without memory. */
+static int append_labels(struct snap_set *set, const char *const *values,
+			 size_t from, size_t n)
 {
-	size_t need = 0, off = set->nstrings;
+	size_t need = 0;
 
-	if (same_as_last(set, values, n))
-		return set->last_labels;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = from; i < n; i++)
 		need += strlen(values[i] ? values[i] : "") + 1;
-	if (need == 0)
-		return (uint32_t)off;
-	if (off + need >= NONE)
-		return NONE;
-	if (buf_grow_array((void **)&set->strings, &set->capstrings, off + need, 1))
-		return NONE;
-	for (size_t i = 0; i < n; i++) {
+	if (set->nstrings + need >= NONE ||
+	    buf_grow_array((void **)&set->strings, &set->capstrings,
+			   set->nstrings + need, 1))
+		return -1;
+	for (size_t i = from; i < n; i++) {
 		const char *v = values[i] ? values[i] : "";
 		size_t l = strlen(v) + 1;
 
 		memcpy(set->strings + set->nstrings, v, l);
 		set->nstrings += l;
 	}
-	set->last_labels = (uint32_t)off;
+	return 0;
+}
+
+/* Copies n label values (NULL as "") into the string arena and returns the
+ * offset of the first, or NONE without memory. A workload's samples share
+ * their values, so the last run stored is reused when it begins with the
+ * same values, and extended in place when it holds the first of them and
+ * ends the arena (a sample reads only as many values as its family has). */
+static uint32_t store_labels(struct snap_set *set, const char *const *values,
+			     size_t n)
+{
+	size_t end, same = n ? same_as_last(set, values, n, &end) : 0;
+	uint32_t off = (uint32_t)set->nstrings;
+
+	if (n == 0)
+		return off;
+	if (same == n)
+		return set->last_labels;
+	if (same == set->last_nlabels && end == set->nstrings) {
+		if (append_labels(set, values, same, n))
+			return NONE;
+		set->last_nlabels = (uint32_t)n;
+		return set->last_labels;
+	}
+	if (append_labels(set, values, 0, n))
+		return NONE;
+	set->last_labels = off;
 	set->last_nlabels = (uint32_t)n;
-	return (uint32_t)off;
+	return off;
 }
 
 int snap_add_array(struct snap_set *set, const struct snap_family *fam,

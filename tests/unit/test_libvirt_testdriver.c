@@ -20,6 +20,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "collectors/libvirt/conn.h"
 #include "exporter/api/collector.h"
 #include "exporter/api/workload.h"
 #include "tests/unit/harness.h"
@@ -361,6 +362,41 @@ static void domains_come_and_go_and_metadata_refreshes(void **state)
 	virConnectClose(rw);
 }
 
+/* lv_uuid_string writes what virDomainGetUUIDString does, for a UUID
+ * with every hex digit, and fails as it does for a domain that is gone. */
+static void uuid_string_matches_libvirt(void **state)
+{
+	static const char xml[] =
+		"<domain type='test'><name>uuid-digits</name>"
+		"<uuid>fedcba98-7654-3210-a1b2-c3d4e5f60789</uuid>"
+		"<memory unit='KiB'>65536</memory><vcpu>1</vcpu>"
+		"<os><type>hvm</type></os></domain>";
+	virConnectPtr c = virConnectOpen("test:///default");
+	char ours[VIR_UUID_STRING_BUFLEN], theirs[VIR_UUID_STRING_BUFLEN];
+	virDomainPtr *doms = NULL, dom;
+	int n;
+
+	(void)state;
+	assert_non_null(c);
+	dom = virDomainDefineXML(c, xml);
+	assert_non_null(dom);
+	assert_int_equal(lv_uuid_string(dom, ours), 0);
+	assert_string_equal(ours, "fedcba98-7654-3210-a1b2-c3d4e5f60789");
+	virDomainFree(dom);
+	n = virConnectListAllDomains(c, &doms, 0);
+	assert_true(n >= 2);
+	for (int i = 0; i < n; i++) {
+		memset(ours, 'x', sizeof(ours));
+		assert_int_equal(lv_uuid_string(doms[i], ours), 0);
+		assert_int_equal(virDomainGetUUIDString(doms[i], theirs), 0);
+		assert_string_equal(ours, theirs);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	assert_int_equal(lv_uuid_string(NULL, ours), -1);
+	virConnectClose(c);
+}
+
 /* libvirt prints errors on stderr without a handler (the collector sets
  * its own; the test's second connection may fail before that). */
 static void quiet(void *opaque, virErrorPtr err)
@@ -377,6 +413,7 @@ int main(void)
 		cmocka_unit_test(openstack_off_hides_nova),
 		cmocka_unit_test(unreachable_libvirt_is_down_then_reconnects),
 		cmocka_unit_test(domains_come_and_go_and_metadata_refreshes),
+		cmocka_unit_test(uuid_string_matches_libvirt),
 	};
 	const char *top = getenv("top_srcdir");
 	char abs[PATH_MAX];

@@ -94,6 +94,73 @@ static void label_values_are_copied(void **state)
 	snap_set_unref(set);
 }
 
+static const struct snap_family fam_c = {
+	.name = "t_c", .help = "c", .type = SNAP_GAUGE,
+	.labels = {"x", "y", "z"},
+};
+
+/* The n label values of sample i of set, joined by '|'. */
+static const char *joined(const struct snap_set *set, size_t i, size_t n)
+{
+	static char out[128];
+	const char *p = snap_sample_labels(set, &set->samples[i]);
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t k = 0; k < n; k++) {
+		size_t l = strlen(p);
+
+		assert_true(len + l + 2 < sizeof(out));
+		if (k)
+			out[len++] = '|';
+		memcpy(out + len, p, l + 1);
+		len += l;
+		p += l + 1;
+	}
+	return out;
+}
+
+/* Samples in a row share their label values: the same values, a run that
+ * begins with them, or the last run extended in place; a caller's buffer
+ * that changes between samples, a value that differs only past the other
+ * one's end, and NULL against "" are each told apart. */
+static void label_runs_are_shared_and_told_apart(void **state)
+{
+	struct snap_set *set = snap_set_new();
+	char dev[8] = "8:0";
+
+	(void)state;
+	snap_add(set, &fam_a, 1, "web", "id1");      /* web|id1 stored */
+	snap_add(set, &fam_a, 2, "web", "id1");      /* the same run */
+	assert_int_equal(set->nstrings, 8);
+	snap_add(set, &fam_c, 3, "web", "id1", dev); /* extended in place */
+	assert_int_equal(set->nstrings, 12);
+	snap_add(set, &fam_a, 4, "web", "id1");      /* the run's first two */
+	assert_int_equal(set->nstrings, 12);
+	memcpy(dev, "8:16", 5);                      /* the buffer changes */
+	snap_add(set, &fam_c, 5, "web", "id1", dev);
+	snap_add(set, &fam_a, 6, "web", "id10");     /* longer than id1 */
+	snap_add(set, &fam_a, 7, "web", "id");       /* shorter */
+	snap_add(set, &fam_c, 8, "web", "id", NULL);
+	snap_add(set, &fam_c, 9, "web", "id", "");
+	snap_add(set, &fam_c, 10, "web", "id", "x");
+	snap_add(set, &fam_a, 11, NULL, "id");
+	assert_int_equal(set->err, 0);
+	assert_int_equal(set->nsamples, 11);
+	assert_string_equal(joined(set, 0, 2), "web|id1");
+	assert_string_equal(joined(set, 1, 2), "web|id1");
+	assert_string_equal(joined(set, 2, 3), "web|id1|8:0");
+	assert_string_equal(joined(set, 3, 2), "web|id1");
+	assert_string_equal(joined(set, 4, 3), "web|id1|8:16");
+	assert_string_equal(joined(set, 5, 2), "web|id10");
+	assert_string_equal(joined(set, 6, 2), "web|id");
+	assert_string_equal(joined(set, 7, 3), "web|id|");
+	assert_string_equal(joined(set, 8, 3), "web|id|");
+	assert_string_equal(joined(set, 9, 3), "web|id|x");
+	assert_string_equal(joined(set, 10, 2), "|id");
+	snap_set_unref(set);
+}
+
 static void publish_swaps_whole_generations(void **state)
 {
 	struct snap_set *s1 = snap_set_new(), *s2 = snap_set_new();
@@ -208,6 +275,7 @@ int main(void)
 		cmocka_unit_test(samples_are_chained_per_family_in_insertion_order),
 		cmocka_unit_test(wrong_label_count_is_rejected_and_sticks),
 		cmocka_unit_test(label_values_are_copied),
+		cmocka_unit_test(label_runs_are_shared_and_told_apart),
 		cmocka_unit_test(attached_data_is_freed_with_the_last_reference),
 		cmocka_unit_test(publish_swaps_whole_generations),
 		cmocka_unit_test(other_slots_carry_over_to_the_next_generation),
