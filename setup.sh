@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# virtmeter's two set-up commands on Debian 12 (run as root, or with sudo):
+# virtmeter's set-up commands on Debian 12 (run as root, or with sudo):
 #
 #   ./setup.sh run [FLAGS...]   install build dependencies, build, and run
 #                               virtmeter on this host with its defaults
 #   ./setup.sh test             install build and test dependencies, build
-#                               with warnings as errors, run the whole suite
+#                               with warnings as errors and the sanitizers,
+#                               run the whole suite
+#   ./setup.sh compare [FLAGS...] -- CMD [ARGS...]
+#                               install what virtmeter-compare needs, build,
+#                               and run it (docs/compare.md)
 #
-# The build lives in ./build (out of tree); nothing is installed system-wide
-# except Debian packages.
+# The build lives in ./build (out of tree); `test` builds it with ASan and
+# UBSan, and ./build/plain without them for the tests that need a plain
+# binary and those that run the daemon under valgrind. Nothing is
+# installed system-wide except Debian packages.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,10 +35,21 @@ run_pkgs=(build-essential autoconf automake libtool pkg-config
 # system calls virtmeter makes are checked against its filter
 # (tests/integration/systemd.sh, install.sh). python3-yaml and jsonnet: the
 # dashboards' generator and the mixin, and their checks
-# (tests/integration/dashboards.sh, rules.sh).
+# (tests/integration/dashboards.sh, rules.sh). python3-kubernetes: the
+# Kubernetes manifests are checked against the API types of its models;
+# mmdebstrap, podman and runc: the image's root is made from Debian
+# packages, imported and run as the DaemonSet runs it
+# (tests/integration/kubernetes.sh).
 test_pkgs=(libcmocka-dev prometheus curl gzip iproute2 procps python3 python3-yaml jsonnet openssl
 	clang libclang-rt-14-dev man-db groff-base apache2-utils systemd strace
-	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils lxc)
+	libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils lxc
+	python3-kubernetes mmdebstrap podman runc)
+# virtmeter-compare's container and vm targets: LXC, and a libvirtd that
+# boots a guest from a kernel and a busybox initramfs.
+compare_pkgs=(curl lxc libvirt-daemon-system qemu-system-x86 busybox-static cpio xz-utils)
+# valgrind: the daemon under memcheck (tests/integration/valgrind.sh and
+# make check-valgrind), on the plain build.
+test_pkgs+=(valgrind)
 
 die() { echo "setup.sh: $*" >&2; exit 1; }
 
@@ -51,15 +68,18 @@ install_pkgs() {
 		"${missing[@]}" >/dev/null
 }
 
-# Configures (once per set of flags) and builds in ./build.
+# build_tree DIR [FLAGS...]: configures DIR (once per set of flags) and
+# builds virtmeter there.
 build_tree() {
+	local dir=$1
+	shift
 	local flags="$*"
 	if [ ! -x "$here/configure" ] || [ "$here/configure.ac" -nt "$here/configure" ]; then
 		(cd "$here" && autoreconf -fi) >/dev/null 2>&1 ||
 			(cd "$here" && autoreconf -fi)
 	fi
-	mkdir -p "$build"
-	cd "$build"
+	mkdir -p "$dir"
+	cd "$dir"
 	if [ ! -f Makefile ] || [ "$(cat .setup-flags 2>/dev/null)" != "$flags" ]; then
 		"$here/configure" $flags >configure.out 2>&1 || { cat configure.out; die "configure failed"; }
 		echo "$flags" >.setup-flags
@@ -94,25 +114,54 @@ metrics_urls() {
 	done
 }
 
-# Prints "N passed, N failed, N skipped" from automake's test-suite.log and
-# fails if anything failed (or, under CI, if anything was skipped).
-summarize() {
-	local log="$build/test-suite.log" pass fail skip
-	[ -f "$log" ] || die "no test-suite.log: the test run did not start"
-	pass=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
-	fail=$(sed -n 's/^# FAIL: *//p' "$log" | head -1)
-	skip=$(sed -n 's/^# SKIP: *//p' "$log" | head -1)
-	local xpass error
-	xpass=$(sed -n 's/^# XPASS: *//p' "$log" | head -1)
-	error=$(sed -n 's/^# ERROR: *//p' "$log" | head -1)
-	fail=$(( ${fail:-0} + ${xpass:-0} + ${error:-0} ))
-	if [ "${skip:-0}" -gt 0 ]; then
-		echo "Skipped:" >&2
-		grep -h '^SKIP:\|# SKIP' "$build"/tests/*/*.log 2>/dev/null | head -20 >&2 || true
+# count DIR WHAT: the number of WHAT (PASS, FAIL...) in DIR's
+# test-suite.log, 0 if none.
+count() {
+	local n
+	n=$(sed -n "s/^# $2: *//p" "$1/test-suite.log" | head -1)
+	echo "${n:-0}"
+}
+
+# check_tree DIR [MAKE_ARGS...]: make check in DIR, its output in
+# DIR/check.out; prints the failures and the failing checks' diagnostics.
+check_tree() {
+	local dir=$1 rc=0 f
+	shift
+	cd "$dir"
+	make -j2 check "$@" >check.out 2>&1 || rc=$?
+	grep -E '^(FAIL|ERROR|XPASS):' check.out >&2 || true
+	# The slowest tests (tests/integration/lib.sh prints "# took N s").
+	grep -H '^# took [0-9]* s$' tests/integration/*.log 2>/dev/null |
+		sed 's|^tests/integration/\(.*\)\.log:# took \([0-9]*\) s$|\2 \1|' |
+		sort -rn | head -n 8 | awk '{ s = s (NR > 1 ? ", " : "") $2 " " $1 " s" }
+			END { if (s != "") print "slowest in " d ": " s }' d="$(basename "$dir")" >&2
+	if [ $rc -ne 0 ]; then
+		for f in $(grep -lE '^(not ok|FAIL|ERROR)' tests/*/*.log 2>/dev/null); do
+			echo "---- $f" >&2; grep -E -B2 -A8 '^not ok' "$f" | head -60 >&2 || true
+		done
 	fi
-	echo "${pass:-0} passed, $fail failed, ${skip:-0} skipped"
+}
+
+# summarize DIR...: prints "N passed, N failed, N skipped", the sums over
+# the test-suite.log of each DIR, and fails if anything failed (or, under
+# CI, if anything was skipped).
+summarize() {
+	local pass=0 fail=0 skip=0 d
+	for d in "$@"; do
+		[ -f "$d/test-suite.log" ] || die "no $d/test-suite.log: the test run did not start"
+		pass=$((pass + $(count "$d" PASS)))
+		fail=$((fail + $(count "$d" FAIL) + $(count "$d" XPASS) + $(count "$d" ERROR)))
+		skip=$((skip + $(count "$d" SKIP)))
+	done
+	if [ "$skip" -gt 0 ]; then
+		echo "Skipped:" >&2
+		for d in "$@"; do
+			grep -h '^SKIP:\|# SKIP' "$d"/tests/*/*.log 2>/dev/null | head -20 >&2 || true
+		done
+	fi
+	echo "$pass passed, $fail failed, $skip skipped"
 	[ "$fail" -eq 0 ] || return 1
-	if [ "${CI:-}" = true ] && [ "${skip:-0}" -gt 0 ]; then
+	if [ "${CI:-}" = true ] && [ "$skip" -gt 0 ]; then
 		echo "CI: every test is meant to run here; a skip means the set-up is broken" >&2
 		return 1
 	fi
@@ -123,27 +172,56 @@ cmd=${1:-}
 case "$cmd" in
 run)
 	install_pkgs "${run_pkgs[@]}"
-	build_tree
+	build_tree "$build"
 	urls=$(metrics_urls "$@" | paste -sd ' ')
 	[ -z "$urls" ] || echo "setup.sh: starting virtmeter: $urls (Ctrl-C stops it)" >&2
 	exec "$build/virtmeter" "$@"
 	;;
 test)
 	install_pkgs "${run_pkgs[@]}" "${test_pkgs[@]}"
-	build_tree --enable-werror
-	cd "$build"
-	rc=0
-	make -j2 check >check.out 2>&1 || rc=$?
-	grep -E '^(FAIL|ERROR|XPASS):' check.out >&2 || true
-	if [ $rc -ne 0 ]; then
-		for f in $(grep -lE '^(not ok|FAIL|ERROR)' tests/*/*.log 2>/dev/null); do
-			echo "---- $f" >&2; grep -E -B2 -A8 '^not ok' "$f" | head -60 >&2 || true
+	# The whole suite once, under ASan and UBSan: a memory error, a leak
+	# or undefined behaviour in the daemon or a unit fails its test.
+	build_tree "$build" --enable-werror --enable-sanitizers
+	check_tree "$build"
+	# On a plain build, which CI also installs: the tests that need a plain
+	# binary (Makefile.am, PLAIN_TESTS), and VALGRIND_TESTS again with
+	# every daemon they start under valgrind's memcheck, where an error or
+	# a leak fails the test (make check-valgrind).
+	build_tree "$build/plain" --enable-werror FUZZ_CC=false
+	# shellcheck disable=SC2016 # make expands it
+	VIRTMETER_VALGRIND=1 check_tree "$build/plain" TESTS='$(PLAIN_TESTS) $(VALGRIND_TESTS)'
+	summarize "$build" "$build/plain"
+	;;
+compare)
+	install_pkgs "${run_pkgs[@]}" "${compare_pkgs[@]}"
+	build_tree "$build"
+	extra=()
+	# The guest boots this host's kernel; a host without one in /boot
+	# (a container, some clouds) gets Debian's, fetched with apt and kept
+	# in /var/lib/libvirt/images/virtmeter-test, as the tests do.
+	if ! printf '%s\n' "$@" | grep -q '^--vm-kernel' && [ ! -r "/boot/vmlinuz-$(uname -r)" ]; then
+		echo "setup.sh: no /boot/vmlinuz-$(uname -r): the guest gets Debian's kernel" >&2
+		bash "$here/tests/libvirt/build-guest.sh" || die "cannot get a kernel for the guest (tests/libvirt/build-guest.sh)"
+		extra+=(--vm-kernel=/var/lib/libvirt/images/virtmeter-test/vmlinuz)
+	fi
+	# A host without systemd has no libvirtd running: start one.
+	if ! virsh -c qemu:///system version >/dev/null 2>&1; then
+		if [ -d /run/systemd/system ]; then
+			systemctl start libvirtd || true
+		else
+			echo "setup.sh: starting virtlogd and libvirtd" >&2
+			pgrep -x virtlogd >/dev/null || virtlogd -d || true
+			libvirtd -d || true
+		fi
+		for _ in $(seq 30); do
+			virsh -c qemu:///system version >/dev/null 2>&1 && break
+			sleep 1
 		done
 	fi
-	summarize
+	exec "$here/tools/virtmeter-compare" --virtmeter="$build/virtmeter" "${extra[@]}" "$@"
 	;;
 *)
-	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac

@@ -14,10 +14,14 @@
  * Room under load: a new connection that takes its pool past its maximum
  * shuts down the oldest kept connection (a keep-alive client reconnects
  * for its next request: HTTP lets a server close an idle connection at
- * any time), else the fresh one that has waited longest for its head. The
- * newcomer is never the one closed, and nothing is refused: when nothing
- * is idle, MHD's own limit (set higher) and then the kernel's accept queue
- * make new connections wait for a slot.
+ * any time), else the fresh one that has waited longest for its head. A
+ * fresh connection whose whole request head already sits in its socket
+ * is passed over: its client is not slow, it only waits for its thread,
+ * and under a flood of reconnecting attackers (thousands a second) the
+ * oldest fresh connection may be a few milliseconds old. The newcomer is
+ * never the one closed, and nothing is refused: when nothing is idle,
+ * MHD's own limit (set higher) and then the kernel's accept queue make
+ * new connections wait for a slot.
  *
  * Descriptor safety: the reaper and the eviction only touch a record's
  * descriptor under the lock, and the record leaves its list under that
@@ -41,6 +45,10 @@
 #include "exporter/api/log.h"
 
 #define NS_PER_S INT64_C(1000000000)
+/* How many waiting connections one eviction looks at, and how much of
+ * each one's socket: a scrape's request head is a few hundred bytes. */
+#define EVICT_SCAN 8
+#define HEAD_PEEK 2048
 
 enum conn_list_id { LIST_FRESH, LIST_KEPT, LIST_BUSY, NLISTS };
 
@@ -204,6 +212,7 @@ static unsigned reap(int64_t now, int64_t *next)
 static void *reaper_main(void *arg)
 {
 	(void)arg;
+	thread_name("", "http-reaper");
 	pthread_mutex_lock(&cn.lock);
 	while (!cn.stop) {
 		int64_t next;
@@ -307,9 +316,23 @@ static struct conn_rec *rec_of(struct MHD_Connection *conn)
 	return ci ? ci->socket_context : NULL;
 }
 
+/* Whether r's socket holds a whole request head that MHD has not read
+ * yet (looked at, not taken). Over TLS the bytes never match, and a head
+ * longer than HEAD_PEEK bytes does not count: such connections are
+ * judged by their age alone. Call with cn.lock held. */
+static bool head_waiting(const struct conn_rec *r)
+{
+	char buf[HEAD_PEEK];
+	ssize_t n = recv(r->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+
+	return n > 0 && (memmem(buf, (size_t)n, "\r\n\r\n", 4) ||
+			 memmem(buf, (size_t)n, "\n\n", 2));
+}
+
 /* Makes room for newcomer in its full pool: shuts down the oldest idle
- * keep-alive connection, else the oldest connection still waiting for its
- * first request head, never newcomer itself. Call with cn.lock held. */
+ * keep-alive connection, else the oldest of the first EVICT_SCAN
+ * connections still waiting for their first request head that has not
+ * sent it whole, never newcomer itself. Call with cn.lock held. */
 static void evict_one(struct http_pool *p, const struct conn_rec *newcomer)
 {
 	struct conn_rec *victim = p->lists[LIST_KEPT].head;
@@ -319,8 +342,11 @@ static void evict_one(struct http_pool *p, const struct conn_rec *newcomer)
 		return;
 	}
 	victim = p->lists[LIST_FRESH].head;
-	if (victim && victim != newcomer)
-		cut(victim, DROP_EVICTED_WAITING);
+	for (int i = 0; victim && i < EVICT_SCAN; i++, victim = victim->next)
+		if (victim != newcomer && !head_waiting(victim)) {
+			cut(victim, DROP_EVICTED_WAITING);
+			return;
+		}
 }
 
 /* A connection without a record still has MHD's idle timeout and limit,

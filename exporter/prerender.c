@@ -166,6 +166,7 @@ static void render_variant(unsigned v)
 static void *prerender_main(void *arg)
 {
 	(void)arg;
+	thread_name("", "prerender");
 	pthread_mutex_lock(&pr.lock);
 	while (!pr.stopping) {
 		double due = 0, now = clock_mono_s();

@@ -250,6 +250,7 @@ static void *worker_main(void *arg)
 	struct run *run = w->run;
 	double next = clock_mono_s();
 
+	thread_name("", w->e.c->name);
 	for (;;) {
 		struct timespec ts;
 		double now;
@@ -280,6 +281,7 @@ static void *watchdog_main(void *arg)
 {
 	struct run *run = arg;
 
+	thread_name("", "watchdog");
 	pthread_mutex_lock(&sched_lock);
 	while (!run->stopping) {
 		struct timespec ts;

@@ -49,6 +49,7 @@ static void wake_timer(int timer, void *opaque)
 static void *loop_main(void *arg)
 {
 	(void)arg;
+	thread_name("", "libvirt-events");
 	while (!atomic_load(&loop_quit)) {
 		if (virEventRunDefaultImpl() < 0) {
 			struct timespec ts = {0, 100000000};
@@ -137,8 +138,10 @@ static void dial_unref(struct lv_dial *d)
 static void *dial_main(void *arg)
 {
 	struct lv_dial *d = arg;
-	virConnectPtr conn = virConnectOpenReadOnly(d->uri);
+	virConnectPtr conn;
 
+	thread_name("", "libvirt-dial");
+	conn = virConnectOpenReadOnly(d->uri);
 	pthread_mutex_lock(&d->lock);
 	d->conn = conn;
 	if (!conn)

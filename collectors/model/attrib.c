@@ -90,6 +90,11 @@ double series_last_t(const struct series *s)
 	return s->n ? s->t[s->n - 1] : 0;
 }
 
+double series_spacing(const struct series *s)
+{
+	return s->n >= 2 ? s->t[s->n - 1] - s->t[s->n - 2] : 0;
+}
+
 void attrib_host_split(double e, double p_idle, double dt, double *idle,
 		       double *dynamic)
 {

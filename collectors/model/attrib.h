@@ -53,6 +53,9 @@ double series_since(const struct series *s, double t0, double t1,
 /* Time of the last reading, or 0 for an empty series. */
 double series_last_t(const struct series *s);
 
+/* Seconds between the last two readings, or 0 with fewer than two. */
+double series_spacing(const struct series *s);
+
 /* The host's energy e (joules) over dt seconds with idle power p_idle
  * watts: *idle = min(e, p_idle * dt) and *dynamic = e - *idle, so neither
  * is ever negative and a meter that reads below idle puts all of e in

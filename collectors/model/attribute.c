@@ -235,6 +235,19 @@ void model_attribute_first(struct model *m)
 	mark_all(m);
 }
 
+/* The length of the idle-power learner's points (learn_fold): several
+ * spacings of the sparsest readings the interval's utilisation and energy
+ * are interpolated from. */
+static double point_s(const struct model *m)
+{
+	double spacing = series_spacing(&m->busy);
+
+	for (size_t z = 0; z < m->src.nzones; z++)
+		spacing = fmax(spacing, series_spacing(&m->src.energy[z]));
+	return fmin(fmax(LEARN_POINT_S, LEARN_POINT_READINGS * spacing),
+		    LEARN_POINT_MAX_S);
+}
+
 /* Attributes the interval; model_attribute marks its end afterwards. */
 static void attribute(struct model *m)
 {
@@ -248,7 +261,7 @@ static void attribute(struct model *m)
 		return;
 	}
 	if (m->src.measured && isfinite(util))
-		learn_add(m->learn, m->t1, dt, util, e / dt);
+		learn_fold(m->learn, m->t1, dt, util, e / dt, point_s(m));
 	model_pick_idle(m);
 	attrib_host_split(e, m->idle_w, dt, &e_idle, &e_dyn);
 

@@ -45,10 +45,18 @@ struct bucket {
 	double plow, ulow; /* the lowest such power, and its u */
 };
 
+/* The point learn_fold is gathering: its end, length, sum of u * dt,
+ * energy and intervals. */
+struct point {
+	double t, dt, udt, e;
+	uint64_t n;
+};
+
 struct learn {
 	double window_s;
 	size_t nbuckets; /* ceil(window_s / 60) */
 	int64_t newest;  /* the newest minute, or -1 before any */
+	struct point pend;
 	struct bucket b[];
 };
 
@@ -104,34 +112,68 @@ static void keep_low(struct bucket *b, bool have, double p, double u)
 	}
 }
 
-/* Adds one valid interval to the bucket of its minute, starting that
- * bucket afresh when its slot still holds a minute that has left. */
-void learn_add(struct learn *l, double t, double dt, double u, double p)
+/* Whether an interval's figures are in range; written so that NaN fails
+ * every test. */
+static bool valid(double t, double dt, double u, double p)
+{
+	return t >= 0 && t / 60 < MAX_MINUTE && dt > 0 && isfinite(dt) &&
+	       u >= 0 && u <= 1 && p >= 0 && p <= MAX_POWER;
+}
+
+/* Adds the point (u, p) that ended at t, counted as n intervals, to the
+ * bucket of its minute, starting that bucket afresh when its slot still
+ * holds a minute that has left. */
+static void add_point(struct learn *l, double t, double u, double p,
+		      uint64_t n)
 {
 	struct bucket *b;
-	int64_t m;
+	int64_t m = (int64_t)floor(t / 60);
 
-	/* Written so that NaN fails every test. */
-	if (!(t >= 0 && t / 60 < MAX_MINUTE) || !(dt > 0 && isfinite(dt)) ||
-	    !(u >= 0 && u <= 1) || !(p >= 0 && p <= MAX_POWER))
-		return;
-	m = (int64_t)floor(t / 60);
 	if (m <= l->newest - (int64_t)l->nbuckets)
 		return;
 	b = &l->b[slot_of(l, m)];
 	if (b->n == 0 || b->minute != m)
 		*b = (struct bucket){.minute = m};
-	if (b->n >= BUCKET_MAX_N)
+	if (b->n + n > BUCKET_MAX_N)
 		return;
 	b->pmin = b->n == 0 ? p : fmin(b->pmin, p);
-	b->n++;
-	b->su += u;
-	b->sp += p;
-	b->suu += u * u;
-	b->sup += u * p;
+	b->n += n;
+	b->su += (double)n * u;
+	b->sp += (double)n * p;
+	b->suu += (double)n * u * u;
+	b->sup += (double)n * u * p;
 	keep_low(b, u <= LEARN_LOW_UTIL, p, u);
 	if (m > l->newest)
 		l->newest = m;
+}
+
+void learn_add(struct learn *l, double t, double dt, double u, double p)
+{
+	if (valid(t, dt, u, p))
+		add_point(l, t, u, p, 1);
+}
+
+void learn_fold(struct learn *l, double t, double dt, double u, double p,
+		double point_s)
+{
+	struct point *q = &l->pend;
+
+	if (!valid(t, dt, u, p)) {
+		*q = (struct point){0};
+		return;
+	}
+	/* Unix times of about 2e9 s carry 0.2 us of rounding. */
+	if (q->n > 0 && fabs(t - dt - q->t) > 1e-3)
+		*q = (struct point){0};
+	q->t = t;
+	q->dt += dt;
+	q->udt += u * dt;
+	q->e += p * dt;
+	q->n++;
+	if (q->dt >= point_s || q->n >= BUCKET_MAX_N) {
+		add_point(l, q->t, fmin(q->udt / q->dt, 1), q->e / q->dt, q->n);
+		*q = (struct point){0};
+	}
 }
 
 /* Sums the buckets in the window and fits the line; see learn.h for the
@@ -317,6 +359,7 @@ int learn_parse(struct learn *l, const char *buf, size_t len, char *err,
 	if (ret == 0) {
 		memcpy(l->b, tmp->b, l->nbuckets * sizeof(l->b[0]));
 		l->newest = tmp->newest;
+		l->pend = (struct point){0};
 	}
 	free(tmp);
 	return ret;

@@ -15,6 +15,11 @@
 #define LEARN_LOW_UTIL 0.05
 /* Longest window accepted, in seconds (a week). */
 #define LEARN_MAX_WINDOW_S (168 * 3600.0)
+/* The shortest point learn_fold gathers, in seconds, and in readings of
+ * the sparsest counter behind it; and the longest. */
+#define LEARN_POINT_S 5.0
+#define LEARN_POINT_READINGS 5
+#define LEARN_POINT_MAX_S 120.0
 
 struct learn;
 
@@ -33,8 +38,23 @@ void learn_free(struct learn *l);
  * than the window are ignored. */
 void learn_add(struct learn *l, double t, double dt, double u, double p);
 
+/* Folds one interval, checked as by learn_add, into the point being
+ * gathered, and adds that point (its mean utilisation and power, counted
+ * as the intervals in it) once it spans point_s seconds. An interval that
+ * does not start where the one before ended starts the point afresh.
+ *
+ * Why points: utilisation and energy are interpolated between readings
+ * taken at other moments (the host's counters, the meter's), so that each
+ * interval's pair is off by what changed within a reading's spacing. That
+ * error falls on the utilisation too, which flattens the fitted slope and
+ * raises the intercept (by 2 to 5 W on a host whose load changes every
+ * second); over a point several spacings long it is a small part. */
+void learn_fold(struct learn *l, double t, double dt, double u, double p,
+		double point_s);
+
 /* The learned idle power in watts, and in *samples (may be NULL) the
- * number of intervals behind it: the intercept at zero utilisation of the
+ * number of intervals behind it (not those of a point still being
+ * gathered): the intercept at zero utilisation of the
  * least-squares line of power against utilisation over the window's
  * intervals, not below the lowest power seen at utilisation at or below
  * LEARN_LOW_UTIL carried to zero utilisation along the fitted slope, and

@@ -115,6 +115,16 @@ static const struct snap_family fam_intervals = {
     .type = SNAP_COUNTER,
     .labels = {"outcome", NULL},
 };
+static const struct snap_family fam_until = {
+    .name = "virtmeter_model_attributed_until_timestamp_seconds",
+    .help = "Unix time up to which the model has attributed the host's "
+	    "energy (the end of its last closed interval): its energy "
+	    "counters stand for the host up to this moment, and time() "
+	    "minus it is how far they lag.",
+    .type = SNAP_GAUGE,
+    .unit = "seconds",
+    .labels = {NULL},
+};
 static const struct snap_family fam_retired = {
     .name = "virtmeter_model_retired_workloads",
     .help = "Workloads that ended and whose final counters are still "
@@ -162,11 +172,10 @@ static const struct snap_family fam_ct_idle_j = {
 };
 
 static const struct snap_family *const model_families[] = {
-    &fam_src_info, &fam_host_w,	  &fam_host_j,	  &fam_idle_w,
-    &fam_idle_n,   &fam_vm_j,	  &fam_ct_j,	  &fam_vm_w,
-    &fam_ct_w,	   &fam_unattr,	  &fam_error,	  &fam_intervals,
-    &fam_retired,  &fam_split,	  &fam_vm_idle_s, &fam_ct_idle_s,
-    &fam_vm_idle_j, &fam_ct_idle_j, NULL,
+    &fam_src_info,  &fam_host_w,    &fam_host_j,    &fam_idle_w,    &fam_idle_n,
+    &fam_vm_j,	    &fam_ct_j,	    &fam_vm_w,	    &fam_ct_w,	    &fam_unattr,
+    &fam_error,	    &fam_intervals, &fam_until,	    &fam_retired,   &fam_split,
+    &fam_vm_idle_s, &fam_ct_idle_s, &fam_vm_idle_j, &fam_ct_idle_j, NULL,
 };
 
 static const char *const comp_names[NCOMP] = {
@@ -397,6 +406,8 @@ static void emit(const struct model *m, struct snap_set *out)
 		snap_add(out, &fam_intervals, (double)m->outcomes[k],
 			 outcome_names[k]);
 	snap_add0(out, &fam_retired, (double)m->retired);
+	if (m->t0 > 0)
+		snap_add0(out, &fam_until, m->t0);
 	if (!m->have_src)
 		return;
 	snap_add(out, &fam_src_info, 1, m->src.meter, src, m->src.zone);

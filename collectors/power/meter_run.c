@@ -235,6 +235,8 @@ static void *run_main(void *arg)
 	struct virtmeter_reading *buf = calloc(METER_MAX_ZONES, sizeof(*buf));
 	double next = clock_mono_s();
 
+	thread_name("meter-", m->name);
+
 	pthread_mutex_lock(&m->lock);
 	while (buf && !m->stopping) {
 		struct timespec ts;

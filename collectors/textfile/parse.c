@@ -178,11 +178,15 @@ static int store_labels(struct tf_file *f, const struct tf_line *ln,
 {
 	struct tf_label *lb;
 
+	s->labels = (uint32_t)f->nlabels;
+	s->nlabels = (uint32_t)ln->nlabels;
+	/* Until a sample has labels, f->labels is NULL, and NULL + 0 is
+	 * undefined behaviour. */
+	if (ln->nlabels == 0)
+		return 0;
 	if (buf_grow_array((void **)&f->labels, &f->caplabels, f->nlabels + ln->nlabels,
 		 sizeof(*lb)))
 		return -ENOMEM;
-	s->labels = (uint32_t)f->nlabels;
-	s->nlabels = (uint32_t)ln->nlabels;
 	lb = f->labels + f->nlabels;
 	for (size_t i = 0; i < ln->nlabels; i++) {
 		struct tf_label cur = {arena_add(f, ln->lname[i], false),

@@ -5,6 +5,7 @@
 #ifndef VIRTMETER_API_BASE_H
 #define VIRTMETER_API_BASE_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -63,6 +64,21 @@ static inline struct timespec clock_deadline(clockid_t clk, unsigned ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	return ts;
+}
+
+/* Names the calling thread PREFIX NAME, cut to the kernel's 15
+ * characters: what top -H, ps -L and perf show for it. */
+static inline void thread_name(const char *prefix, const char *name)
+{
+	char buf[16];
+	size_t n = 0;
+
+	for (const char *s = prefix; *s && n < sizeof(buf) - 1; s++)
+		buf[n++] = *s;
+	for (const char *s = name; *s && n < sizeof(buf) - 1; s++)
+		buf[n++] = *s;
+	buf[n] = '\0';
+	pthread_setname_np(pthread_self(), buf);
 }
 
 #endif

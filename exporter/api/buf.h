@@ -51,7 +51,8 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* The va_list form of buf_printf. */
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* Hands the storage to the caller (who frees it with free()) and leaves the
  * buffer empty. Returns NULL if the buffer is in error or empty. */

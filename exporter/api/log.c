@@ -67,7 +67,8 @@ static void put_quoted(struct buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
-static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void
+log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
 	char ts[80], msg[2048];
 	struct timespec now;

@@ -31,6 +31,9 @@ struct snap_set *snap_set_new(void)
 	return set;
 }
 
+/* Zeros: the labels of a sample in a set that stores none. */
+const char snap_no_labels[SNAP_MAX_LABELS];
+
 struct snap_set *snap_set_new_sized(size_t nsamples, size_t nstrings)
 {
 	struct snap_set *set = snap_set_new();

@@ -134,11 +134,17 @@ int snap_add_array(struct snap_set *set, const struct snap_family *fam,
 /* snap_add0(set, &FAM, value) for a family without labels. */
 #define snap_add0(set, fam, value) snap_add_array((set), (fam), (value), NULL, 0)
 
-/* Returns the label values of a sample, back to back (see strings). */
+/* The label values of a set that stores none: SNAP_MAX_LABELS empty
+ * strings back to back. */
+extern const char snap_no_labels[SNAP_MAX_LABELS];
+
+/* Returns the label values of a sample, back to back (see strings); in a
+ * set without any label value, whose strings is still NULL (and NULL + 0
+ * undefined behaviour), snap_no_labels. */
 static inline const char *snap_sample_labels(const struct snap_set *set,
 					     const struct snap_sample *s)
 {
-	return set->strings + s->labels;
+	return set->strings ? set->strings + s->labels : snap_no_labels;
 }
 
 /* One change for snap_publish: slot gets set (a reference is taken; NULL

@@ -18,6 +18,17 @@ sched_ns() {
 	echo "$s"
 }
 
+# thread_ns PID: "NAME NANOSECONDS" per thread name of PID (virtmeter
+# names each collector's thread after it), threads of one name summed.
+thread_ns() {
+	local t c v
+	for t in /proc/"$1"/task/*; do
+		read -r c <"$t/comm" 2>/dev/null || continue
+		v=$(awk '{ print $1 }' "$t/schedstat" 2>/dev/null) || continue
+		echo "$c ${v:-0}"
+	done | awk '{ s[$1] += $2 } END { for (c in s) print c, s[c] }'
+}
+
 # cpu_ticks PID: utime + stime of PID in clock ticks (what
 # process_cpu_seconds_total reports, read directly so that no scrape and no
 # process-collector staleness gets in the way).

@@ -129,10 +129,12 @@ run_one() {
 	sleep 3
 	c0=$(cpu_ticks "$VM_PID")
 	n0=$(sched_ns "$VM_PID")
+	thread_ns "$VM_PID" >"$TEST_TMP/threads0"
 	t0=$(date +%s.%N)
 	sleep "$WINDOW"
 	c1=$(cpu_ticks "$VM_PID")
 	n1=$(sched_ns "$VM_PID")
+	thread_ns "$VM_PID" >"$TEST_TMP/threads1"
 	t1=$(date +%s.%N)
 	rss=$(status_kb "$VM_PID" VmRSS)
 	anon=$(status_kb "$VM_PID" RssAnon)
@@ -146,6 +148,12 @@ run_one() {
 		printf "%s %d %.4f %.4f %d %d %d %d\n", m, r, 100 * c / hz / w, 100 * n / 1e9 / w, rss, anon, vme, cte
 	}' >>"$TEST_TMP/results"
 	tail -n 1 "$TEST_TMP/results" | awk '{ printf "round %d, model %-3s: %6.3f %% of a core (stat), %6.3f %% (schedstat); RSS %.1f MB, anonymous %.1f MB; energy series: %d VM, %d container\n", $2, $1, $3, $4, $5 / 1024, $6 / 1024, $7, $8 }'
+	# Where it went, by thread (each collector has its own), over 0.01 %.
+	awk -v w="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" '
+		NR == FNR { s0[$1] = $2; next }
+		{ p = 100 * ($2 - s0[$1]) / 1e9 / w; if (p >= 0.01) printf "%s %.3f\n", $1, p }' \
+		"$TEST_TMP/threads0" "$TEST_TMP/threads1" | sort -k2,2nr |
+		awk '{ printf "%s%s %s", (n++ ? ", " : "    by thread, % of a core: "), $1, $2 } END { if (n) print "" }'
 }
 
 # The collectors' last cycle times, from the scrape of run MODE ROUND.

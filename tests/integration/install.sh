@@ -56,7 +56,9 @@ expected() {
 	local p=$1 etc=$2 f
 	{
 		echo "$p/bin/virtmeter"
+		echo "$p/bin/virtmeter-compare"
 		echo "$p/share/man/man8/virtmeter.8"
+		echo "$p/share/man/man8/virtmeter-compare.8"
 		echo "$p/include/virtmeter/meter.h"
 		echo "$etc/virtmeter/virtmeter.yml"
 		if [ $UNITS = 1 ]; then
@@ -70,6 +72,7 @@ expected() {
 		for f in docs/*.md; do echo "$p/share/doc/virtmeter/$f"; done
 		[ ! -d dashboards ] || find dashboards -type f -name '*.json' | sed "s|^|$p/share/virtmeter/|"
 		find deploy/prometheus -type f -name '*.yml' | sed "s|^deploy/|$p/share/virtmeter/|"
+		find deploy/kubernetes -type f -name '*.yaml' | sed "s|^deploy/|$p/share/virtmeter/|"
 	} | LC_ALL=C sort
 }
 

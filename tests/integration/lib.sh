@@ -14,6 +14,9 @@
 #   VIRTMETER     the binary ($top_builddir/virtmeter)
 #   top_srcdir    the source tree (two levels above this file)
 #   top_builddir  the build tree (the current directory)
+#   VIRTMETER_VALGRIND=1  runs every daemon that start_virtmeter_on or
+#                 spawn_virtmeter starts under valgrind's memcheck (make
+#                 check-valgrind; see "valgrind" below)
 #
 # Every wait is bounded in count and time, all traffic goes to 127.0.0.1,
 # and an EXIT trap stops every process this shell started (by PID), closes
@@ -115,6 +118,22 @@ tap_is() {
 	fi
 }
 
+# tap_is_r GOT EXPECTED DESCRIPTION: tap_is, returning 1 when it fails,
+# so that "tap_is_r ... || tap_diag ..." explains a failure.
+tap_is_r() {
+	tap_is "$@"
+	[ "$1" = "$2" ]
+}
+
+# calc EXPR VAR=VALUE...: the value of an awk expression over the
+# variables given, to 6 significant digits.
+calc() {
+	local expr=$1 args=() a
+	shift
+	for a in "$@"; do args+=(-v "$a"); done
+	awk "${args[@]}" "BEGIN { printf \"%.6g\", $expr }"
+}
+
 # tap_like GOT ERE DESCRIPTION: ok if GOT matches the extended regex.
 tap_like() {
 	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
@@ -137,6 +156,8 @@ tap_unlike() {
 # sets AM_TAP_AWK) the exit status is always 0, since the "not ok" lines
 # already carry the verdict; run by hand, the script exits 1 on a failure.
 tap_done() {
+	lib_stop_virtmeters
+	echo "# took $SECONDS s"
 	echo "1..$TAP_N"
 	if [ -z "${AM_TAP_AWK:-}" ] && [ "$TAP_FAILED" -gt 0 ]; then
 		exit 1
@@ -199,16 +220,21 @@ wait_gone() {
 	! kill -0 "$pid" 2>/dev/null
 }
 
-# kill_pid PID: TERM, up to 5 s, then KILL; reaps it if it is our child.
+# kill_pid PID: TERM, up to 5 s (VM_SLOW times that for a virtmeter),
+# then KILL; reaps it if it is our child.
 kill_pid() {
-	local pid=$1
+	local pid=$1 status tenths=50
+	[ -z "${LIB_VM_LOGS[$pid]:-}" ] || tenths=$((50 * VM_SLOW))
 	kill -TERM "$pid" 2>/dev/null
-	if ! wait_gone "$pid" 50; then
+	if ! wait_gone "$pid" "$tenths"; then
 		kill -KILL "$pid" 2>/dev/null
 		wait_gone "$pid" 20
 	fi
 	wait "$pid" 2>/dev/null
+	status=$?
 	lib_untrack_pid "$pid"
+	lib_check_valgrind "$pid" "$status"
+	lib_check_sanitizers "$pid"
 	return 0
 }
 
@@ -234,6 +260,109 @@ lib_cleanup() {
 trap lib_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# ---- sanitizer reports ------------------------------------------------------
+
+# A virtmeter built with --enable-sanitizers prints what AddressSanitizer,
+# LeakSanitizer or UBSan find on its stderr, which start_virtmeter_on
+# sends to its log, and aborts (make check sets ASAN_OPTIONS and
+# UBSAN_OPTIONS). The report is also checked for here: a daemon whose log
+# holds one fails its test, even one that never looks at its exit status.
+SANITIZER_ERE='ERROR: (AddressSanitizer|LeakSanitizer)|AddressSanitizer:DEADLYSIGNAL|LeakSanitizer|runtime error:'
+declare -gA LIB_VM_LOGS=() # PID of a virtmeter still to be checked -> its log
+
+# vm_sanitized: $VIRTMETER was built with --enable-sanitizers (make check
+# says so; run by hand, ASan's runtime is looked for in the binary).
+vm_sanitized() {
+	[ "${VIRTMETER_SANITIZERS:-}" = yes ] || grep -qa __asan_init "$VIRTMETER" 2>/dev/null
+}
+
+# lib_check_sanitizers PID: once PID has ended, a failing check with the
+# report if its log holds a sanitizer report; nothing otherwise (and for
+# a PID that start_virtmeter_on did not start).
+lib_check_sanitizers() {
+	local pid=$1 log
+	log=${LIB_VM_LOGS[$pid]:-}
+	[ -n "$log" ] || return 0
+	unset "LIB_VM_LOGS[$pid]"
+	[ -f "$log" ] && grep -Eq "$SANITIZER_ERE" "$log" || return 0
+	tap_fail "virtmeter (pid $pid) ends without a sanitizer report in its log" \
+		"$(grep -E -A40 "$SANITIZER_ERE" "$log" | head -n 80)"
+}
+
+# lib_stop_virtmeters: stops every virtmeter still running (as
+# stop_virtmeter) and checks its log (and valgrind's), so that tap_done
+# counts a report that a daemon printed as it ended (a leak) before
+# printing the plan.
+lib_stop_virtmeters() {
+	local pid
+	for pid in "${!LIB_VM_LOGS[@]}"; do
+		stop_virtmeter "$pid" || true
+	done
+}
+
+# ---- valgrind -----------------------------------------------------------------
+
+# With VIRTMETER_VALGRIND=1 (make check-valgrind), every virtmeter that
+# start_virtmeter_on or spawn_virtmeter starts runs under memcheck, after
+# the commands of VM_WRAP, with its report in a file of its own beside its
+# log (the daemon's own output stays as the test expects it). A definite
+# or indirect leak at exit is an error; a possible one is not (pointers
+# into the middle of blocks, as libraries keep them, make those). The
+# children that an exec meter forks write nothing to the report: they
+# hold a copy of the daemon's heap without its other threads, and turn
+# their own leak check off (collectors/power/exec.c). When the daemon
+# ends, an error in the report (or valgrind's exit status for one) fails
+# the test with the report, as a sanitizer report does; the suppressions
+# are valgrind.supp's.
+LIB_VALGRIND=0
+[ "${VIRTMETER_VALGRIND:-0}" = 1 ] && LIB_VALGRIND=1
+VG_ERROR_EXITCODE=99
+VG_SUPP=$top_srcdir/tests/integration/valgrind.supp
+# How many times slower than native the daemon runs here: the deadlines of
+# start-up and exit (and a test's own, where it waits on the daemon) are
+# multiplied by it. Memcheck runs it 20 to 50 times slower, but mostly
+# waits: a collector cycle or a scrape takes far less than its deadline.
+VM_SLOW=1
+[ "$LIB_VALGRIND" = 1 ] && VM_SLOW=10
+declare -gA LIB_VG_LOGS=() # PID of a virtmeter under valgrind -> its report
+if [ "$LIB_VALGRIND" = 1 ]; then
+	! vm_sanitized || tap_skip_all "VIRTMETER_VALGRIND=1, but virtmeter is built with --enable-sanitizers, which valgrind cannot run: run it on a plain build"
+	command -v valgrind >/dev/null 2>&1 || tap_skip_all "VIRTMETER_VALGRIND=1, but valgrind is not installed (Debian package valgrind)"
+fi
+
+# lib_valgrind_cmd REPORT: sets LIB_VG_CMD to the command that runs the
+# daemon under memcheck with its report in REPORT (empty without
+# VIRTMETER_VALGRIND=1).
+lib_valgrind_cmd() {
+	LIB_VG_CMD=()
+	[ "$LIB_VALGRIND" = 1 ] || return 0
+	LIB_VG_CMD=(valgrind --tool=memcheck --error-exitcode="$VG_ERROR_EXITCODE"
+		--leak-check=full "--show-leak-kinds=definite,indirect"
+		"--errors-for-leak-kinds=definite,indirect" --child-silent-after-fork=yes
+		--num-callers=30 --suppressions="$VG_SUPP" --log-file="$1")
+}
+
+# lib_check_valgrind PID STATUS: once PID has ended with STATUS, a failing
+# check with valgrind's report if it counts an error or valgrind exited
+# with its error status; its summary as a diagnostic otherwise. Nothing
+# for a PID that did not run under valgrind.
+lib_check_valgrind() {
+	local pid=$1 status=$2 report n
+	report=${LIB_VG_LOGS[$pid]:-}
+	[ -n "$report" ] || return 0
+	unset "LIB_VG_LOGS[$pid]"
+	n=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$report" 2>/dev/null | tail -n 1)
+	if [ "${n:-0}" -gt 0 ] || [ "$status" = "$VG_ERROR_EXITCODE" ]; then
+		tap_fail "virtmeter (pid $pid) ends without an error from valgrind's memcheck" \
+			"status $status; $(basename "$report"):" \
+			"$(head -n 200 "$report")"
+	elif [ -n "$n" ]; then
+		tap_diag "virtmeter (pid $pid) under memcheck: ERROR SUMMARY: 0 errors"
+	else
+		tap_diag "virtmeter (pid $pid) under memcheck ended with status $status before its summary"
+	fi
+}
 
 # ---- ports -----------------------------------------------------------------
 
@@ -315,11 +444,12 @@ VM_LOG=""    # its stdout and stderr
 VM_STATUS="" # exit status that stop_virtmeter saw
 LIB_NLOGS=0
 
-# wait_healthz URL PID: waits (at most ~6 s) until URL/healthz answers 200
-# while PID lives. Returns 0 on success, 1 if PID ended, 2 on timeout.
+# wait_healthz URL PID: waits (at most ~6 s, VM_SLOW times that) until
+# URL/healthz answers 200 while PID lives. Returns 0 on success, 1 if PID
+# ended, 2 on timeout.
 wait_healthz() {
-	local url=$1 pid=$2 i deadline=$((SECONDS + 6)) code
-	for ((i = 0; i < 60 && SECONDS <= deadline; i++)); do
+	local url=$1 pid=$2 i deadline=$((SECONDS + 6 * VM_SLOW)) code
+	for ((i = 0; i < 60 * VM_SLOW && SECONDS <= deadline; i++)); do
 		kill -0 "$pid" 2>/dev/null || return 1
 		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url/healthz" 2>/dev/null)
 		[ "$code" = 200 ] && return 0
@@ -329,24 +459,36 @@ wait_healthz() {
 	return 2
 }
 
-# start_virtmeter_on PORT ARGS...: runs "$VIRTMETER" ARGS... in the
-# background (the caller passes the listen address itself), logs to a file
-# of its own and waits until http://127.0.0.1:PORT/healthz answers. A
-# command in the array VM_WRAP, if set, runs it (and must exec it). Sets
-# VM_PID, VM_PORT, VM_URL and VM_LOG. Returns 0 when it serves; otherwise
-# prints the log as diagnostics, reaps or kills the process and returns 1.
+# spawn_virtmeter ARGS...: runs "$VIRTMETER" ARGS... in the background
+# with its stdout and stderr in a log of its own, without waiting for it;
+# under VIRTMETER_VALGRIND=1, under memcheck. A command in the array
+# VM_WRAP, if set, runs it (and must exec it). Sets VM_PID and VM_LOG;
+# stop_virtmeter or kill_pid (or tap_done) stops it and checks its
+# reports.
 VM_WRAP=()
+spawn_virtmeter() {
+	LIB_NLOGS=$((LIB_NLOGS + 1))
+	VM_LOG=$TEST_TMP/virtmeter.$LIB_NLOGS.log
+	lib_valgrind_cmd "$TEST_TMP/virtmeter.$LIB_NLOGS.valgrind"
+	"${VM_WRAP[@]}" "${LIB_VG_CMD[@]}" "$VIRTMETER" "$@" >"$VM_LOG" 2>&1 &
+	VM_PID=$!
+	lib_track_pid "$VM_PID"
+	LIB_VM_LOGS[$VM_PID]=$VM_LOG
+	[ "$LIB_VALGRIND" = 0 ] || LIB_VG_LOGS[$VM_PID]=$TEST_TMP/virtmeter.$LIB_NLOGS.valgrind
+}
+
+# start_virtmeter_on PORT ARGS...: spawn_virtmeter ARGS... (the caller
+# passes the listen address itself) and waits until
+# http://127.0.0.1:PORT/healthz answers. Sets VM_PID, VM_PORT, VM_URL and
+# VM_LOG. Returns 0 when it serves; otherwise prints the log as
+# diagnostics, reaps or kills the process and returns 1.
 start_virtmeter_on() {
 	local port=$1 rc
 	shift
-	LIB_NLOGS=$((LIB_NLOGS + 1))
-	VM_LOG=$TEST_TMP/virtmeter.$LIB_NLOGS.log
 	# shellcheck disable=SC2034
 	VM_PORT=$port
 	VM_URL=http://127.0.0.1:$port
-	"${VM_WRAP[@]}" "$VIRTMETER" "$@" >"$VM_LOG" 2>&1 &
-	VM_PID=$!
-	lib_track_pid "$VM_PID"
+	spawn_virtmeter "$@"
 	wait_healthz "$VM_URL" "$VM_PID"
 	rc=$?
 	[ $rc -eq 0 ] && return 0
@@ -355,7 +497,7 @@ start_virtmeter_on() {
 		VM_STATUS=$?
 		tap_diag "virtmeter $* exited with status $VM_STATUS before serving; its log:"
 	else
-		tap_diag "virtmeter $* did not answer /healthz within 6 s; its log:"
+		tap_diag "virtmeter $* did not answer /healthz within $((6 * VM_SLOW)) s; its log:"
 	fi
 	tap_diag_file "$VM_LOG"
 	kill_pid "$VM_PID"
@@ -377,12 +519,13 @@ start_virtmeter() {
 	return 1
 }
 
-# stop_virtmeter [PID]: SIGTERM, waits up to 5 s, sets VM_STATUS to the
-# exit status ("killed" if it had to be killed). Returns 0 if it exited 0.
+# stop_virtmeter [PID]: SIGTERM, waits up to 5 s (VM_SLOW times that),
+# sets VM_STATUS to the exit status ("killed" if it had to be killed).
+# Returns 0 if it exited 0.
 stop_virtmeter() {
 	local pid=${1:-$VM_PID}
 	kill -TERM "$pid" 2>/dev/null
-	if wait_gone "$pid" 50; then
+	if wait_gone "$pid" $((50 * VM_SLOW)); then
 		wait "$pid" 2>/dev/null
 		VM_STATUS=$?
 	else
@@ -391,6 +534,8 @@ stop_virtmeter() {
 		VM_STATUS=killed
 	fi
 	lib_untrack_pid "$pid"
+	lib_check_valgrind "$pid" "$VM_STATUS"
+	lib_check_sanitizers "$pid"
 	[ "$VM_STATUS" = 0 ]
 }
 

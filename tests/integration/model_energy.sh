@@ -187,19 +187,6 @@ verdict() {
 	return 1
 }
 
-# verdict_is GOT EXPECTED DESCRIPTION: tap_is, returning 1 on a failure.
-verdict_is() {
-	tap_is "$@"
-	[ "$1" = "$2" ]
-}
-
-# calc EXPR VAR=VALUE...: evaluates an awk expression.
-calc() {
-	local expr=$1 args=() a
-	shift
-	for a in "$@"; do args+=(-v "$a"); done
-	awk "${args[@]}" "BEGIN { printf \"%.6g\", $expr }"
-}
 # holds EXPR VAR=VALUE...: the awk condition EXPR is true.
 holds() {
 	local expr=$1 args=() a
@@ -210,21 +197,27 @@ holds() {
 
 # ---- the long run ----------------------------------------------------------------
 
-# Every source every second. The model runs twice as often as the cgroup
-# collector that drives it (as its 1 s does against the cgroup's 5 s by
-# default), so that it closes one interval per cgroup cycle; the RAPL
+# The cgroup collector every second. The model runs twice as often as the
+# cgroup collector that drives it (as its 1 s does against the cgroup's 5
+# s by default), so that it closes one interval per cgroup cycle; the RAPL
 # meter is read every 200 ms, so that the power collector's last reading
 # is at most that old when a cgroup cycle ends: the model then has the
 # energy of each interval before the next cycle comes (it does not wait
-# longer: an interval not covered by then is a gap).
+# longer: an interval not covered by then is a gap). The host's CPU
+# counters and the power collector every 200 ms too: an interval's
+# utilisation and energy are interpolated between their readings, and the
+# idle power is checked to 5 % on a host that other jobs may keep busy,
+# which the fit reaches when the readings are a fifth of an interval
+# apart (at a second apart, other jobs that come and go every second
+# moved it by up to 8 %; docs/attribution.md).
 cat >"$TEST_TMP/config.yml" <<'YML'
 collectors:
   host:
-    interval: 1s
+    interval: 200ms
   cgroup:
     interval: 1s
   power:
-    interval: 1s
+    interval: 200ms
   model:
     interval: 500ms
 YML
@@ -320,7 +313,7 @@ at_publish() {
 src_ready() { look w; [ -n "$(sv "$TEST_TMP/w.b" 'virtmeter_host_power_source_info{meter="rapl",source="rapl",zone="psys"}')" ]; }
 wait_for 6 src_ready
 B=$TEST_TMP/w.b
-verdict_is "$(sv "$B" 'virtmeter_host_power_source_info{meter="rapl",source="rapl",zone="psys"}')" 1 \
+tap_is_r "$(sv "$B" 'virtmeter_host_power_source_info{meter="rapl",source="rapl",zone="psys"}')" 1 \
 	"with a psys zone the host's source is rapl psys alone" ||
 	tap_diag "$(grep -E '^virtmeter_(host_power_source|energy_joules)' "$B")"
 tap_is "$(samples "$B" virtmeter_host_power_source_info | wc -l)" 1 "one source info series"
@@ -396,8 +389,10 @@ else
 	tap_fail "the idle power is learned by 60 intervals (utilisation from $U_MIN to $U_MAX)" \
 		"$(grep -E '^virtmeter_(host_idle|model_intervals)' "$B")"
 fi
-verdict "every attributed interval is a learning sample ($n of $na)" \
-	holds 'n >= a - 2' "n=$n" "a=$na" ||
+# Intervals are learnt in points of at least 5 s (learn_fold): up to 5
+# intervals of the newest point wait.
+verdict "every attributed interval but the newest point's is a learning sample ($n of $na)" \
+	holds 'n <= a && n >= a - 2 - 5' "n=$n" "a=$na" ||
 	tap_diag "$(grep -E '^virtmeter_(host_idle|model_intervals)' "$B")" \
 		"host utilisation from $U_MIN to $U_MAX"
 
@@ -547,11 +542,11 @@ J_URL=$VM_URL
 
 has_idle_w() { scrape "$1" text "$2/metrics" >/dev/null; samples "$TEST_TMP/$1.b" virtmeter_host_idle_power_watts | grep -q .; }
 wait_for 8 has_idle_w g "$G_URL"
-verdict_is "$(grep -c "$STATE" "$G_LOG")" 1 "a corrupt state file is named in exactly one log line" ||
+tap_is_r "$(grep -c "$STATE" "$G_LOG")" 1 "a corrupt state file is named in exactly one log line" ||
 	tap_diag_file "$G_LOG"
 tap_like "$(grep "$STATE" "$G_LOG")" 'level=warn.*ignoring' "which says it is ignored"
 tap_is "$(fetch gm "$G_URL/metrics")" 200 "virtmeter still serves"
-verdict_is "$(samples "$TEST_TMP/g.b" virtmeter_host_idle_power_watts | sed 's/ .*//')" \
+tap_is_r "$(samples "$TEST_TMP/g.b" virtmeter_host_idle_power_watts | sed 's/ .*//')" \
 	'virtmeter_host_idle_power_watts{method="estimate"}' \
 	"nothing was learned from the corrupt file (method estimate)" ||
 	tap_diag "$(samples "$TEST_TMP/g.b" virtmeter_host_idle_power_watts)"
@@ -586,5 +581,4 @@ tap_is "$(samples "$B" virtmeter_container_energy_joules_total | wc -l)" 0 \
 	"--no-collector.model.estimate without a meter gives no container energy"
 tap_is "$(samples "$B" virtmeter_host_power_source_info | wc -l)" 0 "and no host source"
 
-tap_diag "took $(rel) s"
 tap_done

@@ -41,12 +41,12 @@ meter_labels_ok() {
 	}' "$1"
 }
 
-# wait_read_after METER T: waits (at most about 8 s) until METER's last
-# sample was taken after Unix time T, scraping into $TEST_TMP/m.b each
-# time. Returns 1 on timeout.
+# wait_read_after METER T: waits (at most about 8 s, VM_SLOW times that)
+# until METER's last sample was taken after Unix time T, scraping into
+# $TEST_TMP/m.b each time. Returns 1 on timeout.
 wait_read_after() {
 	local i ts
-	for ((i = 0; i < 32; i++)); do
+	for ((i = 0; i < 32 * VM_SLOW; i++)); do
 		scrape m text >/dev/null
 		ts=$(meter_series "$TEST_TMP/m.b" virtmeter_meter_last_sample_timestamp_seconds "$1")
 		if [ -n "$ts" ] && awk -v a="$ts" -v b="$2" 'BEGIN { exit !(a > b + 0.05) }'; then

@@ -62,8 +62,9 @@ write_web() {
 
 # start_web NAME [ARGS...]: starts virtmeter on a free port with the web
 # configuration NAME (only the host collector, to be quick) and waits
-# until it logs that it serves. Sets VM_PID, VM_PORT, VM_LOG and URL
-# (https://127.0.0.1:PORT). Returns 1 if it did not start.
+# until it logs that it serves (6 s, VM_SLOW times that at most). Sets
+# VM_PID, VM_PORT, VM_LOG and URL (https://127.0.0.1:PORT). Returns 1 if
+# it did not start.
 start_web() {
 	local name=$1 i attempt
 	shift
@@ -71,14 +72,10 @@ start_web() {
 		free_port || return 1
 		VM_PORT=$FREE_PORT
 		URL=https://127.0.0.1:$VM_PORT
-		LIB_NLOGS=$((LIB_NLOGS + 1))
-		VM_LOG=$TEST_TMP/virtmeter.$LIB_NLOGS.log
-		"$VIRTMETER" --web.listen-address="127.0.0.1:$VM_PORT" \
+		spawn_virtmeter --web.listen-address="127.0.0.1:$VM_PORT" \
 			--web.config.file="$TEST_TMP/$name.yml" --collector.disable-defaults \
-			--collector.host "$@" >"$VM_LOG" 2>&1 &
-		VM_PID=$!
-		lib_track_pid "$VM_PID"
-		for ((i = 0; i < 60; i++)); do
+			--collector.host "$@"
+		for ((i = 0; i < 60 * VM_SLOW; i++)); do
 			grep -q 'started; metrics at path' "$VM_LOG" 2>/dev/null && return 0
 			kill -0 "$VM_PID" 2>/dev/null || break
 			sleep 0.1

@@ -12,6 +12,7 @@
 
 [ -x "$VIRTMETER" ] || tap_skip_all "virtmeter binary not built ($VIRTMETER)"
 command -v valgrind >/dev/null || tap_skip_all "valgrind is not installed (Debian package valgrind)"
+! vm_sanitized || tap_skip_all "virtmeter is built with --enable-sanitizers, which valgrind cannot run: run this test on a plain build"
 disabled=$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)
 [ "$disabled" = 0 ] || tap_skip_all "io_uring is disabled here (kernel.io_uring_disabled=$disabled)"
 

@@ -127,8 +127,9 @@ static void bad_documents_are_refused(void **state)
 		"<domain type='kvm'>",                       /* truncated */
 		"<network><name>x</name></network>",         /* not a domain */
 		"<d:domain xmlns:d='urn:x'/>",               /* namespaced root */
-		"<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY a 'aaaa'>"
-		"<!ENTITY b '&a;&a;&a;&a;'>]><domain type='&b;'/>", /* a DTD */
+		/* a DTD */
+		("<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY a 'aaaa'>"
+		 "<!ENTITY b '&a;&a;&a;&a;'>]><domain type='&b;'/>"),
 		"<!DOCTYPE domain SYSTEM 'http://example.com/x.dtd'><domain/>",
 	};
 	struct lv_meta *m = (struct lv_meta *)&m;

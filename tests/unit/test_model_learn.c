@@ -86,6 +86,81 @@ static void low_util_floor_lifts_a_low_intercept(void **st)
 	learn_free(l);
 }
 
+/* A host whose utilisation changes every second (u_i pseudo-random in
+ * [0.1, 0.9]) and whose meter spreads each second's energy over two
+ * intervals, as an interpolation between readings a second apart does:
+ * p_i = 25 + 50 * (u_i + u_{i-1}) / 2. Fitted interval by interval, the
+ * slope halves and the intercept rises to the lowest power seen; folded
+ * into points of 10 s, the spread energy is a tenth of each point's and the
+ * intercept is 25 W within 2 W. */
+static void fold_averages_out_a_spread_meter(void **st)
+{
+	struct learn *by_interval = learn_new(HOUR), *by_point = learn_new(HOUR);
+	unsigned x = 12345;
+	double prev = 0.5, by_i, by_p;
+	size_t n = 0;
+
+	(void)st;
+	for (int i = 0; i < 600; i++) {
+		double u, p;
+
+		x = x * 1103515245u + 12345u;
+		u = 0.1 + 0.8 * (double)(x >> 16 & 0x7fff) / 0x7fff;
+		p = 25 + 50 * (u + prev) / 2;
+		prev = u;
+		learn_add(by_interval, 1e9 + i, 1, u, p);
+		learn_fold(by_point, 1e9 + i, 1, u, p, 10);
+	}
+	by_i = learn_idle(by_interval, NULL);
+	by_p = learn_idle(by_point, &n);
+	print_message("interval by interval %.3f W, by points %.3f W\n", by_i,
+		      by_p);
+	assert_true(by_i - 25 > 4);
+	assert_true(fabs(by_p - 25) < 2);
+	assert_int_equal(n, 600);
+	learn_free(by_interval);
+	learn_free(by_point);
+}
+
+/* A point is added whole once it spans point_s, counted as its intervals;
+ * the intervals of the point being gathered are not counted yet. */
+static void fold_counts_whole_points_only(void **st)
+{
+	struct learn *l = learn_new(HOUR);
+	size_t n = 0;
+
+	(void)st;
+	for (int i = 0; i < 12; i++)
+		learn_fold(l, 1000 + i, 1, 0.1 * (i % 5), 30 + i, 5);
+	learn_idle(l, &n);
+	assert_int_equal(n, 10);
+	learn_free(l);
+}
+
+/* An interval that does not start where the last one ended (a gap, or
+ * one out of range) starts the point afresh: what was gathered before it
+ * is dropped, not joined to what follows. */
+static void fold_starts_afresh_after_a_gap(void **st)
+{
+	struct learn *l = learn_new(HOUR);
+	size_t n = 0;
+
+	(void)st;
+	for (int i = 0; i < 3; i++)
+		learn_fold(l, 1000 + i, 1, 0.5, 40, 5);
+	for (int i = 0; i < 5; i++)
+		learn_fold(l, 1010 + i, 1, 0.5, 40, 5);
+	learn_idle(l, &n);
+	assert_int_equal(n, 5);
+	for (int i = 0; i < 4; i++)
+		learn_fold(l, 1015 + i, 1, 0.5, 40, 5);
+	learn_fold(l, 1019, 1, 1.5, 40, 5);
+	learn_fold(l, 1020, 1, 0.5, 40, 5);
+	learn_idle(l, &n);
+	assert_int_equal(n, 5);
+	learn_free(l);
+}
+
 /* One reading far below the line at full load pulls the slope down and
  * the intercept up, past the lowest power seen. */
 static void idle_never_above_lowest_power_seen(void **st)
@@ -423,6 +498,9 @@ int main(void)
 	    cmocka_unit_test(linear_history_gives_its_intercept),
 	    cmocka_unit_test(low_util_floor_lifts_a_low_intercept),
 	    cmocka_unit_test(idle_never_above_lowest_power_seen),
+	    cmocka_unit_test(fold_averages_out_a_spread_meter),
+	    cmocka_unit_test(fold_counts_whole_points_only),
+	    cmocka_unit_test(fold_starts_afresh_after_a_gap),
 	    cmocka_unit_test(window_drops_buckets_older_than_itself),
 	    cmocka_unit_test(alike_utilisation_without_low_reading_is_nan),
 	    cmocka_unit_test(alike_low_utilisation_gives_lowest_power),

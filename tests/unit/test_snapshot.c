@@ -45,6 +45,22 @@ static void samples_are_chained_per_family_in_insertion_order(void **state)
 	snap_set_unref(set);
 }
 
+/* A set of samples without labels has no label strings at all: their
+ * labels are "", never NULL + 0 (undefined behaviour, which clang's
+ * -fsanitize=undefined reports when a scrape renders such a set). */
+static void samples_without_labels_have_empty_labels(void **state)
+{
+	struct snap_set *set = snap_set_new();
+
+	(void)state;
+	assert_int_equal(snap_add0(set, &fam_b, 7), 0);
+	assert_int_equal(snap_add0(set, &fam_b, 8), 0);
+	assert_int_equal(set->nsamples, 2);
+	assert_non_null(snap_sample_labels(set, &set->samples[0]));
+	assert_string_equal(snap_sample_labels(set, &set->samples[1]), "");
+	snap_set_unref(set);
+}
+
 static void wrong_label_count_is_rejected_and_sticks(void **state)
 {
 	struct snap_set *set = snap_set_new();
@@ -273,6 +289,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(samples_are_chained_per_family_in_insertion_order),
+		cmocka_unit_test(samples_without_labels_have_empty_labels),
 		cmocka_unit_test(wrong_label_count_is_rejected_and_sticks),
 		cmocka_unit_test(label_values_are_copied),
 		cmocka_unit_test(label_runs_are_shared_and_told_apart),

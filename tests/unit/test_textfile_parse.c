@@ -96,6 +96,24 @@ static void good_file_gives_families_samples_and_labels(void **unused)
 	tf_file_free(&f);
 }
 
+/* Samples without labels before the first that has some: no label
+ * array exists yet, and the parser must not do arithmetic on its NULL
+ * (clang's -fsanitize=undefined reports NULL + 0). */
+static void samples_without_labels_come_before_any_label(void **unused)
+{
+	struct tf_file f = {0};
+	struct tf_error err = {0};
+
+	assert_int_equal(parse(&f, "a 1\nb 2\nc{x=\"y\"} 3\n", &err), 0);
+	assert_int_equal(f.nsamples, 3);
+	assert_int_equal(f.samples[0].nlabels, 0);
+	assert_int_equal(f.samples[1].nlabels, 0);
+	assert_int_equal(f.samples[2].nlabels, 1);
+	assert_string_equal(label(&f, &f.samples[2], "x"), "y");
+	assert_int_equal(fam(&f, "a")->nlnames, 0);
+	tf_file_free(&f);
+}
+
 static void edge_texts_that_are_accepted(void **unused)
 {
 	static const char *const ok[] = {
@@ -414,6 +432,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(good_file_gives_families_samples_and_labels),
+	    cmocka_unit_test(samples_without_labels_come_before_any_label),
 	    cmocka_unit_test(edge_texts_that_are_accepted),
 	    cmocka_unit_test(each_broken_rule_refuses_the_file_at_its_line),
 	    cmocka_unit_test(nul_byte_is_refused_without_reading_past_the_length),
