@@ -12,12 +12,16 @@
 # The lock is held by a small process of its own that lets go when this
 # script ends: the script keeps no descriptor of it, so a process that it
 # starts, and that outlives it, cannot hold the lock.
+# A test that counts nothing of the others' cgroups, and whose own cgroups
+# only ever carry its own names, sets CG_LOCK_SHARED=1 before sourcing
+# this file: such tests share the lock with each other (the two
+# virtmeter-compare tests run side by side) and hold off the counting ones.
 cg_lock() {
 	local ready
 	ready=$(mktemp -u "${TMPDIR:-/tmp}/virtmeter-cglock.XXXXXX") && mkfifo "$ready" || return 1
 	(
 		exec 9>"${TMPDIR:-/tmp}/virtmeter-tests-cgroups.lock" || exit 1
-		flock 9 || exit 1
+		flock "$([ "${CG_LOCK_SHARED:-}" = 1 ] && echo -s || echo -x)" 9 || exit 1
 		echo >"$ready"
 		exec 0</dev/null
 		while kill -0 "$CG_LOCK_OWNER" 2>/dev/null; do sleep 0.5; done

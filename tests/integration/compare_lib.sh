@@ -177,6 +177,23 @@ poll_start() {
 	lib_track_pid "$POLL_PID"
 }
 poll_stop() { kill "$POLL_PID" 2>/dev/null; wait "$POLL_PID" 2>/dev/null; }
+# run_tool SECS ARGS...: the tool with ARGS, ended after SECS, with
+# CMP_PID set to its process ID. The tool names its workloads after it,
+# so the checks find this run's series and not those of another
+# comparison running beside it.
+run_tool() {
+	local secs=$1 t
+	shift
+	timeout "$secs" "$TOOL" "$@" &
+	t=$!
+	lib_track_pid "$t"
+	CMP_PID=
+	while [ -z "$CMP_PID" ] && kill -0 "$t" 2>/dev/null; do
+		CMP_PID=$(pgrep -P "$t" | head -n 1)
+		[ -n "$CMP_PID" ] || sleep 0.05
+	done
+	wait "$t"
+}
 # daemon_dyn TARGET RUN A B: the dynamic energy that the daemon charged
 # the run's workload over the model's intervals that cover the moments A
 # to B, from the poll in $POLL: its counter where the model's counters
@@ -185,9 +202,9 @@ poll_stop() { kill "$POLL_PID" 2>/dev/null; wait "$POLL_PID" 2>/dev/null; }
 daemon_dyn() {
 	local pat
 	case $1 in
-	native) pat="virtmeter_container_energy_joules_total\\{container=\"virtmeter_compare_native_[0-9]+_$2\"" ;;
-	container) pat="virtmeter_container_energy_joules_total\\{container=\"vmcompare-[0-9]+-$2\"" ;;
-	vm) pat="virtmeter_vm_energy_joules_total\\{vm=\"vmcompare-[0-9]+-$2\"" ;;
+	native) pat="virtmeter_container_energy_joules_total\\{container=\"virtmeter_compare_native_${CMP_PID:-[0-9]+}_$2\"" ;;
+	container) pat="virtmeter_container_energy_joules_total\\{container=\"vmcompare-${CMP_PID:-[0-9]+}-$2\"" ;;
+	vm) pat="virtmeter_vm_energy_joules_total\\{vm=\"vmcompare-${CMP_PID:-[0-9]+}-$2\"" ;;
 	esac
 	grep -E "^[0-9.e+]+ $pat" "$POLL" | awk -v a="$3" -v b="$4" '
 		$1 != last { n++; u[n] = $1; v[n] = $3; last = $1 }
